@@ -1,0 +1,1 @@
+"""Data: stem sources, windows, and the on-disk token cache."""

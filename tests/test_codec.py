@@ -1,0 +1,32 @@
+import pytest
+import torch
+
+from synthgen.codec import Codec, load_codec
+from synthgen.errors import SynthGenError
+
+
+def test_tiny_preset_interface():
+    codec = load_codec("tiny")
+    assert (codec.sample_rate, codec.frame_rate, codec.num_codebooks, codec.cardinality) == (32000, 50.0, 4, 64)
+    audio = torch.randn(2, 1, 32000 + 100)
+    codes = codec.encode(audio)
+    assert codes.shape == (2, 4, 51) and codes.dtype == torch.int64
+    assert 0 <= codes.min() and codes.max() < 64
+    decoded = codec.decode(codes)
+    assert decoded.shape == (2, 1, 51 * 640) and torch.isfinite(decoded).all()
+    assert load_codec("tiny").identity() == codec.identity()  # presets are seeded
+
+
+def test_pretrained_directory_round_trip(tmp_path):
+    codec = Codec.from_preset("tiny", seed=3)
+    codec.save_pretrained(tmp_path / "encodec")
+    loaded = load_codec(tmp_path / "encodec")
+    audio = torch.randn(1, 1, 32000)
+    assert torch.equal(loaded.encode(audio), codec.encode(audio))
+    assert loaded.identity()["fingerprint"] == codec.identity()["fingerprint"]
+    assert loaded.identity()["fingerprint"] != load_codec("tiny").identity()["fingerprint"]
+
+
+def test_unknown_codec():
+    with pytest.raises(SynthGenError, match="not a directory and not a preset"):
+        load_codec("huge")
