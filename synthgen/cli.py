@@ -51,6 +51,32 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_fractions(text: str) -> tuple[float, float, float]:
+    try:
+        parts = tuple(float(x) for x in text.split(","))
+    except ValueError:
+        parts = ()
+    if len(parts) != 3:
+        raise argparse.ArgumentTypeError(f"--splits wants TRAIN,VALID,TEST fractions (e.g. 0.9,0.05,0.05), got '{text}'")
+    return parts
+
+
+def _cmd_data_synth(args: argparse.Namespace) -> int:
+    import time
+
+    from synthgen.data.synthstems.generator import SynthStemsConfig, generate_dataset
+
+    if args.tracks < 1 or args.seconds <= 0:
+        raise SynthGenError("--tracks must be at least 1 and --seconds positive")
+    start = time.perf_counter()
+    config = SynthStemsConfig(seconds=args.seconds, sample_rate=args.sample_rate, seed=args.seed)
+    written = generate_dataset(args.out_dir, args.tracks, config, args.splits, workers=args.workers)
+    elapsed = time.perf_counter() - start
+    speed = f", {written * args.seconds / elapsed:.0f}x real time" if written else ""
+    print(f"{args.out_dir}: {args.tracks} tracks, {written} written now in {elapsed:.1f} s{speed}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="synthgen", description="Generate a synth track that fits a mix.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__import__('synthgen').__version__}")
@@ -71,6 +97,19 @@ def build_parser() -> argparse.ArgumentParser:
                          help="encode only shard I of N (0-based); all shards write one cache")
     prepare.add_argument("--batch-size", type=int, default=8, help="windows encoded at once")
     prepare.set_defaults(run=_cmd_prepare)
+
+    data = commands.add_parser("data", help="make data sets").add_subparsers(dest="data_command", required=True,
+                                                                           metavar="KIND")
+    synth = data.add_parser("synth", help="SynthStems: procedural backing tracks with a synth part and its description")
+    synth.add_argument("out_dir", help="folder to write <split>/<track>/ into (resumes if it exists)")
+    synth.add_argument("--tracks", type=int, required=True, help="number of tracks")
+    synth.add_argument("--seconds", type=float, default=30.0, help="length of each track")
+    synth.add_argument("--seed", type=int, default=0, help="the same seed gives byte-identical tracks")
+    synth.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel processes")
+    synth.add_argument("--splits", type=_parse_fractions, default=(0.9, 0.05, 0.05), metavar="TRAIN,VALID,TEST",
+                       help="split fractions (default 0.9,0.05,0.05)")
+    synth.add_argument("--sample-rate", type=int, default=32000)
+    synth.set_defaults(run=_cmd_data_synth)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""SynthStems: procedural paired data (backing, synth part, true description) for training and evaluation."""

@@ -1,0 +1,154 @@
+"""A parametric subtractive synthesizer, vectorised with numpy.
+
+Oscillators (band-limited saw and pulse by polyBLEP, triangle, sine, a noise mix) with unison detune
+and vibrato -> resonant low-pass filter whose cutoff follows its own envelope -> amplitude ADSR.
+Audio is float64 [N] (mono) at the given sample rate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from scipy.signal import lfilter
+
+WAVEFORMS = ("saw", "square", "pulse", "triangle", "sine")
+FILTER_BLOCK = 128  # samples per block of the time-varying filter
+
+
+@dataclass(frozen=True)
+class Patch:
+    """Every parameter of a synth sound."""
+
+    waveform: str
+    pulse_width: float = 0.5  # pulse waves only
+    noise: float = 0.0  # noise mixed into the oscillators, 0..1
+    unison: int = 1  # oscillators per note
+    detune_cents: float = 0.0  # spread of the unison voices
+    cutoff: float = 8000.0  # Hz, filter resting cutoff
+    resonance: float = 0.707  # filter Q
+    filter_env_octaves: float = 0.0  # cutoff raised by this many octaves at the envelope's peak
+    filter_decay: float = 0.2  # s, decay of the filter envelope
+    attack: float = 0.005  # s
+    decay: float = 0.2  # s
+    sustain: float = 0.8  # level 0..1
+    release: float = 0.1  # s
+    vibrato_rate: float = 5.0  # Hz
+    vibrato_cents: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {k: round(v, 5) if isinstance(v, float) else v for k, v in asdict(self).items()}
+
+
+def _polyblep(phase: np.ndarray, dt: np.ndarray) -> np.ndarray:
+    """The polyBLEP correction that removes most aliasing from a unit step at phase 0."""
+    out = np.zeros_like(phase)
+    rising = phase < dt
+    x = phase[rising] / dt[rising]
+    out[rising] = x + x - x * x - 1.0
+    falling = phase > 1.0 - dt
+    x = (phase[falling] - 1.0) / dt[falling]
+    out[falling] = x * x + x + x + 1.0
+    return out
+
+
+def oscillator(waveform: str, freq: np.ndarray, sr: int, phase0: float, pulse_width: float = 0.5) -> np.ndarray:
+    """One oscillator following a per-sample frequency `freq` [N] (Hz). Returns [N] in [-1, 1]."""
+    dt = freq / sr
+    phase = (phase0 + np.cumsum(dt)) % 1.0
+    if waveform == "sine":
+        return np.sin(2 * np.pi * phase)
+    if waveform == "triangle":
+        return 4.0 * np.abs(phase - 0.5) - 1.0
+    if waveform == "saw":
+        return 2.0 * phase - 1.0 - _polyblep(phase, dt)
+    width = 0.5 if waveform == "square" else pulse_width
+    naive = np.where(phase < width, 1.0, -1.0)
+    return naive + _polyblep(phase, dt) - _polyblep((phase + 1.0 - width) % 1.0, dt)
+
+
+def adsr(n: int, gate: int, sr: int, attack: float, decay: float, sustain: float, release: float) -> np.ndarray:
+    """Envelope [n]: linear attack, exponential decay to `sustain` while the gate (samples) is open,
+    exponential release after it."""
+    t = np.arange(n) / sr
+    a = max(attack, 1e-3)
+    held = np.where(t < a, t / a, sustain + (1.0 - sustain) * np.exp(-(t - a) / max(decay, 1e-3) * 4.0))
+    env = held.copy()
+    if gate < n:
+        level = held[max(gate - 1, 0)]
+        env[gate:] = level * np.exp(-(t[gate:] - t[gate]) / max(release, 1e-3) * 5.0)
+    return env
+
+
+def lowpass_coefficients(cutoff: np.ndarray, q: float, sr: int) -> tuple[np.ndarray, np.ndarray]:
+    """RBJ biquad low-pass coefficients for each cutoff. Returns b [M, 3], a [M, 3]."""
+    w = 2 * np.pi * np.clip(cutoff, 20.0, 0.45 * sr) / sr
+    alpha = np.sin(w) / (2 * q)
+    cos = np.cos(w)
+    a0 = 1 + alpha
+    b = np.stack([(1 - cos) / 2, 1 - cos, (1 - cos) / 2], axis=1) / a0[:, None]
+    a = np.stack([np.ones_like(w), -2 * cos / a0, (1 - alpha) / a0], axis=1)
+    return b, a
+
+
+def time_varying_lowpass(x: np.ndarray, cutoff: np.ndarray, q: float, sr: int) -> np.ndarray:
+    """Low-pass x [N] with a cutoff [N] that may change: blockwise biquads carrying the filter state.
+
+    Once the cutoff stops moving, the rest is filtered in one call.
+    """
+    moving = np.flatnonzero(np.abs(np.diff(cutoff)) > 1e-3 * cutoff[1:])
+    steady = 0 if moving.size == 0 else min(len(x), (moving[-1] // FILTER_BLOCK + 1) * FILTER_BLOCK)
+    centers = np.arange(0, steady, FILTER_BLOCK) + FILTER_BLOCK // 2
+    b, a = lowpass_coefficients(np.append(cutoff[np.minimum(centers, len(x) - 1)], cutoff[-1]), q, sr)
+    y = np.empty_like(x)
+    zi = np.zeros(2)
+    for i, start in enumerate(range(0, steady, FILTER_BLOCK)):
+        y[start : start + FILTER_BLOCK], zi = lfilter(b[i], a[i], x[start : start + FILTER_BLOCK], zi=zi)
+    if steady < len(x):
+        y[steady:], _ = lfilter(b[-1], a[-1], x[steady:], zi=zi)
+    return y
+
+
+def midi_to_hz(pitch: float) -> float:
+    return 440.0 * 2.0 ** ((pitch - 69) / 12)
+
+
+def render_event(patch: Patch, pitches: tuple[int, ...], gate: int, sr: int, seed: tuple[int, ...]) -> np.ndarray:
+    """One note or chord held for `gate` samples, plus its release tail. Returns [gate + release] float64."""
+    n = gate + int(patch.release * sr)
+    rng = np.random.default_rng(seed)
+    t = np.arange(n) / sr
+    vibrato = 2.0 ** (patch.vibrato_cents * np.minimum(t / 0.3, 1.0) * np.sin(2 * np.pi * patch.vibrato_rate * t) / 1200)
+    spread = np.linspace(-1, 1, patch.unison) if patch.unison > 1 else np.zeros(1)
+    x = np.zeros(n)
+    for pitch in pitches:
+        for offset in spread:
+            freq = midi_to_hz(pitch) * 2.0 ** (offset * patch.detune_cents / 1200) * vibrato
+            x += oscillator(patch.waveform, freq, sr, rng.random(), patch.pulse_width)
+    x /= np.sqrt(len(pitches) * len(spread))
+    if patch.noise > 0:
+        x = (1 - patch.noise) * x + patch.noise * rng.uniform(-1, 1, n)
+    filter_env = np.exp(-t / max(patch.filter_decay, 1e-3) * 3.0) * np.minimum(t / max(patch.attack, 1e-3), 1.0)
+    x = time_varying_lowpass(x, patch.cutoff * 2.0 ** (patch.filter_env_octaves * filter_env), patch.resonance, sr)
+    return x * adsr(n, gate, sr, patch.attack, patch.decay, patch.sustain, patch.release)
+
+
+def render_part(notes, n_samples: int, sr: int, render) -> np.ndarray:
+    """Sum the events of a part into a track of n_samples. Notes that start and end together form one
+    event (a chord); `render(pitches, gate)` makes an event's audio and is called once per distinct
+    (pitches, gate), so repeated notes cost nothing."""
+    events: dict[tuple[int, int], list] = {}
+    for note in notes:
+        start = int(round(note.start * sr))
+        events.setdefault((start, int(round(note.end * sr)) - start), []).append(note)
+    out = np.zeros(n_samples)
+    cache: dict[tuple, np.ndarray] = {}
+    for (start, gate), group in sorted(events.items()):
+        if start >= n_samples or gate <= 0:
+            continue
+        key = (tuple(sorted(n.pitch for n in group)), gate)
+        if key not in cache:
+            cache[key] = render(key[0], gate)
+        audio = cache[key][: n_samples - start]
+        out[start : start + len(audio)] += audio * max(n.velocity for n in group)
+    return out
