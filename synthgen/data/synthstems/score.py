@@ -13,7 +13,7 @@ import pretty_midi
 from synthgen.data.synthstems.theory import Chord, Key
 
 ROLES = ("lead", "arpeggio", "pad", "stabs", "bass")
-REGISTERS = {"low": (28, 51), "mid": (52, 71), "high": (72, 96)}
+REGISTERS = {"low": (36, 59), "mid": (55, 76), "high": (72, 96)}  # where a part's voicings start and end
 
 # 16-step drum grooves: instrument -> steps (velocity 1 on the listed steps).
 GROOVES = {

@@ -1,0 +1,1 @@
+"""Evaluation: audio probes and metrics."""
