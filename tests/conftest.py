@@ -88,3 +88,29 @@ def needs_ffmpeg():
         if os.environ.get("CI"):
             pytest.fail("ffmpeg is not installed: setup.sh must install it")
         pytest.skip("ffmpeg is not installed (setup.sh installs it)")
+
+
+def make_tiny_musicgen_melody(directory: Path) -> Path:
+    """A tiny random MusicGen-Melody (T5 + EnCodec + decoder) and a word-level tokenizer, saved the way
+    a `facebook/musicgen-melody` snapshot is, so the pretrained path can be tested offline."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import (MusicgenMelodyConfig, MusicgenMelodyDecoderConfig,
+                              MusicgenMelodyForConditionalGeneration, PreTrainedTokenizerFast, T5Config)
+
+    from synthgen.codec import Codec
+
+    words = "a bright dark soft warm pad lead bass arpeggio synth saw sine holding the chords playing melody".split()
+    vocab = {"<pad>": 0, "</s>": 1, "<unk>": 2, **{w: i + 3 for i, w in enumerate(words)}}
+    backend = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    backend.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, pad_token="<pad>", unk_token="<unk>", eos_token="</s>")
+    text = T5Config(vocab_size=len(vocab), d_model=16, d_kv=8, d_ff=32, num_layers=1, num_heads=2)
+    audio = Codec.from_preset("tiny", seed=5).model.config
+    decoder = MusicgenMelodyDecoderConfig(vocab_size=64, num_codebooks=4, hidden_size=24, num_hidden_layers=2,
+                                          num_attention_heads=2, ffn_dim=48, pad_token_id=64, bos_token_id=64)
+    config = MusicgenMelodyConfig(text_encoder=text.to_dict(), audio_encoder=audio.to_dict(), decoder=decoder.to_dict(),
+                                  chroma_length=20)
+    torch_seed = __import__("torch").manual_seed(0)  # noqa: F841
+    MusicgenMelodyForConditionalGeneration(config).save_pretrained(str(directory))
+    tokenizer.save_pretrained(str(directory))
+    return directory

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from synthgen.chroma import chroma
 from synthgen.codec import load_codec
 from synthgen.data.cache import CodeCache, WindowSettings, prepare_cache
 from synthgen.data.sources import list_tracks, load_pair
@@ -51,6 +52,7 @@ def test_prepare_each_layout(tmp_path, layout, request):
     item = cache[0]
     assert item["context"].shape == item["target"].shape == (4, 100)
     assert item["context"].dtype == torch.int64 and 0 < item["valid_frames"] <= 100
+    assert item["chroma"].shape == (1 + 64000 // 4096, 12) and item["chroma"].max() == 1.0
 
 
 def test_cache_codes_are_sample_exact_windows(tmp_path):
@@ -65,8 +67,10 @@ def test_cache_codes_are_sample_exact_windows(tmp_path):
     assert [round(cache.window(i)["start_seconds"] * 32000) for i in range(len(cache))] == [w.start for w in spans]
     for i, span in enumerate(spans):
         for name, audio in (("context", context), ("target", target)):
-            want = codec.encode(torch.from_numpy(cut(audio, span, 64000))[None])[0]
-            assert torch.equal(cache[i][name], want)
+            window = torch.from_numpy(cut(audio, span, 64000))[None]
+            assert torch.equal(cache[i][name], codec.encode(window)[0])
+            if name == "context":
+                torch.testing.assert_close(cache[i]["chroma"], chroma(window[:, 0], 32000)[0], atol=1e-3, rtol=1e-3)
     assert [cache[i]["valid_frames"] for i in range(len(cache))] == [100, 100, 75]
     info = cache.window(2)
     assert info["description"] == "soft dark pad train 0" and info["attributes"]["role"] == "pad"

@@ -12,7 +12,7 @@ import soundfile as sf
 from synthgen.data.cache import CodeCache
 from synthgen.data.synthstems.generator import SynthStemsConfig, generate_dataset, make_track
 from synthgen.data.synthstems.synth import Patch, render_event
-from synthgen.eval.probes import attack_time, chroma, spectral_centroid
+from synthgen.eval.probes import attack_time, pitch_class_profile, spectral_centroid
 
 CONFIG = SynthStemsConfig(seconds=6.0, seed=3)
 
@@ -88,7 +88,7 @@ def test_synth_audio_stays_in_key(dataset):
     """Measured on the audio: most of the synth's pitch-class energy lies in the key's scale."""
     fractions = []
     for folder, meta in zip(dataset, metas(dataset)):
-        frames = chroma(read(folder, "synth"), 32000)
+        frames = pitch_class_profile(read(folder, "synth"), 32000)
         fractions.append(frames[:, meta["scale"]].sum() / max(frames.sum(), 1e-9))
     assert np.median(fractions) > 0.85 and min(fractions) > 0.6
 

@@ -7,7 +7,6 @@ import math
 from pathlib import Path
 
 import torch
-from torch import nn
 from transformers import EncodecConfig, EncodecModel
 
 from synthgen.errors import SynthGenError
@@ -27,16 +26,16 @@ def _bandwidth_for(config: EncodecConfig, num_codebooks: int) -> float:
     return num_codebooks * config.frame_rate * math.ceil(math.log2(config.codebook_size)) / 1000
 
 
-class Codec(nn.Module):
-    """An EnCodec model with the codec interface the rest of SynthGen uses.
+class Codec:
+    """An EnCodec model with the codec interface the rest of SynthGen uses. Like a tokenizer, it is
+    not a submodule of the language model: it is frozen, saved beside the model and moved with `to`.
 
     encode: audio [B, C, N] at `sample_rate` -> codes [B, K, T] (int64), T = ceil(N / hop_length)
     decode: codes [B, K, T] -> audio [B, C, T * hop_length]
     """
 
     def __init__(self, model: EncodecModel, name: str):
-        super().__init__()
-        self.model = model.eval()
+        self.model = model.eval().requires_grad_(False)
         self.name = name
         config = model.config
         self.sample_rate: int = config.sampling_rate
@@ -70,6 +69,14 @@ class Codec(nn.Module):
 
     def save_pretrained(self, directory: str | Path) -> None:
         self.model.save_pretrained(str(directory))
+
+    def to(self, device: torch.device | str) -> "Codec":
+        self.model.to(device)
+        return self
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
 
     @torch.inference_mode()
     def encode(self, audio: torch.Tensor) -> torch.Tensor:

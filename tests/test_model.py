@@ -1,0 +1,148 @@
+import pytest
+import torch
+from transformers import AutoTokenizer, MusicgenMelodyForConditionalGeneration
+
+from synthgen.chroma import dominant_pitch_class
+from synthgen.model import SynthGen, build_model
+from synthgen.model.delay import apply_delay, code_mask, decoder_inputs, undo_delay
+from synthgen.model.pretrained import from_musicgen_melody, merge_lora
+from tests.conftest import make_tiny_musicgen_melody
+
+K, V, T = 4, 64, 40
+
+
+def make_batch(b=2, t=T, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return dict(target=torch.randint(0, V, (b, K, t), generator=g), context=torch.randint(0, V, (b, K, t), generator=g),
+                chroma=torch.rand(b, 16, 12, generator=g), description=["a bright saw lead", "a soft dark pad holding the chords"][:b],
+                valid_frames=torch.full((b,), t))
+
+
+def full_logits(model, batch):
+    ones = torch.ones(batch["target"].shape[0])
+    return model.logits_for(batch["target"], batch["context"], batch["chroma"], batch["description"], ones, ones)
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    torch.manual_seed(0)
+    model = build_model("tiny", K, V).eval()
+    torch.nn.init.normal_(model.context_proj.weight, std=0.5)  # a trained model uses its context
+    return model
+
+
+def test_delay_pattern_round_trip_and_mask():
+    codes = torch.arange(2 * K * 5).reshape(2, K, 5)
+    delayed = apply_delay(codes, pad_id=99)
+    assert delayed.shape == (2, K, 5 + K - 1)
+    assert delayed[0, 2, :2].tolist() == [99, 99] and delayed[0, 2, 2] == codes[0, 2, 0]
+    assert torch.equal(undo_delay(delayed), codes)
+    mask = code_mask(K, torch.tensor([5, 3]), 5)
+    assert torch.equal(mask[0], delayed[0] != 99)
+    assert mask[1, 0].sum() == 3 and mask[1, 3].tolist() == [False] * 3 + [True] * 3 + [False] * 2
+    assert decoder_inputs(delayed, 99)[0, :, 0].tolist() == [99] * K
+
+
+def test_tiny_overfits_one_batch():
+    torch.manual_seed(0)
+    model = build_model("tiny", K, V).train()
+    batch = make_batch()
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+    first = None
+    for _ in range(40):
+        loss, _ = model.loss(batch, "full")
+        first = first if first is not None else loss.item()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert loss.item() < first / 2
+
+
+def test_causal_in_the_target(tiny):
+    batch = make_batch()
+    changed = {**batch, "target": batch["target"].clone()}
+    t = 17
+    changed["target"][:, :, t:] = (changed["target"][:, :, t:] + 1) % V
+    a, b = full_logits(tiny, batch), full_logits(tiny, changed)
+    # step s reads delayed step s - 1, which holds frames <= s - 1: steps <= t never see frame t
+    torch.testing.assert_close(a[:, :, : t + 1], b[:, :, : t + 1], rtol=0, atol=1e-5)
+    assert not torch.allclose(a[:, :, t + 1 :], b[:, :, t + 1 :])
+
+
+def test_context_is_time_aligned(tiny):
+    batch = make_batch()
+    changed = {**batch, "context": batch["context"].clone()}
+    t = 23
+    changed["context"][:, :, t:] = (changed["context"][:, :, t:] + 7) % V
+    a, b = full_logits(tiny, batch), full_logits(tiny, changed)
+    torch.testing.assert_close(a[:, :, :t], b[:, :, :t], rtol=0, atol=1e-5)
+    assert not torch.allclose(a[:, :, t], b[:, :, t])  # step t predicts frame t with context frame t
+
+
+def test_conditions_matter_and_dropping_them_is_clean(tiny):
+    batch = make_batch()
+    ones, zeros = torch.ones(2), torch.zeros(2)
+    args = (batch["target"], batch["context"], batch["chroma"], batch["description"])
+    full = tiny.logits_for(*args, ones, ones)
+    for keep_text, keep_context in ((zeros, ones), (ones, zeros), (zeros, zeros)):
+        other = tiny.logits_for(*args, keep_text, keep_context)
+        assert torch.isfinite(other).all() and not torch.allclose(full, other)
+    # with text dropped, the description no longer matters
+    swapped = (batch["target"], batch["context"], batch["chroma"], batch["description"][::-1])
+    torch.testing.assert_close(tiny.logits_for(*args, zeros, ones), tiny.logits_for(*swapped, zeros, ones))
+
+
+def test_save_and_load_give_identical_logits(tiny, tmp_path):
+    tiny.save_pretrained(tmp_path / "model")
+    loaded = SynthGen.from_pretrained(tmp_path / "model")
+    assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
+    batch = make_batch()
+    torch.testing.assert_close(full_logits(loaded, batch), full_logits(tiny, batch), rtol=0, atol=0)
+    assert "text_encoder.model.embeddings.word_embeddings.weight" not in tiny.trainable_state_dict()
+
+
+@pytest.fixture(scope="module")
+def musicgen_dir(tmp_path_factory):
+    return make_tiny_musicgen_melody(tmp_path_factory.mktemp("musicgen-melody"))
+
+
+def test_musicgen_melody_loads_unchanged(musicgen_dir, tmp_path):
+    model = build_model("musicgen-melody", K, V, pretrained=musicgen_dir).eval()
+    reference = MusicgenMelodyForConditionalGeneration.from_pretrained(str(musicgen_dir)).eval()
+    tokenizer = AutoTokenizer.from_pretrained(str(musicgen_dir))
+    batch = make_batch(b=1)
+    chroma = dominant_pitch_class(batch["chroma"])
+    delayed = apply_delay(batch["target"], model.pad_id)
+    tokens = tokenizer(batch["description"], return_tensors="pt")
+    with torch.no_grad():
+        want = reference(input_ids=tokens["input_ids"], attention_mask=tokens["attention_mask"], input_features=chroma,
+                         decoder_input_ids=decoder_inputs(delayed, model.pad_id).reshape(K, -1)).logits
+        got = full_logits(model, {**batch, "chroma": chroma})
+    want = want.reshape(1, K, -1, V)[:, :, -delayed.shape[-1] :]
+    torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)  # the zero-initialised context changes nothing
+
+    model.save_pretrained(tmp_path / "saved")
+    assert (tmp_path / "saved" / "text_encoder").is_dir() and (tmp_path / "saved" / "codec").is_dir()
+    loaded = SynthGen.from_pretrained(tmp_path / "saved")
+    torch.testing.assert_close(full_logits(loaded, batch), full_logits(model, batch), rtol=0, atol=0)
+    assert loaded.codec.identity()["fingerprint"] == model.codec.identity()["fingerprint"]
+
+
+def test_musicgen_melody_lora_trains_adapters_and_merges(musicgen_dir, tmp_path):
+    model = build_model("musicgen-melody", K, V, pretrained=musicgen_dir, lora=True)
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert trainable and all("lora_" in n or not n.startswith("decoder.") for n in trainable)
+    assert not any(n.startswith("text_encoder.") for n in trainable)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+    for _ in range(3):
+        loss, _ = model.loss(make_batch(b=1), "full")
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    model.eval()
+    batch = make_batch(b=1, seed=3)
+    before = full_logits(model, batch)
+    merge_lora(model)
+    model.save_pretrained(tmp_path / "merged")
+    loaded = SynthGen.from_pretrained(tmp_path / "merged")
+    torch.testing.assert_close(full_logits(loaded, batch), before, rtol=1e-4, atol=1e-5)
