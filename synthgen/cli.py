@@ -77,6 +77,30 @@ def _cmd_data_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    from synthgen.train import TrainConfig, run_training
+
+    fields = TrainConfig.__dataclass_fields__
+    config = TrainConfig(**{k: v for k, v in vars(args).items() if k in fields})
+    run_training(config, resume=args.resume)
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from synthgen.eval.codes import evaluate_codes, markdown_table, write_report
+    from synthgen.model import SynthGen
+
+    model = SynthGen.from_pretrained(args.model)
+    report = evaluate_codes(model, args.data, args.split, args.batch_size)
+    out = Path(args.out) if args.out else Path(args.model) / f"eval_{args.split}.json"
+    write_report(report, out)
+    print(markdown_table(report), end="")
+    print(f"written: {out} and {out.with_suffix('.md')}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="synthgen", description="Generate a synth track that fits a mix.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__import__('synthgen').__version__}")
@@ -98,6 +122,36 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("--batch-size", type=int, default=8, help="windows encoded at once")
     prepare.set_defaults(run=_cmd_prepare)
 
+    train = commands.add_parser("train", help="train a model on a token cache (use `accelerate launch -m synthgen train` to scale out)")
+    train.add_argument("--data", required=True, help="token cache from `synthgen prepare`")
+    train.add_argument("--out", required=True, help="run folder (checkpoint, logs, exported model)")
+    train.add_argument("--preset", default="small", help="tiny | small | musicgen-melody")
+    train.add_argument("--pretrained", help="local facebook/musicgen-melody snapshot (for --preset musicgen-melody)")
+    train.add_argument("--lora", action="store_true", help="train LoRA adapters instead of the whole decoder")
+    train.add_argument("--steps", type=int, default=2000, help="optimizer steps in total")
+    train.add_argument("--batch-size", type=int, default=16, help="windows per process per micro-batch")
+    train.add_argument("--grad-accum", type=int, default=1, help="micro-batches per optimizer step")
+    train.add_argument("--lr", type=float, default=5e-4)
+    train.add_argument("--weight-decay", type=float, default=0.01)
+    train.add_argument("--warmup", type=int, default=100, help="linear warm-up steps before the cosine decay")
+    train.add_argument("--clip", type=float, default=1.0, help="gradient norm clipping (0: off)")
+    train.add_argument("--eval-every", type=int, default=200, help="steps between validations")
+    train.add_argument("--eval-windows", type=int, default=64, help="validation windows per validation")
+    train.add_argument("--save-every", type=int, default=100, help="steps between checkpoints")
+    train.add_argument("--mixed-precision", default="no", choices=["no", "fp16", "bf16"])
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--num-threads", type=int, default=None, help="torch CPU threads")
+    train.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    train.set_defaults(run=_cmd_train)
+
+    evaluate = commands.add_parser("eval", help="cross-entropy per codebook against unigram and unconditioned references")
+    evaluate.add_argument("--model", required=True, help="run folder or exported model directory")
+    evaluate.add_argument("--data", required=True, help="token cache")
+    evaluate.add_argument("--split", default="test", choices=["train", "valid", "test"])
+    evaluate.add_argument("--batch-size", type=int, default=16)
+    evaluate.add_argument("--out", help="report JSON path (default: MODEL/eval_SPLIT.json, with a .md beside it)")
+    evaluate.set_defaults(run=_cmd_eval)
+
     data = commands.add_parser("data", help="make data sets").add_subparsers(dest="data_command", required=True,
                                                                            metavar="KIND")
     synth = data.add_parser("synth", help="SynthStems: procedural backing tracks with a synth part and its description")
@@ -113,8 +167,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_libraries() -> None:
+    """Keep transformers' loading bars and config warnings out of the user's terminal."""
+    from transformers.utils import logging
+
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _quiet_libraries()
     try:
         return args.run(args)
     except SynthGenError as err:

@@ -1,0 +1,291 @@
+"""Training with Accelerate: one CPU process here, `accelerate launch` for many GPUs or machines.
+
+A run folder holds:
+  checkpoint/        the latest checkpoint (accelerate state: model, optimizer, scheduler, RNG states;
+                     trainer_state.json: step and data position), replaced atomically
+  log.jsonl          one line per optimizer step (loss, per-codebook cross-entropy, learning rate) and
+                     per validation
+  tensorboard/       the same curves for TensorBoard
+  model/             the exported model (config + safetensors + codec), loadable with SynthGen.from_pretrained
+
+Data order: epoch e visits the windows in a permutation seeded by (seed, e); each process takes its
+share of every global batch, so each window is seen once per epoch across processes (a last global
+batch with fewer windows than processes is skipped). The position in that order is checkpointed, so
+a resumed run continues with exactly the data it would have seen.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from synthgen.codec import load_codec
+from synthgen.data.cache import CodeCache
+from synthgen.errors import SynthGenError
+from synthgen.model import SynthGen, build_model
+
+
+@dataclass
+class TrainConfig:
+    data: str
+    out: str
+    preset: str = "small"
+    pretrained: str | None = None  # musicgen-melody snapshot directory
+    lora: bool = False
+    steps: int = 2000
+    batch_size: int = 16  # per process
+    grad_accum: int = 1
+    lr: float = 5e-4
+    weight_decay: float = 0.01
+    warmup: int = 100
+    clip: float = 1.0
+    eval_every: int = 200
+    eval_windows: int = 64
+    save_every: int = 100
+    mixed_precision: str = "no"  # no | fp16 | bf16
+    seed: int = 0
+    num_threads: int | None = None
+
+
+class Objective(nn.Module):
+    """The training loss as a module's forward, so DistributedDataParallel sees the computation."""
+
+    def __init__(self, model: SynthGen):
+        super().__init__()
+        self.model = model
+
+    def forward(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.model.loss(batch, "train")
+
+
+def epoch_order(num_windows: int, epoch: int, seed: int) -> list[int]:
+    generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    return torch.randperm(num_windows, generator=generator).tolist()
+
+
+def rank_batches(order: list[int], batch_size: int, rank: int, world: int) -> list[list[int]]:
+    """This process's batches of one epoch: global batches of batch_size * world windows, split evenly."""
+    per_global = batch_size * world
+    batches = [order[i + rank * batch_size : i + (rank + 1) * batch_size]
+               for i in range(0, len(order) - per_global + 1, per_global)]
+    leftover = order[len(order) // per_global * per_global :]
+    if len(leftover) >= world:
+        share = math.ceil(len(leftover) / world)
+        batches.append(leftover[rank * share : (rank + 1) * share] or leftover[-1:])
+    return batches
+
+
+def collate(dataset: CodeCache, indices: list[int], device: torch.device) -> dict:
+    items = [dataset[i] for i in indices]
+    batch = {name: torch.stack([it[name] for it in items]).to(device) for name in ("target", "context", "chroma")}
+    batch["valid_frames"] = torch.tensor([it["valid_frames"] for it in items], device=device)
+    batch["description"] = [it["description"] for it in items]
+    return batch
+
+
+def _cache_codec(cache: CodeCache):
+    """The codec that made a cache's codes (to ship with the model), checked by fingerprint."""
+    identity = cache.codec
+    codec = load_codec(identity["name"].removeprefix("preset:"))
+    if codec.identity()["fingerprint"] != identity["fingerprint"]:
+        raise SynthGenError(f"{cache.root}: its codec '{identity['name']}' has changed since the cache was made")
+    return codec
+
+
+def build_for_cache(config: TrainConfig, cache: CodeCache) -> SynthGen:
+    identity = cache.codec
+    model = build_model(config.preset, identity["num_codebooks"], identity["cardinality"],
+                        pretrained=config.pretrained, lora=config.lora)
+    if model.codec is not None:
+        if model.codec.identity()["fingerprint"] != identity["fingerprint"]:
+            raise SynthGenError(f"{cache.root}: encoded with codec '{identity['name']}', not with the model's own "
+                                "codec; run `synthgen prepare --codec` with the pretrained EnCodec")
+    else:
+        model.codec = _cache_codec(cache)
+        model.config.chroma_length = int(cache[0]["chroma"].shape[0])
+    return model
+
+
+class Trainer:
+    def __init__(self, config: TrainConfig, resume: bool = False, progress: bool = True):
+        from accelerate import Accelerator
+        from transformers import get_cosine_schedule_with_warmup
+
+        if config.num_threads:
+            torch.set_num_threads(config.num_threads)
+        self.config = config
+        self.out = Path(config.out)
+        self.progress = progress
+        self.checkpoint = self.out / "checkpoint"
+        if not resume and self._existing_checkpoint() is not None:
+            raise SynthGenError(f"{self.out}: already holds a run; pass --resume to continue it or choose another --out")
+        torch.manual_seed(config.seed)
+        self.accelerator = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision=config.mixed_precision,
+                                       gradient_accumulation_steps=config.grad_accum)
+        self.train_data = CodeCache(config.data, split="train")
+        self.valid_data = CodeCache(config.data, split="valid")
+        if len(self.train_data) == 0:
+            raise SynthGenError(f"{config.data}: no training windows")
+        self.model = build_for_cache(config, self.train_data)
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay, betas=(0.9, 0.95))
+        scheduler = get_cosine_schedule_with_warmup(optimizer, config.warmup, config.steps)
+        self.objective, self.optimizer, self.scheduler = self.accelerator.prepare(Objective(self.model), optimizer, scheduler)
+        self.step, self.epoch, self.batch_in_epoch = 0, 0, 0
+        if resume and self._existing_checkpoint() is not None:
+            self._load()
+
+    # ----- checkpoints -----
+    def _existing_checkpoint(self) -> Path | None:
+        old = self.out / "checkpoint.old"
+        if (self.checkpoint / "trainer_state.json").is_file():
+            return self.checkpoint
+        return old if (old / "trainer_state.json").is_file() else None
+
+    def _load(self) -> None:
+        path = self._existing_checkpoint()
+        self.accelerator.load_state(str(path))
+        state = json.loads((path / "trainer_state.json").read_text())
+        self.step, self.epoch, self.batch_in_epoch = state["step"], state["epoch"], state["batch_in_epoch"]
+        if self.accelerator.is_main_process:
+            self._truncate_log(self.step)
+
+    def save(self) -> None:
+        """Write a checkpoint beside the current one, then swap it in (a crash leaves one complete)."""
+        tmp = self.out / "checkpoint.tmp"
+        if self.accelerator.is_main_process:
+            shutil.rmtree(tmp, ignore_errors=True)
+        self.accelerator.wait_for_everyone()
+        self.accelerator.save_state(str(tmp))
+        self.accelerator.wait_for_everyone()
+        if self.accelerator.is_main_process:
+            state = dict(step=self.step, epoch=self.epoch, batch_in_epoch=self.batch_in_epoch, config=asdict(self.config))
+            (tmp / "trainer_state.json").write_text(json.dumps(state, indent=1))
+            old = self.out / "checkpoint.old"
+            shutil.rmtree(old, ignore_errors=True)
+            if self.checkpoint.exists():
+                self.checkpoint.rename(old)
+            tmp.rename(self.checkpoint)
+            shutil.rmtree(old, ignore_errors=True)
+        self.accelerator.wait_for_everyone()
+
+    # ----- logging -----
+    def _truncate_log(self, step: int) -> None:
+        log = self.out / "log.jsonl"
+        if log.is_file():
+            lines = [line for line in log.read_text().splitlines() if json.loads(line)["step"] <= step]
+            log.write_text("".join(line + "\n" for line in lines))
+
+    def _log(self, record: dict) -> None:
+        if not self.accelerator.is_main_process:
+            return
+        with open(self.out / "log.jsonl", "a") as f:
+            f.write(json.dumps(record) + "\n")
+        for key, value in record.items():
+            if key != "step" and isinstance(value, (int, float)):
+                self.writer.add_scalar(key, value, record["step"])
+            elif isinstance(value, list):
+                for k, v in enumerate(value):
+                    self.writer.add_scalar(f"{key}/codebook{k}", v, record["step"])
+
+    # ----- the loop -----
+    def batches(self, epoch: int) -> list[list[int]]:
+        order = epoch_order(len(self.train_data), epoch, self.config.seed)
+        return rank_batches(order, self.config.batch_size, self.accelerator.process_index, self.accelerator.num_processes)
+
+    @torch.no_grad()
+    def validate(self) -> dict:
+        """Cross-entropy per codebook on the first eval_windows validation windows (all conditions on)."""
+        model = self.accelerator.unwrap_model(self.objective).model
+        model.eval()
+        data = self.valid_data if len(self.valid_data) else self.train_data
+        indices = list(range(min(self.config.eval_windows, len(data))))[self.accelerator.process_index :: self.accelerator.num_processes]
+        sums = torch.zeros(model.num_codebooks, device=self.accelerator.device)
+        counts = torch.zeros_like(sums)
+        for i in range(0, len(indices), self.config.batch_size):
+            with self.accelerator.autocast():
+                s, c = model.code_losses(collate(data, indices[i : i + self.config.batch_size], self.accelerator.device), "full")
+            sums, counts = sums + s, counts + c
+        sums, counts = self.accelerator.reduce(sums, "sum"), self.accelerator.reduce(counts, "sum")
+        model.train()
+        per_codebook = (sums / counts.clamp(min=1)).tolist()
+        return dict(step=self.step, valid_ce=sum(per_codebook) / len(per_codebook), valid_ce_codebooks=per_codebook)
+
+    def train(self) -> Path:
+        from torch.utils.tensorboard import SummaryWriter
+
+        config = self.config
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.writer = SummaryWriter(str(self.out / "tensorboard")) if self.accelerator.is_main_process else None
+        self.objective.train()
+        bar = tqdm(total=config.steps, initial=self.step, desc="train", unit="step",
+                   disable=not (self.progress and self.accelerator.is_main_process))
+        micro_losses = []
+        while self.step < config.steps:
+            batches = self.batches(self.epoch)
+            while self.batch_in_epoch < len(batches) and self.step < config.steps:
+                batch = collate(self.train_data, batches[self.batch_in_epoch], self.accelerator.device)
+                self.batch_in_epoch += 1
+                with self.accelerator.accumulate(self.objective), self.accelerator.autocast():
+                    loss, per_codebook = self.objective(batch)
+                    self.accelerator.backward(loss)
+                    if self.accelerator.sync_gradients and config.clip:
+                        self.accelerator.clip_grad_norm_(self.objective.parameters(), config.clip)
+                    self.optimizer.step()
+                    self.scheduler.step()
+                    self.optimizer.zero_grad()
+                micro_losses.append(per_codebook)
+                if self.accelerator.sync_gradients:
+                    self._finish_step(torch.stack(micro_losses).mean(0), bar)
+                    micro_losses = []
+            if self.batch_in_epoch >= len(batches):
+                self.epoch, self.batch_in_epoch = self.epoch + 1, 0
+        bar.close()
+        if self.step % config.save_every:
+            self.save()
+        return self.export()
+
+    def _finish_step(self, per_codebook: torch.Tensor, bar: tqdm) -> None:
+        self.step += 1
+        per_codebook = self.accelerator.reduce(per_codebook.to(self.accelerator.device), "mean").tolist()
+        loss = sum(per_codebook) / len(per_codebook)
+        self._log(dict(step=self.step, loss=loss, ce_codebooks=per_codebook, lr=self.scheduler.get_last_lr()[0],
+                       epoch=self.epoch))
+        bar.set_postfix(loss=f"{loss:.3f}", epoch=self.epoch)
+        bar.update()
+        if self.step % self.config.eval_every == 0 or self.step == self.config.steps:
+            record = self.validate()
+            self._log(record)
+            if self.accelerator.is_main_process:
+                bar.write(f"step {self.step}: valid cross-entropy {record['valid_ce']:.3f}")
+        if self.step % self.config.save_every == 0:
+            self.save()
+
+    def export(self) -> Path:
+        """Save the trained model as config + safetensors (+ codec) in RUN/model."""
+        target = self.out / "model"
+        if self.accelerator.is_main_process:
+            model = self.accelerator.unwrap_model(self.objective).model
+            if self.config.lora:
+                from synthgen.model.pretrained import merge_lora
+
+                merge_lora(model)
+            model.eval().save_pretrained(target)
+        self.accelerator.wait_for_everyone()
+        return target
+
+
+def run_training(config: TrainConfig, resume: bool) -> Path:
+    trainer = Trainer(config, resume=resume)
+    out = trainer.train()
+    if os.environ.get("LOCAL_RANK", "0") == "0":
+        print(f"{config.out}: trained to step {trainer.step}; model in {out}")
+    return out

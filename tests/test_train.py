@@ -1,0 +1,95 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from synthgen.model import SynthGen
+from synthgen.train import TrainConfig, Trainer, rank_batches
+from tests.conftest import make_track_layout
+
+RUN = [sys.executable, "-m", "synthgen"]
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    root = tmp_path_factory.mktemp("train")
+    make_track_layout(root / "data", {"train": 7, "valid": 1, "test": 2}, seconds=3.0)
+    subprocess.run([*RUN, "prepare", root / "data", "--out", root / "cache", "--window", "2", "--hop", "1"], check=True,
+                   capture_output=True)
+    return root / "cache"  # 14 training windows
+
+
+def losses(run):
+    return {r["step"]: r["loss"] for r in map(json.loads, (run / "log.jsonl").read_text().splitlines()) if "loss" in r}
+
+
+@pytest.mark.parametrize("world", [1, 2, 3])
+@pytest.mark.parametrize("windows", [13, 14, 30])
+def test_each_window_once_per_epoch(world, windows):
+    order = list(range(windows))
+    seen = [i for rank in range(world) for batch in rank_batches(order, 4, rank, world) for i in batch]
+    assert len(seen) == len(set(seen))
+    assert len(seen) >= windows - world + 1  # only a last global batch smaller than the world is skipped
+    counts = [len(rank_batches(order, 4, rank, world)) for rank in range(world)]
+    assert len(set(counts)) == 1 and all(batch for r in range(world) for batch in rank_batches(order, 4, r, world))
+
+
+def test_resume_after_sigkill_reproduces_losses(cache, tmp_path):
+    args = ["--data", cache, "--preset", "tiny", "--steps", 80, "--batch-size", 2, "--save-every", 5,
+            "--eval-every", 40, "--warmup", 5, "--lr", "3e-3"]
+    straight = subprocess.run([*RUN, "train", *map(str, args), "--out", tmp_path / "straight"], capture_output=True, text=True)
+    assert straight.returncode == 0, straight.stderr[-2000:]
+
+    run = tmp_path / "killed"
+    proc = subprocess.Popen([*RUN, "train", *map(str, args), "--out", str(run)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    state = run / "checkpoint" / "trainer_state.json"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (state.is_file() and json.loads(state.read_text())["step"] >= 10):
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (run / "model").exists(), "training must be killed before it ends"
+
+    refused = subprocess.run([*RUN, "train", *map(str, args), "--out", str(run)], capture_output=True, text=True)
+    assert refused.returncode != 0 and "--resume" in refused.stderr
+    resumed = subprocess.run([*RUN, "train", *map(str, args), "--out", str(run), "--resume"], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    a, b = losses(tmp_path / "straight"), losses(run)
+    assert sorted(a) == sorted(b) == list(range(1, 81))
+    assert all(a[s] == pytest.approx(b[s], rel=1e-6, abs=1e-7) for s in a)
+    assert a[80] < a[1]
+
+
+def test_distributed_training_on_two_cpu_processes(cache, tmp_path):
+    proc = subprocess.run(
+        ["accelerate", "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
+         "--dynamo_backend", "no", "tests/helpers/distributed_train.py", str(cache), str(tmp_path / "run")],
+        capture_output=True, text=True, timeout=600, cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ranks = [json.loads((tmp_path / "run" / f"rank{r}.json").read_text()) for r in range(2)]
+    assert [r["world"] for r in ranks] == [2, 2]
+    assert ranks[0]["weights"] == ranks[1]["weights"]
+    for epoch in ("epoch0", "epoch1"):
+        seen = [i for r in ranks for batch in r[epoch] for i in batch]
+        assert sorted(seen) == list(range(ranks[0]["windows"]))  # 14 windows: every one once
+    assert SynthGen.from_pretrained(tmp_path / "run").num_codebooks == 4
+
+
+def test_eval_reports_model_and_references(cache, tmp_path):
+    trainer = Trainer(TrainConfig(data=str(cache), out=str(tmp_path / "run"), preset="tiny", steps=3, batch_size=4,
+                                  save_every=3, eval_every=3), progress=False)
+    trainer.train()
+    proc = subprocess.run([*RUN, "eval", "--model", tmp_path / "run", "--data", cache], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads((tmp_path / "run" / "eval_test.json").read_text())
+    assert set(report["results"]) == {"model", "model, no text and no mix", "unigram"}
+    assert report["windows"] == 4
+    for row in report["results"].values():
+        assert len(row["cross_entropy_codebooks"]) == 4
+        assert row["perplexity_codebooks"][0] == pytest.approx(2.718281828 ** row["cross_entropy_codebooks"][0])
+    assert "| unigram |" in (tmp_path / "run" / "eval_test.md").read_text()
