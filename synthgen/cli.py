@@ -101,6 +101,15 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train_codec(args: argparse.Namespace) -> int:
+    from synthgen.codec.train import CodecTrainConfig, train_codec
+
+    fields = CodecTrainConfig.__dataclass_fields__
+    out = train_codec(CodecTrainConfig(**{k: v for k, v in vars(args).items() if k in fields}), resume=args.resume)
+    print(f"codec saved in {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="synthgen", description="Generate a synth track that fits a mix.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__import__('synthgen').__version__}")
@@ -143,6 +152,21 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--num-threads", type=int, default=None, help="torch CPU threads")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     train.set_defaults(run=_cmd_train)
+
+    codec = commands.add_parser("train-codec", help="train an EnCodec on the audio of a data folder")
+    codec.add_argument("--data", required=True, help="data folder (any layout `prepare` reads)")
+    codec.add_argument("--out", required=True, help="run folder: checkpoint.pt, log.jsonl, codec/")
+    codec.add_argument("--preset", default="small", help="codec architecture (tiny | small)")
+    codec.add_argument("--steps", type=int, default=20000)
+    codec.add_argument("--batch-size", type=int, default=8, help="audio segments per step")
+    codec.add_argument("--segment-seconds", type=float, default=1.0)
+    codec.add_argument("--lr", type=float, default=3e-4)
+    codec.add_argument("--save-every", type=int, default=200)
+    codec.add_argument("--eval-every", type=int, default=1000)
+    codec.add_argument("--seed", type=int, default=0)
+    codec.add_argument("--num-threads", type=int, default=None, help="torch CPU threads")
+    codec.add_argument("--resume", action="store_true")
+    codec.set_defaults(run=_cmd_train_codec)
 
     evaluate = commands.add_parser("eval", help="cross-entropy per codebook against unigram and unconditioned references")
     evaluate.add_argument("--model", required=True, help="run folder or exported model directory")

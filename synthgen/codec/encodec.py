@@ -16,6 +16,7 @@ from synthgen.errors import SynthGenError
 # in time with any other.
 CODEC_PRESETS: dict[str, dict] = {
     "tiny": dict(num_filters=4, hidden_size=16, codebook_dim=16, codebook_size=64, num_lstm_layers=1),
+    "small": dict(num_filters=16, hidden_size=64, codebook_dim=64, codebook_size=1024, num_lstm_layers=1),
 }
 _COMMON = dict(sampling_rate=32000, audio_channels=1, upsampling_ratios=[8, 5, 4, 4], normalize=False)
 NUM_CODEBOOKS = 4

@@ -1,0 +1,295 @@
+"""Training an EnCodec (transformers' EncodecModel architecture) on the audio of a stem data set.
+
+Losses: time-domain L1, multi-resolution STFT (spectral convergence + log magnitude), log-mel L1 and the
+commitment loss. Codebooks are initialised by k-means on the first batch, updated by exponential moving
+averages (not by gradients) and dead codes are replaced by random encoder outputs.
+
+Audio tensors are [B, 1, N] at the codec's 32 kHz; encoder outputs are [B, D, T].
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+from transformers.audio_utils import mel_filter_bank
+
+from synthgen.codec.encodec import Codec
+from synthgen.data.sources import list_tracks, load_pair
+from synthgen.errors import SynthGenError
+
+STFT_SIZES = (512, 1024, 2048)
+
+
+@dataclass
+class CodecTrainConfig:
+    data: str
+    out: str
+    preset: str = "small"
+    steps: int = 20000
+    batch_size: int = 8
+    segment_seconds: float = 1.0
+    lr: float = 3e-4
+    ema_decay: float = 0.99
+    dead_code_threshold: float = 0.5  # EMA usage below which a code is replaced
+    commitment_weight: float = 1.0
+    save_every: int = 200
+    eval_every: int = 1000
+    eval_segments: int = 32
+    seed: int = 0
+    num_threads: int | None = None
+
+
+# ----- losses and metrics -----
+def _stft_magnitude(x: torch.Tensor, n_fft: int) -> torch.Tensor:
+    """x [B, N] -> magnitude [B, n_fft // 2 + 1, frames]."""
+    window = torch.hann_window(n_fft, device=x.device)
+    return torch.stft(x, n_fft, n_fft // 4, window=window, return_complex=True).abs().clamp(min=1e-7)
+
+
+def multi_resolution_stft_loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Spectral convergence + log-magnitude L1, averaged over STFT sizes. x, y [B, N]."""
+    total = 0.0
+    for n_fft in STFT_SIZES:
+        mx, my = _stft_magnitude(x, n_fft), _stft_magnitude(y, n_fft)
+        convergence = torch.linalg.norm(my - mx, dim=(1, 2)) / torch.linalg.norm(my, dim=(1, 2)).clamp(min=1e-7)
+        total = total + convergence.mean() + (mx.log() - my.log()).abs().mean()
+    return total / len(STFT_SIZES)
+
+
+_MELS: dict[tuple, torch.Tensor] = {}
+
+
+def mel_l1(x: torch.Tensor, y: torch.Tensor, sample_rate: int, n_fft: int = 1024, n_mels: int = 64) -> torch.Tensor:
+    """L1 distance of log-mel spectrograms. x, y [B, N]."""
+    key = (sample_rate, n_fft, n_mels, x.device)
+    if key not in _MELS:
+        bank = mel_filter_bank(n_fft // 2 + 1, n_mels, 0.0, sample_rate / 2, sample_rate, norm="slaney", mel_scale="slaney")
+        _MELS[key] = torch.from_numpy(bank).float().to(x.device)  # [freqs, mels]
+    mel = lambda a: (torch.einsum("bft,fm->bmt", _stft_magnitude(a, n_fft) ** 2, _MELS[key]) + 1e-7).log()  # noqa: E731
+    return (mel(x) - mel(y)).abs().mean()
+
+
+def si_sdr(estimate: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """Scale-invariant signal-to-distortion ratio in dB, per row. [B, N] -> [B]."""
+    reference = reference - reference.mean(dim=-1, keepdim=True)
+    estimate = estimate - estimate.mean(dim=-1, keepdim=True)
+    scale = (estimate * reference).sum(-1, keepdim=True) / (reference.pow(2).sum(-1, keepdim=True) + 1e-8)
+    target = scale * reference
+    return 10 * torch.log10(target.pow(2).sum(-1) / ((estimate - target).pow(2).sum(-1) + 1e-8) + 1e-8)
+
+
+# ----- quantization with EMA codebooks -----
+def _nearest(vectors: torch.Tensor, embed: torch.Tensor) -> torch.Tensor:
+    """Index of the nearest code for each vector. vectors [M, D], embed [C, D] -> [M]."""
+    distances = vectors.pow(2).sum(1, keepdim=True) - 2 * vectors @ embed.t() + embed.pow(2).sum(1)[None]
+    return distances.argmin(dim=1)
+
+
+def kmeans(vectors: torch.Tensor, k: int, iterations: int = 10, generator: torch.Generator | None = None) -> torch.Tensor:
+    """k centroids [k, D] of vectors [M, D] (Lloyd's algorithm from a random sample)."""
+    pick = torch.randint(len(vectors), (k,), generator=generator)
+    centroids = vectors[pick].clone()
+    for _ in range(iterations):
+        assign = _nearest(vectors, centroids)
+        sums = torch.zeros_like(centroids).index_add_(0, assign, vectors)
+        counts = torch.bincount(assign, minlength=k).float()
+        used = counts > 0
+        centroids[used] = sums[used] / counts[used, None]
+    return centroids
+
+
+def quantize(codec: Codec, embeddings: torch.Tensor, train: bool, decay: float, dead_threshold: float,
+             generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Residual vector quantization of embeddings [B, D, T] with the codec's codebooks.
+
+    Returns quantized [B, D, T] (straight-through: gradients flow to the encoder), codes [K, B, T] and the
+    commitment loss. In training, codebooks are initialised by k-means, then follow EMAs of their vectors.
+    """
+    b, d, t = embeddings.shape
+    residual = embeddings.transpose(1, 2).reshape(-1, d)
+    quantized = torch.zeros_like(residual)
+    codes, commitment = [], embeddings.new_zeros(())
+    for layer in codec.model.quantizer.layers[: codec.num_codebooks]:
+        book = layer.codebook
+        if train and not bool(book.inited):
+            with torch.no_grad():
+                book.embed.copy_(kmeans(residual.detach(), book.embed.shape[0], generator=generator))
+                book.embed_avg.copy_(book.embed)
+                book.cluster_size.fill_(1.0)
+                book.inited.fill_(True)
+        index = _nearest(residual.detach(), book.embed)
+        chosen = book.embed[index]
+        if train:
+            with torch.no_grad():
+                onehot_counts = torch.bincount(index, minlength=book.embed.shape[0]).float()
+                sums = torch.zeros_like(book.embed).index_add_(0, index, residual.detach())
+                book.cluster_size.mul_(decay).add_(onehot_counts, alpha=1 - decay)
+                book.embed_avg.mul_(decay).add_(sums, alpha=1 - decay)
+                size = book.cluster_size.sum()
+                smoothed = (book.cluster_size + 1e-5) / (size + book.embed.shape[0] * 1e-5) * size
+                book.embed.copy_(book.embed_avg / smoothed[:, None])
+                dead = book.cluster_size < dead_threshold
+                if dead.any():
+                    replace = residual.detach()[torch.randint(len(residual), (int(dead.sum()),), generator=generator)]
+                    book.embed[dead] = replace
+                    book.embed_avg[dead] = replace
+                    book.cluster_size[dead] = 1.0
+        commitment = commitment + F.mse_loss(residual, chosen.detach())
+        quantized = quantized + chosen.detach()
+        residual = residual - chosen.detach()
+        codes.append(index.reshape(b, t))
+    flat = embeddings.transpose(1, 2).reshape(-1, d)
+    straight_through = flat + (quantized - flat).detach()
+    return straight_through.reshape(b, t, d).transpose(1, 2), torch.stack(codes), commitment
+
+
+# ----- data -----
+class AudioPool:
+    """Every stem (mixture and target) of a data folder, mono at the codec's rate, held in memory as int16."""
+
+    def __init__(self, root: str, sample_rate: int, split: str, progress: bool = True):
+        tracks = [t for t in list_tracks(root) if t.split == split]
+        if not tracks:
+            raise SynthGenError(f"{root}: no '{split}' tracks for codec training")
+        self.stems = []
+        for track in tqdm(tracks, desc=f"loading {split} audio", unit="track", disable=not progress):
+            mixture, target = load_pair(track, sample_rate, 1, "extract")
+            for audio in (mixture, target):
+                self.stems.append(np.clip(audio[0] * 32767, -32768, 32767).astype(np.int16))
+
+    def segments(self, count: int, length: int, generator: np.random.Generator) -> torch.Tensor:
+        """`count` random segments [count, 1, length] (float), from random stems at random starts."""
+        out = np.zeros((count, 1, length), np.float32)
+        for i in range(count):
+            stem = self.stems[generator.integers(len(self.stems))]
+            start = generator.integers(max(1, len(stem) - length))
+            piece = stem[start : start + length].astype(np.float32) / 32767
+            out[i, 0, : len(piece)] = piece
+        return torch.from_numpy(out)
+
+
+# ----- training -----
+def _codec_losses(codec: Codec, audio: torch.Tensor, config: CodecTrainConfig, train: bool,
+                  generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict, torch.Tensor, torch.Tensor]:
+    embeddings = codec.model.encoder(audio)
+    quantized, codes, commitment = quantize(codec, embeddings, train, config.ema_decay, config.dead_code_threshold, generator)
+    decoded = codec.model.decoder(quantized)[..., : audio.shape[-1]]
+    x, y = decoded[:, 0], audio[:, 0]
+    parts = dict(l1=(x - y).abs().mean(), stft=multi_resolution_stft_loss(x, y), mel=mel_l1(x, y, codec.sample_rate),
+                 commitment=commitment)
+    loss = 0.1 * parts["l1"] + parts["stft"] + parts["mel"] + config.commitment_weight * parts["commitment"]
+    return loss, {k: float(v) for k, v in parts.items()}, decoded, codes
+
+
+@torch.no_grad()
+def evaluate_codec(codec: Codec, audio: torch.Tensor) -> dict:
+    """Reconstruction of held-out audio [B, 1, N] through encode -> decode, and codebook usage."""
+    codes = codec.encode(audio)
+    decoded = codec.decode(codes)[..., : audio.shape[-1]]
+    x, y = decoded[:, 0], audio[:, 0]
+    perplexity = []
+    for q in range(codes.shape[1]):
+        counts = torch.bincount(codes[:, q].flatten(), minlength=codec.cardinality).float()
+        p = counts[counts > 0] / counts.sum()
+        perplexity.append(float(torch.exp(-(p * p.log()).sum())))
+    return dict(stft_distance=float(multi_resolution_stft_loss(x, y)), mel_l1=float(mel_l1(x, y, codec.sample_rate)),
+                si_sdr_db=float(si_sdr(x, y).mean()), codebook_perplexity=perplexity, segments=int(audio.shape[0]))
+
+
+def train_codec(config: CodecTrainConfig, resume: bool = False, progress: bool = True) -> Path:
+    """Train (or resume) a codec; checkpoints in OUT/checkpoint.pt, the codec in OUT/codec, logs in OUT/log.jsonl."""
+    if config.num_threads:
+        torch.set_num_threads(config.num_threads)
+    out = Path(config.out)
+    checkpoint_path = out / "checkpoint.pt"
+    if checkpoint_path.exists() and not resume:
+        raise SynthGenError(f"{out}: already holds a codec run; pass --resume to continue it or choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    codec = Codec.from_preset(config.preset, seed=config.seed)
+    codec.model.train().requires_grad_(True)
+    codec.model.quantizer.requires_grad_(False)  # codebooks follow EMAs, not gradients
+    for layer in codec.model.quantizer.layers:
+        layer.codebook.inited.fill_(False)
+    params = [p for p in codec.model.parameters() if p.requires_grad]
+    optimizer = torch.optim.Adam(params, lr=config.lr, betas=(0.5, 0.9))
+    step = 0
+    if resume and checkpoint_path.exists():
+        state = torch.load(checkpoint_path, weights_only=False)
+        codec.model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["torch_rng"])
+        step = state["step"]
+        _truncate_log(out / "log.jsonl", step)
+    train_pool = AudioPool(config.data, codec.sample_rate, "train", progress)
+    valid_pool = AudioPool(config.data, codec.sample_rate, "valid", progress)
+    length = int(config.segment_seconds * codec.sample_rate)
+    held_out = valid_pool.segments(config.eval_segments, codec.sample_rate * 2, np.random.default_rng(12345))
+    bar = tqdm(total=config.steps, initial=step, desc="train-codec", unit="step", disable=not progress)
+    while step < config.steps:
+        generator = np.random.default_rng([config.seed, step])
+        batch = train_pool.segments(config.batch_size, length, generator)
+        loss, parts, _, _ = _codec_losses(codec, batch, config, True, torch.Generator().manual_seed(step))
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 10.0)
+        optimizer.step()
+        step += 1
+        _append(out / "log.jsonl", dict(step=step, loss=float(loss), **parts))
+        bar.set_postfix(loss=f"{float(loss):.3f}", mel=f"{parts['mel']:.3f}")
+        bar.update()
+        if step % config.eval_every == 0 or step == config.steps:
+            codec.model.eval()
+            metrics = evaluate_codec(codec, held_out)
+            codec.model.train()
+            _append(out / "log.jsonl", dict(step=step, **{f"valid_{k}": v for k, v in metrics.items()}))
+            bar.write(f"step {step}: held-out mel L1 {metrics['mel_l1']:.3f}, SI-SDR {metrics['si_sdr_db']:.1f} dB, "
+                      f"codebook perplexity {[round(p) for p in metrics['codebook_perplexity']]}")
+        if step % config.save_every == 0 or step == config.steps:
+            _save(checkpoint_path, dict(model=codec.model.state_dict(), optimizer=optimizer.state_dict(),
+                                        torch_rng=torch.get_rng_state(), step=step, config=asdict(config)))
+            codec.model.eval()
+            export = Codec(codec.model, name=f"trained:{config.preset}")
+            _save_codec(export, out / "codec")
+            codec.model.train().requires_grad_(True)
+            codec.model.quantizer.requires_grad_(False)
+    bar.close()
+    return out / "codec"
+
+
+def _append(path: Path, record: dict) -> None:
+    with open(path, "a") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+def _truncate_log(path: Path, step: int) -> None:
+    if path.is_file():
+        lines = [line for line in path.read_text().splitlines() if json.loads(line)["step"] <= step]
+        path.write_text("".join(line + "\n" for line in lines))
+
+
+def _save(path: Path, state: dict) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def _save_codec(codec: Codec, directory: Path) -> None:
+    tmp = directory.with_name(f".{directory.name}.tmp")
+    codec.save_pretrained(tmp)
+    if directory.exists():
+        old = directory.with_name(f".{directory.name}.old")
+        directory.rename(old)
+        tmp.rename(directory)
+        import shutil
+
+        shutil.rmtree(old)
+    else:
+        tmp.rename(directory)

@@ -1,0 +1,64 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from synthgen.codec import Codec, load_codec
+from synthgen.codec.train import kmeans, mel_l1, multi_resolution_stft_loss, quantize, si_sdr
+from synthgen.data.synthstems.generator import SynthStemsConfig, generate_dataset
+
+
+def test_reconstruction_metrics_on_known_cases():
+    t = torch.arange(32000) / 32000
+    clean = torch.sin(2 * torch.pi * 440 * t)[None]
+    noisy = clean + 0.1 * torch.randn_like(clean)
+    assert si_sdr(clean * 0.5, clean) > 60  # scale does not matter
+    assert 15 < si_sdr(noisy, clean) < 25  # about 17 dB of added noise
+    assert multi_resolution_stft_loss(clean, clean) < 1e-4 < multi_resolution_stft_loss(noisy, clean)
+    assert mel_l1(clean, clean, 32000) < 1e-4 < mel_l1(noisy, clean, 32000)
+
+
+def test_kmeans_finds_clusters():
+    centers = torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    points = torch.cat([c + 0.1 * torch.randn(50, 2, generator=torch.Generator().manual_seed(i)) for i, c in enumerate(centers)])
+    found = kmeans(points, 3, generator=torch.Generator().manual_seed(0))
+    assert torch.cdist(found, centers).min(dim=0).values.max() < 0.5
+
+
+def test_ema_quantizer_learns_and_replaces_dead_codes():
+    codec = Codec.from_preset("tiny")
+    for layer in codec.model.quantizer.layers:
+        layer.codebook.inited.fill_(False)
+    embeddings = torch.randn(4, 16, 50, generator=torch.Generator().manual_seed(0)).requires_grad_(True)
+    quantized, codes, commitment = quantize(codec, embeddings, True, 0.9, 0.5, torch.Generator().manual_seed(0))
+    assert quantized.shape == embeddings.shape and codes.shape == (4, 4, 50)
+    assert codes[0].unique().numel() > 20  # k-means initialisation spreads the codes
+    (quantized.sum() + commitment).backward()  # straight-through: gradients reach the encoder's output
+    assert embeddings.grad is not None and embeddings.grad.abs().sum() > 0
+    embeddings = embeddings.detach()
+    first = float(commitment)
+    for _ in range(20):
+        _, _, commitment = quantize(codec, embeddings, True, 0.9, 0.5, torch.Generator().manual_seed(1))
+    assert float(commitment) < first
+    assert (codec.model.quantizer.layers[0].codebook.cluster_size >= 0.5).float().mean() > 0.05
+
+
+def test_train_codec_runs_resumes_and_exports(tmp_path):
+    generate_dataset(tmp_path / "data", 4, SynthStemsConfig(seconds=3.0, seed=2), (0.5, 0.5, 0.0), progress=False)
+    args = [sys.executable, "-m", "synthgen", "train-codec", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "run"),
+            "--preset", "tiny", "--batch-size", "2", "--save-every", "5", "--eval-every", "10"]
+    first = subprocess.run([*args, "--steps", "10"], capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert subprocess.run([*args, "--steps", "20"], capture_output=True, text=True).returncode != 0  # needs --resume
+    resumed = subprocess.run([*args, "--steps", "20", "--resume"], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log if "loss" in r] == list(range(1, 21))
+    valid = [r for r in log if "valid_mel_l1" in r]
+    assert [r["step"] for r in valid] == [10, 20]
+    assert all(len(r["valid_codebook_perplexity"]) == 4 and np.isfinite(r["valid_si_sdr_db"]) for r in valid)
+    codec = load_codec(tmp_path / "run" / "codec")
+    assert codec.encode(torch.randn(1, 1, 32000)).shape == (1, 4, 50)
