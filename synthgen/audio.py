@@ -82,3 +82,28 @@ def write_wav(path: str | os.PathLike, audio: np.ndarray, sample_rate: int, subt
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def peak_dbfs(audio: np.ndarray) -> float:
+    peak = float(np.abs(audio).max()) if audio.size else 0.0
+    return 20 * np.log10(peak) if peak > 0 else float("-inf")
+
+
+def limit_peak(audio: np.ndarray, ceiling_dbfs: float = -1.0) -> np.ndarray:
+    """Scale audio down (never up) so that its peak is at most `ceiling_dbfs`."""
+    over = peak_dbfs(audio) - ceiling_dbfs
+    return audio * 10 ** (-over / 20) if over > 0 else audio
+
+
+def normalize_loudness(audio: np.ndarray, sample_rate: int, lufs: float) -> np.ndarray:
+    """Gain [C, N] audio to an integrated loudness of `lufs` (ITU-R BS.1770, pyloudnorm).
+    Audio too short or too quiet to measure is returned unchanged."""
+    import pyloudnorm
+
+    meter = pyloudnorm.Meter(sample_rate)
+    if audio.shape[1] < int(0.4 * sample_rate):
+        return audio
+    measured = meter.integrated_loudness(audio.T.astype(np.float64))
+    if not np.isfinite(measured):
+        return audio
+    return (audio * 10 ** ((lufs - measured) / 20)).astype(np.float32)

@@ -110,10 +110,102 @@ def _cmd_train_codec(args: argparse.Namespace) -> int:
     return 0
 
 
+def _generation_jobs(mix: str, out: str) -> list[tuple["Path", "Path"]]:
+    """(input, output) pairs: one file, or every audio file of a folder into an output folder."""
+    from pathlib import Path
+
+    from synthgen.audio import AUDIO_EXTENSIONS
+
+    mix_path, out_path = Path(mix), Path(out)
+    if mix_path.is_dir():
+        files = sorted(p for p in mix_path.iterdir() if p.suffix.lower() in AUDIO_EXTENSIONS)
+        if not files:
+            raise SynthGenError(f"{mix_path}: no audio files ({', '.join(AUDIO_EXTENSIONS)}) in this folder")
+        return [(f, out_path / f"{f.stem}.wav") for f in files]
+    return [(mix_path, out_path)]
+
+
+def _check_length(path, max_seconds: float) -> None:
+    import soundfile as sf
+
+    from synthgen.errors import AudioError
+
+    try:
+        info = sf.info(str(path))
+    except Exception:
+        return  # read_audio reports unreadable files
+    if info.frames / info.samplerate > max_seconds:
+        raise AudioError(path, f"{info.frames / info.samplerate:.0f} s long, over the {max_seconds:.0f} s limit "
+                               "(raise it with --max-seconds)")
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    import time
+    from pathlib import Path
+
+    import numpy as np
+    import torch
+    from tqdm import tqdm
+
+    from synthgen.audio import read_audio, write_wav
+    from synthgen.generate import GenerationSettings, generate_stem, mix_preview, place_stem
+    from synthgen.model import load_model
+
+    jobs = _generation_jobs(args.mix, args.out)
+    for path, _ in jobs:
+        if not path.exists():
+            raise SynthGenError(f"{path}: no such file")
+        _check_length(path, args.max_seconds)
+    device = "cuda" if args.device == "auto" and torch.cuda.is_available() else ("cpu" if args.device == "auto" else args.device)
+    model = load_model(args.model).to(device)
+    settings = GenerationSettings(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
+                                  guidance_text=args.guidance_text, guidance_context=args.guidance_context,
+                                  seed=args.seed, variations=args.variations)
+    for path, out in tqdm(jobs, desc="files", unit="file", disable=len(jobs) == 1):
+        audio, sr = read_audio(path)
+        if np.abs(audio).max() < 1e-5:
+            print(f"synthgen: warning: {path}: the mix is silent; the synth follows the prompt alone", file=sys.stderr)
+        start = time.perf_counter()
+        stems = generate_stem(model, audio, sr, args.prompt, settings, progress=True)
+        seconds = time.perf_counter() - start
+        outputs = [out] if len(stems) == 1 else [out.with_name(f"{out.stem}_{i + 1}{out.suffix}") for i in range(len(stems))]
+        for i, (stem, target) in enumerate(zip(stems, outputs)):
+            placed = place_stem(stem, audio.shape[0], sr, args.loudness)
+            write_wav(target, placed, sr, subtype="PCM_24")
+            if args.mix_out:
+                preview = Path(args.mix_out) if len(jobs) == 1 else Path(args.mix_out) / f"{path.stem}.wav"
+                if len(stems) > 1:
+                    preview = preview.with_name(f"{preview.stem}_{i + 1}{preview.suffix}")
+                write_wav(preview, mix_preview(audio, placed, args.mix_gain_db), sr, subtype="PCM_24")
+        duration = audio.shape[1] / sr
+        print(f"{path} -> {', '.join(map(str, outputs))}: {duration:.1f} s at {sr} Hz, {audio.shape[0]} ch; "
+              f"{seconds:.1f} s to generate, {duration / seconds:.2f}x real time")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="synthgen", description="Generate a synth track that fits a mix.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__import__('synthgen').__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    generate = commands.add_parser("generate", help="write a synth stem that fits a mix")
+    generate.add_argument("mix", help="the mix (wav, flac, ogg, mp3), or a folder of them")
+    generate.add_argument("--prompt", required=True, help='the synth you want, e.g. "a soft dark pad holding the chords"')
+    generate.add_argument("--out", required=True, help="output WAV (or folder when MIX is a folder)")
+    generate.add_argument("--model", default=None, help="model directory or run folder (default: the shipped model)")
+    generate.add_argument("--mix-out", default=None, help="also write the mix with the synth added (file or folder)")
+    generate.add_argument("--mix-gain-db", type=float, default=0.0, help="gain of the synth in --mix-out")
+    generate.add_argument("--seed", type=int, default=0)
+    generate.add_argument("--temperature", type=float, default=1.0)
+    generate.add_argument("--top-k", type=int, default=250)
+    generate.add_argument("--top-p", type=float, default=0.0)
+    generate.add_argument("--guidance-text", type=float, default=3.0, help="classifier-free guidance on the prompt (1: off)")
+    generate.add_argument("--guidance-context", type=float, default=1.0, help="guidance on the mix (1: off)")
+    generate.add_argument("--variations", type=int, default=1, help="stems to write per input (OUT_1.wav, OUT_2.wav, ...)")
+    generate.add_argument("--loudness", type=float, default=None, help="target loudness of the stem in LUFS")
+    generate.add_argument("--max-seconds", type=float, default=600.0, help="refuse longer inputs")
+    generate.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    generate.set_defaults(run=_cmd_generate)
 
     prepare = commands.add_parser("prepare", help="encode a stem data set into a token cache")
     prepare.add_argument("src", help="data folder (seed, MUSDB18-HQ, MUSDB18 .stem.mp4 or per-track layout)")
@@ -161,6 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     codec.add_argument("--batch-size", type=int, default=8, help="audio segments per step")
     codec.add_argument("--segment-seconds", type=float, default=1.0)
     codec.add_argument("--lr", type=float, default=3e-4)
+    codec.add_argument("--warmup-steps", type=int, default=500, help="plain autoencoder steps before quantizing")
     codec.add_argument("--save-every", type=int, default=200)
     codec.add_argument("--eval-every", type=int, default=1000)
     codec.add_argument("--seed", type=int, default=0)

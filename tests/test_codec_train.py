@@ -49,7 +49,7 @@ def test_ema_quantizer_learns_and_replaces_dead_codes():
 def test_train_codec_runs_resumes_and_exports(tmp_path):
     generate_dataset(tmp_path / "data", 4, SynthStemsConfig(seconds=3.0, seed=2), (0.5, 0.5, 0.0), progress=False)
     args = [sys.executable, "-m", "synthgen", "train-codec", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "run"),
-            "--preset", "tiny", "--batch-size", "2", "--save-every", "5", "--eval-every", "10"]
+            "--preset", "tiny", "--batch-size", "2", "--save-every", "5", "--eval-every", "10", "--warmup-steps", "3"]
     first = subprocess.run([*args, "--steps", "10"], capture_output=True, text=True)
     assert first.returncode == 0, first.stderr[-2000:]
     assert subprocess.run([*args, "--steps", "20"], capture_output=True, text=True).returncode != 0  # needs --resume

@@ -1,8 +1,9 @@
 """Training an EnCodec (transformers' EncodecModel architecture) on the audio of a stem data set.
 
 Losses: time-domain L1, multi-resolution STFT (spectral convergence + log magnitude), log-mel L1 and the
-commitment loss. Codebooks are initialised by k-means on the first batch, updated by exponential moving
-averages (not by gradients) and dead codes are replaced by random encoder outputs.
+commitment loss. The first `warmup_steps` train a plain autoencoder; then the codebooks are initialised
+by k-means on a batch of encoder outputs, follow exponential moving averages of the vectors assigned to
+them (not gradients), and codes that fall out of use are replaced by random encoder outputs.
 
 Audio tensors are [B, 1, N] at the codec's 32 kHz; encoder outputs are [B, D, T].
 """
@@ -38,8 +39,9 @@ class CodecTrainConfig:
     segment_seconds: float = 1.0
     lr: float = 3e-4
     ema_decay: float = 0.99
-    dead_code_threshold: float = 0.5  # EMA usage below which a code is replaced
-    commitment_weight: float = 1.0
+    dead_code_threshold: float = 0.02  # EMA usage (vectors per step) below which a code is replaced
+    commitment_weight: float = 0.25
+    warmup_steps: int = 500  # steps as a plain autoencoder before the codebooks start (k-means on that encoder)
     save_every: int = 200
     eval_every: int = 1000
     eval_segments: int = 32
@@ -51,7 +53,7 @@ class CodecTrainConfig:
 def _stft_magnitude(x: torch.Tensor, n_fft: int) -> torch.Tensor:
     """x [B, N] -> magnitude [B, n_fft // 2 + 1, frames]."""
     window = torch.hann_window(n_fft, device=x.device)
-    return torch.stft(x, n_fft, n_fft // 4, window=window, return_complex=True).abs().clamp(min=1e-7)
+    return torch.stft(x, n_fft, n_fft // 4, window=window, return_complex=True).abs().clamp(min=1e-5)  # floor: -100 dB
 
 
 def multi_resolution_stft_loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -73,7 +75,7 @@ def mel_l1(x: torch.Tensor, y: torch.Tensor, sample_rate: int, n_fft: int = 1024
     if key not in _MELS:
         bank = mel_filter_bank(n_fft // 2 + 1, n_mels, 0.0, sample_rate / 2, sample_rate, norm="slaney", mel_scale="slaney")
         _MELS[key] = torch.from_numpy(bank).float().to(x.device)  # [freqs, mels]
-    mel = lambda a: (torch.einsum("bft,fm->bmt", _stft_magnitude(a, n_fft) ** 2, _MELS[key]) + 1e-7).log()  # noqa: E731
+    mel = lambda a: (torch.einsum("bft,fm->bmt", _stft_magnitude(a, n_fft) ** 2, _MELS[key]) + 1e-5).log()  # noqa: E731
     return (mel(x) - mel(y)).abs().mean()
 
 
@@ -177,16 +179,21 @@ class AudioPool:
 
 
 # ----- training -----
-def _codec_losses(codec: Codec, audio: torch.Tensor, config: CodecTrainConfig, train: bool,
-                  generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict, torch.Tensor, torch.Tensor]:
+def _codec_losses(codec: Codec, audio: torch.Tensor, config: CodecTrainConfig, quantized_step: bool,
+                  generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict]:
+    """Training losses for a batch [B, 1, N]. Without `quantized_step` (warm-up) the decoder reads the
+    encoder's output directly, so the encoder learns features worth quantizing before the codebooks start."""
     embeddings = codec.model.encoder(audio)
-    quantized, codes, commitment = quantize(codec, embeddings, train, config.ema_decay, config.dead_code_threshold, generator)
+    if quantized_step:
+        quantized, _, commitment = quantize(codec, embeddings, True, config.ema_decay, config.dead_code_threshold, generator)
+    else:
+        quantized, commitment = embeddings, embeddings.new_zeros(())
     decoded = codec.model.decoder(quantized)[..., : audio.shape[-1]]
     x, y = decoded[:, 0], audio[:, 0]
     parts = dict(l1=(x - y).abs().mean(), stft=multi_resolution_stft_loss(x, y), mel=mel_l1(x, y, codec.sample_rate),
                  commitment=commitment)
     loss = 0.1 * parts["l1"] + parts["stft"] + parts["mel"] + config.commitment_weight * parts["commitment"]
-    return loss, {k: float(v) for k, v in parts.items()}, decoded, codes
+    return loss, {k: float(v) for k, v in parts.items()}
 
 
 @torch.no_grad()
@@ -236,7 +243,7 @@ def train_codec(config: CodecTrainConfig, resume: bool = False, progress: bool =
     while step < config.steps:
         generator = np.random.default_rng([config.seed, step])
         batch = train_pool.segments(config.batch_size, length, generator)
-        loss, parts, _, _ = _codec_losses(codec, batch, config, True, torch.Generator().manual_seed(step))
+        loss, parts = _codec_losses(codec, batch, config, step >= config.warmup_steps, torch.Generator().manual_seed(step))
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 10.0)
@@ -245,7 +252,7 @@ def train_codec(config: CodecTrainConfig, resume: bool = False, progress: bool =
         _append(out / "log.jsonl", dict(step=step, loss=float(loss), **parts))
         bar.set_postfix(loss=f"{float(loss):.3f}", mel=f"{parts['mel']:.3f}")
         bar.update()
-        if step % config.eval_every == 0 or step == config.steps:
+        if (step % config.eval_every == 0 or step == config.steps) and step > config.warmup_steps:
             codec.model.eval()
             metrics = evaluate_codec(codec, held_out)
             codec.model.train()

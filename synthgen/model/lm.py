@@ -119,22 +119,26 @@ class SynthGen(nn.Module):
 
     # ----- forward -----
     def forward(self, inputs: torch.Tensor, prefix: torch.Tensor | None = None, prefix_mask: torch.Tensor | None = None,
-                context_states: torch.Tensor | None = None, cache=None) -> tuple[torch.Tensor, object]:
+                context_states: torch.Tensor | None = None, cache=None, use_cache: bool = False,
+                attention_mask: torch.Tensor | None = None) -> tuple[torch.Tensor, object]:
         """inputs [B, K, S] (delayed codes read by the decoder) -> logits [B, K, S, V], cache.
 
-        The prefix is given on the first call only; later calls pass the cache it filled.
+        The prefix goes in on the first call; later calls pass the cache it filled and an attention mask
+        over every key so far ([B, P + steps], the prefix mask followed by ones).
         """
         embed = self.decoder.model.decoder.embed_tokens
         states = sum(embed[k](inputs[:, k]) for k in range(self.num_codebooks))
         if context_states is not None:
             states = states + context_states
+        if attention_mask is None and prefix is not None:
+            attention_mask = torch.cat([prefix_mask, prefix_mask.new_ones(states.shape[:2])], dim=1)
         out = self.decoder.model.decoder(
             inputs_embeds=states,
-            attention_mask=None if prefix is None else torch.ones(states.shape[:2], device=states.device, dtype=prefix_mask.dtype),
+            attention_mask=attention_mask if prefix is None else attention_mask[:, prefix.shape[1] :],
             encoder_hidden_states=prefix,
             encoder_attention_mask=prefix_mask,
             cache=cache,
-            use_cache=cache is not None,
+            use_cache=use_cache,
         )
         hidden = out.last_hidden_state[:, -inputs.shape[-1] :]
         logits = torch.stack([head(hidden) for head in self.decoder.lm_heads], dim=1)
@@ -179,6 +183,28 @@ class SynthGen(nn.Module):
         sums, counts = self.code_losses(batch, condition)
         per_codebook = sums / counts.clamp(min=1)
         return per_codebook.mean(), per_codebook.detach()
+
+    def to(self, *args, **kwargs) -> "SynthGen":
+        super().to(*args, **kwargs)
+        if self.codec is not None:
+            self.codec.to(self.device)
+        return self
+
+    # ----- generation -----
+    def generate(self, audio, sample_rate: int, prompt: str, **settings) -> tuple:
+        """A synth stem for a mix: audio [C, N] (or [N]) -> (stem [C, N], sample_rate), same length,
+        rate and channels. `settings` are GenerationSettings fields (seed, temperature, guidance_text ...);
+        with variations > 1 the result is [variations, C, N]."""
+        import numpy as np
+
+        from synthgen.generate import GenerationSettings, generate_stem, place_stem
+
+        if self.codec is None:
+            raise SynthGenError("this model has no codec attached; load it with SynthGen.from_pretrained")
+        audio = np.atleast_2d(np.asarray(audio, dtype=np.float32))
+        stems = generate_stem(self, audio, sample_rate, prompt, GenerationSettings(**settings))
+        placed = np.stack([place_stem(stem, audio.shape[0], sample_rate) for stem in stems])
+        return (placed[0] if len(placed) == 1 else placed), sample_rate
 
     # ----- saving and loading -----
     def trainable_state_dict(self) -> dict[str, torch.Tensor]:

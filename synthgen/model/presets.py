@@ -14,6 +14,16 @@ DECODERS = {
     "small": dict(hidden_size=256, num_hidden_layers=6, num_attention_heads=4, ffn_dim=1024, dropout=0.1),
 }
 PRESETS = (*DECODERS, "musicgen-melody")
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "weights" / "default"
+
+
+def load_model(directory: str | Path | None = None) -> SynthGen:
+    """A trained model: the given run folder or model directory, or the one shipped in the package."""
+    if directory is None:
+        if not (DEFAULT_MODEL / "config.json").is_file():
+            raise SynthGenError("no --model given and this installation ships no default model")
+        directory = DEFAULT_MODEL
+    return SynthGen.from_pretrained(directory)
 
 
 def build_model(preset: str, num_codebooks: int, cardinality: int, pretrained: str | Path | None = None,

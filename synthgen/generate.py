@@ -1,0 +1,222 @@
+"""Generation: a mix and a description in, a synth stem out, window by window.
+
+The mix is cut into windows of `window_seconds`; each window's mix is encoded (as in training) and
+the model writes the synth's codes for it, starting from the last `overlap_seconds` of codes it wrote
+for the previous window (MusicGen-style continuation), so the part carries across windows in bounded
+memory. The codes are decoded in the same windows and the seams crossfaded over the overlap.
+
+Guidance (classifier-free, one batched forward for all rows):
+    logits = full + (g_text - 1) * (full - no_text) + (g_context - 1) * (full - no_mix)
+where `no_text` drops the description and `no_mix` drops the mix (its codes and chroma). A scale of 1
+drops that row, so guidance 1 is exactly no guidance.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from synthgen.audio import resample, set_channels
+from synthgen.chroma import chroma as chroma_features
+from synthgen.model.delay import apply_delay, decoder_inputs, undo_delay
+from synthgen.model.lm import SynthGen
+
+
+@dataclass
+class GenerationSettings:
+    temperature: float = 1.0
+    top_k: int = 250
+    top_p: float = 0.0
+    guidance_text: float = 3.0
+    guidance_context: float = 1.0
+    seed: int = 0
+    variations: int = 1
+    window_seconds: float = 10.0
+    overlap_seconds: float = 2.5
+
+
+def sample_next(logits: torch.Tensor, temperature: float, top_k: int, top_p: float,
+                generator: torch.Generator) -> torch.Tensor:
+    """logits [M, V] -> one code per row [M]: temperature, then top-k, then top-p (nucleus) filtering."""
+    if temperature <= 0:
+        return logits.argmax(dim=-1)
+    logits = logits.float() / temperature
+    if 0 < top_k < logits.shape[-1]:
+        kth = torch.topk(logits, top_k, dim=-1).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if 0 < top_p < 1:
+        ordered, order = torch.sort(logits, dim=-1, descending=True)
+        cumulative = torch.softmax(ordered, dim=-1).cumsum(dim=-1)
+        drop = cumulative - torch.softmax(ordered, dim=-1) > top_p  # keep the smallest set reaching top_p
+        logits = logits.scatter(-1, order, ordered.masked_fill(drop, float("-inf")))
+    probabilities = torch.softmax(logits, dim=-1)
+    return torch.multinomial(probabilities, 1, generator=generator)[:, 0]
+
+
+def _guidance_rows(settings: GenerationSettings) -> list[tuple[str, float, float]]:
+    """(name, keep_text, keep_mix) of each row block, full first."""
+    rows = [("full", 1.0, 1.0)]
+    if settings.guidance_text != 1:
+        rows.append(("no_text", 0.0, 1.0))
+    if settings.guidance_context != 1:
+        rows.append(("no_mix", 1.0, 0.0))
+    return rows
+
+
+def _combine(logits: torch.Tensor, rows: list, n: int, settings: GenerationSettings) -> torch.Tensor:
+    """Row blocks of logits [len(rows) * n, K, V] -> guided logits [n, K, V]."""
+    blocks = {name: logits[i * n : (i + 1) * n].float() for i, (name, _, _) in enumerate(rows)}
+    full = blocks["full"]
+    out = full
+    if "no_text" in blocks:
+        out = out + (settings.guidance_text - 1) * (full - blocks["no_text"])
+    if "no_mix" in blocks:
+        out = out + (settings.guidance_context - 1) * (full - blocks["no_mix"])
+    return out
+
+
+@torch.inference_mode()
+def sample_window(model: SynthGen, prompt_text: str, context: torch.Tensor, chroma: torch.Tensor | None,
+                  settings: GenerationSettings, generator: torch.Generator, prompt_codes: torch.Tensor | None = None,
+                  keep_logits: bool = False, on_step=None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Write the synth's codes for one window.
+
+    context [1, K, T] (the mix's codes), chroma [1, F, 12] or None, prompt_codes [N, K, Tp] (codes the
+    window must start with) or None. Returns codes [N, K, T] with N = settings.variations, and, with
+    keep_logits, the full-condition logits of every step [N, K, S, V] (for testing the cache).
+    """
+    n, k, t = settings.variations, model.num_codebooks, context.shape[-1]
+    steps = t + k - 1
+    rows = _guidance_rows(settings)
+    r = len(rows) * n
+    keep_text = torch.tensor([kt for _, kt, _ in rows for _ in range(n)], device=model.device)
+    keep_mix = torch.tensor([km for _, _, km in rows for _ in range(n)], device=model.device)
+    prefix, prefix_mask = model.prefix([prompt_text] * r, None if chroma is None else chroma.expand(r, -1, -1),
+                                       keep_text, keep_mix)
+    context_states = model.context_states(context.expand(r, -1, -1), keep_mix, 0, steps) if model.config.use_context else None
+
+    delayed = torch.full((n, k, steps), model.pad_id, dtype=torch.long, device=model.device)
+    forced = torch.zeros((n, k, steps), dtype=torch.bool, device=model.device)
+    prompt_frames = 0
+    if prompt_codes is not None:  # the codes the window starts with are given, not sampled
+        prompt_frames = prompt_codes.shape[-1]
+        known = torch.nn.functional.pad(apply_delay(prompt_codes, -1), (0, steps - (prompt_frames + k - 1)), value=-1)
+        forced = known >= 0
+        delayed = torch.where(forced, known, delayed)
+    frame = torch.arange(steps, device=model.device)[None, :] - torch.arange(k, device=model.device)[:, None]
+    real = (frame >= 0) & (frame < t)  # [K, S]: where a code of this window sits
+
+    first = prompt_frames  # the first step with a code to sample (codebook 0 of frame Tp)
+    inputs = decoder_inputs(delayed, model.pad_id)[:, :, : first + 1].repeat(len(rows), 1, 1)
+    ctx = None if context_states is None else context_states[:, : first + 1]
+    logits, cache = model(inputs, prefix, prefix_mask, ctx, use_cache=True)
+    mask = torch.cat([prefix_mask, prefix_mask.new_ones(r, first + 1)], dim=1)
+    kept = [logits[:n]] if keep_logits else None
+    for s in range(first, steps):
+        guided = _combine(logits[:, :, -1], rows, n, settings)  # [N, K, V]
+        codes = sample_next(guided.reshape(n * k, -1), settings.temperature, settings.top_k, settings.top_p,
+                            generator).reshape(n, k)
+        write = real[:, s][None] & ~forced[:, :, s]
+        delayed[:, :, s] = torch.where(write, codes, delayed[:, :, s])
+        if on_step is not None:
+            on_step()
+        if s + 1 == steps:
+            break
+        mask = torch.cat([mask, mask.new_ones(r, 1)], dim=1)
+        ctx = None if context_states is None else context_states[:, s + 1 : s + 2]
+        logits, cache = model(delayed[:, :, s : s + 1].repeat(len(rows), 1, 1), context_states=ctx, cache=cache,
+                              use_cache=True, attention_mask=mask)
+        if keep_logits:
+            kept.append(logits[:n])
+    return undo_delay(delayed), (torch.cat(kept, dim=2) if keep_logits else None)
+
+
+def window_plan(total_frames: int, window: int, overlap: int) -> list[tuple[int, int]]:
+    """(start, end) frames of each generation window; each after the first overlaps the last by `overlap`."""
+    plan, start = [], 0
+    while True:
+        end = min(start + window, total_frames)
+        plan.append((start, end))
+        if end >= total_frames:
+            return plan
+        start = end - overlap
+
+
+def crossfade_join(pieces: list[np.ndarray], starts: list[int], total: int, fade: int) -> np.ndarray:
+    """Overlap-add audio pieces [N, L_i] placed at `starts` (samples), equal-power crossfades of `fade` samples."""
+    out = np.zeros((pieces[0].shape[0], total), np.float32)
+    for i, (piece, start) in enumerate(zip(pieces, starts)):
+        piece = piece[:, : total - start].copy()
+        if i > 0 and fade:
+            ramp = np.sin(0.5 * np.pi * np.linspace(0, 1, fade, dtype=np.float32))
+            piece[:, :fade] *= ramp
+            out[:, start : start + fade] *= ramp[::-1]
+        out[:, start + (fade if i > 0 else 0) : start + piece.shape[1]] = piece[:, fade if i > 0 else 0 :]
+        if i > 0 and fade:
+            out[:, start : start + fade] += piece[:, :fade]
+    return out
+
+
+class Progress:
+    """Counts generated frames for a progress bar with frames per second."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.bar = tqdm(total=total, desc="generate", unit="frame", disable=not enabled)
+
+    def step(self) -> None:
+        self.bar.update()
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+@torch.inference_mode()
+def generate_stem(model: SynthGen, audio: np.ndarray, sample_rate: int, prompt: str,
+                  settings: GenerationSettings | None = None, progress: bool = False) -> np.ndarray:
+    """Write a synth stem for a mix. audio [C, N] (or [N]) at sample_rate -> stems [variations, N] at the
+    model's codec rate resampled back to sample_rate (mono; callers place it in their channels)."""
+    settings = settings or GenerationSettings()
+    codec = model.codec
+    audio = np.atleast_2d(np.asarray(audio, dtype=np.float32))
+    mix = torch.from_numpy(resample(set_channels(audio, 1), sample_rate, codec.sample_rate)).to(model.device)  # [1, M]
+    hop = codec.hop_length
+    total_frames = max(1, math.ceil(mix.shape[-1] / hop))
+    window = max(1, round(settings.window_seconds * codec.frame_rate))
+    overlap = min(window - 1, round(settings.overlap_seconds * codec.frame_rate))
+    plan = window_plan(total_frames, window, overlap)
+    generator = torch.Generator(device="cpu").manual_seed(settings.seed)
+    counter = Progress(sum(e - s + model.num_codebooks - 1 for s, e in plan) - overlap * (len(plan) - 1), progress)
+    pieces, previous = [], None
+    for start, end in plan:
+        segment = torch.nn.functional.pad(mix[:, start * hop : end * hop], (0, (end - start) * hop - mix[:, start * hop : end * hop].shape[-1]))
+        context = codec.encode(segment[None])
+        chroma = chroma_features(segment, codec.sample_rate) if model.config.use_chroma else None
+        prompt_codes = None if previous is None else previous[:, :, -overlap:] if overlap else None
+        codes, _ = sample_window(model, prompt, context, chroma, settings, generator, prompt_codes, on_step=counter.step)
+        pieces.append(codec.decode(codes).squeeze(1).float().cpu().numpy())  # [N, L]
+        previous = codes
+    counter.close()
+    stems = crossfade_join(pieces, [s * hop for s, _ in plan], mix.shape[-1], overlap * hop)
+    return resample(stems, codec.sample_rate, sample_rate)[:, : audio.shape[-1]] if sample_rate != codec.sample_rate else stems
+
+
+def place_stem(stem: np.ndarray, channels: int, sample_rate: int, loudness: float | None = None) -> np.ndarray:
+    """A mono stem [N] as the output file's audio [channels, N]: in the centre of a stereo (or wider) file,
+    at an optional loudness in LUFS, and never above -1 dBFS."""
+    from synthgen.audio import limit_peak, normalize_loudness
+
+    audio = set_channels(stem[None].astype(np.float32), channels)
+    if loudness is not None:
+        audio = normalize_loudness(audio, sample_rate, loudness)
+    return limit_peak(audio, -1.0)
+
+
+def mix_preview(mix: np.ndarray, stem_audio: np.ndarray, gain_db: float) -> np.ndarray:
+    """The input mix [C, N] with the stem [C, N] added at gain_db, scaled down if it would pass -1 dBFS."""
+    from synthgen.audio import limit_peak
+
+    return limit_peak(mix + stem_audio * 10 ** (gain_db / 20), -1.0)

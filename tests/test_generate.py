@@ -1,0 +1,158 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+import synthgen.generate as generation
+from synthgen.codec import Codec
+from synthgen.generate import GenerationSettings, generate_stem, sample_window, window_plan
+from synthgen.model import SynthGen, build_model
+from tests.conftest import tone, write
+
+SETTINGS = dict(window_seconds=2.0, overlap_seconds=0.5)
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    """A tiny random model with a tiny codec whose codes vary with the audio (k-means-free random codebooks)."""
+    torch.manual_seed(0)
+    model = build_model("tiny", 4, 64)
+    torch.nn.init.normal_(model.context_proj.weight, std=0.5)
+    codec = Codec.from_preset("tiny", seed=1)
+    for layer in codec.model.quantizer.layers:
+        torch.nn.init.normal_(layer.codebook.embed, std=0.05)
+    model.codec = codec
+    model.config.chroma_length = 16
+    directory = tmp_path_factory.mktemp("model") / "tiny"
+    model.save_pretrained(directory)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def model(model_dir):
+    return SynthGen.from_pretrained(model_dir)
+
+
+@pytest.mark.parametrize("sr", [22050, 44100, 48000])
+@pytest.mark.parametrize("channels", [1, 2])
+def test_output_matches_input_length_rate_and_channels(model, sr, channels):
+    mix = tone(2.3, sr, channels)
+    stem, out_sr = model.generate(mix, sr, "a bright saw lead", **SETTINGS)
+    assert out_sr == sr and stem.shape == mix.shape and stem.dtype == np.float32
+    assert np.abs(stem).max() <= 10 ** (-1 / 20) + 1e-6
+    if channels == 2:
+        np.testing.assert_array_equal(stem[0], stem[1])  # a mono model's stem sits in the centre
+
+
+def test_same_seed_same_output_bit_for_bit(model):
+    mix = tone(2.0, 32000)
+    a, _ = model.generate(mix, 32000, "a dark pad", seed=3, **SETTINGS)
+    b, _ = model.generate(mix, 32000, "a dark pad", seed=3, **SETTINGS)
+    c, _ = model.generate(mix, 32000, "a dark pad", seed=4, **SETTINGS)
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_guidance_scale_one_is_no_guidance(model, monkeypatch):
+    context = torch.randint(0, 64, (1, 4, 30))
+    chroma = torch.rand(1, 8, 12)
+    plain = GenerationSettings(guidance_text=1.0, guidance_context=1.0)
+    codes, _ = sample_window(model, "a bright lead", context, chroma, plain, torch.Generator().manual_seed(0))
+    # the same with every guidance row computed in the batch, weighted by (scale - 1) = 0
+    monkeypatch.setattr(generation, "_guidance_rows", lambda s: [("full", 1.0, 1.0), ("no_text", 0.0, 1.0), ("no_mix", 1.0, 0.0)])
+    guided, _ = sample_window(model, "a bright lead", context, chroma, plain, torch.Generator().manual_seed(0))
+    assert torch.equal(codes, guided)
+    strong = GenerationSettings(guidance_text=3.0, guidance_context=2.0)
+    other, _ = sample_window(model, "a bright lead", context, chroma, strong, torch.Generator().manual_seed(0))
+    assert not torch.equal(codes, other)
+
+
+@pytest.mark.parametrize("prompt_frames", [0, 7])
+def test_cached_loop_logits_equal_a_full_forward(model, prompt_frames):
+    context = torch.randint(0, 64, (1, 4, 25))
+    chroma = torch.rand(1, 8, 12)
+    prompt = torch.randint(0, 64, (2, 4, prompt_frames)) if prompt_frames else None
+    settings = GenerationSettings(variations=2, guidance_text=1.0)
+    codes, logits = sample_window(model, "soft pad", context, chroma, settings, torch.Generator().manual_seed(0),
+                                  prompt_codes=prompt, keep_logits=True)
+    if prompt is not None:
+        assert torch.equal(codes[:, :, :prompt_frames], prompt)
+    ones = torch.ones(2)
+    full = model.logits_for(codes, context.expand(2, -1, -1), chroma.expand(2, -1, -1), ["soft pad"] * 2, ones, ones)
+    torch.testing.assert_close(logits, full, rtol=1e-4, atol=1e-4)  # every step, the prompt's included
+
+
+def test_long_input_goes_through_windows_with_continuous_seams(model, monkeypatch):
+    seen = []
+    original = generation.sample_window
+
+    def spy(*args, **kwargs):
+        codes, logits = original(*args, **kwargs)
+        seen.append((kwargs.get("prompt_codes", args[6] if len(args) > 6 else None), codes))
+        return codes, logits
+
+    monkeypatch.setattr(generation, "sample_window", spy)
+    sr = 32000
+    mix = tone(35.0, sr)
+    settings = GenerationSettings(window_seconds=10.0, overlap_seconds=2.5)
+    plan = window_plan(35 * 50, 500, 125)
+    assert plan == [(0, 500), (375, 875), (750, 1250), (1125, 1625), (1500, 1750)]
+    stem = generate_stem(model, mix, sr, "a warm arp", settings)[0]
+    assert stem.shape == (35 * sr,) and len(seen) == len(plan)
+    for (_, previous), (prompt, _) in zip(seen, seen[1:]):
+        assert torch.equal(prompt, previous[:, :, -125:])  # each window continues the last one's codes
+    frame = 640
+    rms = np.sqrt(np.mean(stem[: len(stem) // frame * frame].reshape(-1, frame) ** 2, axis=1))
+    for start, _ in plan[1:]:
+        seam = start + 62  # the middle of the crossfade
+        assert rms[seam] < 4 * np.median(rms[seam - 20 : seam + 20]) + 1e-6  # no jump or click at the seam
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "synthgen", "generate", *map(str, args)], capture_output=True, text=True)
+
+
+def test_cli_writes_stems_and_preview(model_dir, tmp_path):
+    mix = write(tmp_path / "song.ogg", tone(3.0, 44100, 2), 44100, subtype="VORBIS")
+    proc = run_cli(mix, "--prompt", "a bright lead", "--out", tmp_path / "synth.wav", "--model", model_dir,
+                   "--mix-out", tmp_path / "preview.wav", "--variations", "2", "--loudness", "-20")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "real time" in proc.stdout
+    expected = sf.info(str(mix)).frames
+    for name in ("synth_1.wav", "synth_2.wav", "preview_1.wav", "preview_2.wav"):
+        info = sf.info(str(tmp_path / name))
+        assert (info.samplerate, info.channels, info.frames) == (44100, 2, expected)
+    folder = tmp_path / "songs"
+    write(folder / "a.wav", tone(1.0, 48000), 48000)
+    write(folder / "b.flac", tone(1.5, 22050, 2), 22050)
+    proc = run_cli(folder, "--prompt", "pad", "--out", tmp_path / "stems", "--model", model_dir)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert sf.info(str(tmp_path / "stems" / "a.wav")).frames == 48000
+    assert sf.info(str(tmp_path / "stems" / "b.wav")).channels == 2
+
+
+def test_cli_bad_inputs(model_dir, tmp_path):
+    (tmp_path / "text.wav").write_text("not audio")
+    sf.write(tmp_path / "empty.wav", np.zeros((0, 1), np.float32), 32000)
+    nan = tone(1.0, 32000)
+    nan[0, 5] = np.nan
+    sf.write(tmp_path / "nan.wav", nan.T, 32000, subtype="FLOAT")
+    write(tmp_path / "long.wav", tone(4.0, 8000), 8000)
+    cases = {"missing.wav": "no such file", "text.wav": "not a readable audio file", "empty.wav": "empty",
+             "nan.wav": "NaN", "long.wav": "over the 3 s limit"}
+    for name, problem in cases.items():
+        out = tmp_path / f"out_{name}"
+        proc = run_cli(tmp_path / name, "--prompt", "x", "--out", out, "--model", model_dir, "--max-seconds", "3")
+        errors = [line for line in proc.stderr.splitlines() if line.startswith("synthgen: error")]
+        assert proc.returncode != 0 and len(errors) == 1 and name in errors[0] and problem in errors[0], proc.stderr
+        assert "Traceback" not in proc.stderr and not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # nothing half-written
+
+
+def test_silent_mix_is_generated_from_the_prompt_with_a_warning(model_dir, tmp_path):
+    mix = write(tmp_path / "silence.wav", np.zeros((1, 32000), np.float32), 32000)
+    proc = run_cli(mix, "--prompt", "a bright lead", "--out", tmp_path / "out.wav", "--model", model_dir)
+    assert proc.returncode == 0 and "silent" in proc.stderr
+    assert sf.info(str(tmp_path / "out.wav")).frames == 32000
