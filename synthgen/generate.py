@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from synthgen.audio import resample, set_channels
 from synthgen.chroma import chroma as chroma_features
+from synthgen.model.cached_decoder import CachedDecoder, fast_dtype
 from synthgen.model.delay import apply_delay, decoder_inputs, undo_delay
 from synthgen.model.lm import SynthGen
 
@@ -37,24 +38,27 @@ class GenerationSettings:
     variations: int = 1
     window_seconds: float = 10.0
     overlap_seconds: float = 2.5
+    precision: str = "auto"  # decoder weights while sampling: auto (bf16 where fast), fp32 or bf16
 
 
 def sample_next(logits: torch.Tensor, temperature: float, top_k: int, top_p: float,
                 generator: torch.Generator) -> torch.Tensor:
-    """logits [M, V] -> one code per row [M]: temperature, then top-k, then top-p (nucleus) filtering."""
+    """logits [M, V] -> one code per row [M]: temperature, then top-k, then top-p (nucleus) filtering.
+    Sampling happens among the kept candidates only, which is what keeps a step cheap."""
     if temperature <= 0:
         return logits.argmax(dim=-1)
     logits = logits.float() / temperature
+    candidates = None
     if 0 < top_k < logits.shape[-1]:
-        kth = torch.topk(logits, top_k, dim=-1).values[:, -1:]
-        logits = logits.masked_fill(logits < kth, float("-inf"))
+        logits, candidates = torch.topk(logits, top_k, dim=-1)  # sorted, largest first
     if 0 < top_p < 1:
-        ordered, order = torch.sort(logits, dim=-1, descending=True)
-        cumulative = torch.softmax(ordered, dim=-1).cumsum(dim=-1)
-        drop = cumulative - torch.softmax(ordered, dim=-1) > top_p  # keep the smallest set reaching top_p
-        logits = logits.scatter(-1, order, ordered.masked_fill(drop, float("-inf")))
-    probabilities = torch.softmax(logits, dim=-1)
-    return torch.multinomial(probabilities, 1, generator=generator)[:, 0]
+        if candidates is None:
+            logits, candidates = torch.sort(logits, dim=-1, descending=True)
+        probabilities = torch.softmax(logits, dim=-1)
+        drop = probabilities.cumsum(dim=-1) - probabilities > top_p  # keep the smallest set reaching top_p
+        logits = logits.masked_fill(drop, float("-inf"))
+    choice = torch.multinomial(torch.softmax(logits, dim=-1), 1, generator=generator)
+    return (choice if candidates is None else candidates.gather(-1, choice))[:, 0]
 
 
 def _guidance_rows(settings: GenerationSettings) -> list[tuple[str, float, float]]:
@@ -111,10 +115,14 @@ def sample_window(model: SynthGen, prompt_text: str, context: torch.Tensor, chro
     real = (frame >= 0) & (frame < t)  # [K, S]: where a code of this window sits
 
     first = prompt_frames  # the first step with a code to sample (codebook 0 of frame Tp)
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}.get(settings.precision) or fast_dtype(model.device)
+    decoder = CachedDecoder(model, r, prefix.shape[1] + steps, dtype)
     inputs = decoder_inputs(delayed, model.pad_id)[:, :, : first + 1].repeat(len(rows), 1, 1)
-    ctx = None if context_states is None else context_states[:, : first + 1]
-    logits, cache = model(inputs, prefix, prefix_mask, ctx, use_cache=True)
-    mask = torch.cat([prefix_mask, prefix_mask.new_ones(r, first + 1)], dim=1)
+    states = decoder.embed(inputs)
+    if context_states is not None:
+        states = states + context_states[:, : first + 1]
+    logits = decoder(torch.cat([prefix, states], dim=1), torch.cat([prefix_mask.bool(), prefix_mask.new_ones(r, first + 1).bool()], dim=1))
+    logits = logits[:, :, prefix.shape[1] :]
     kept = [logits[:n]] if keep_logits else None
     for s in range(first, steps):
         guided = _combine(logits[:, :, -1], rows, n, settings)  # [N, K, V]
@@ -126,10 +134,10 @@ def sample_window(model: SynthGen, prompt_text: str, context: torch.Tensor, chro
             on_step()
         if s + 1 == steps:
             break
-        mask = torch.cat([mask, mask.new_ones(r, 1)], dim=1)
-        ctx = None if context_states is None else context_states[:, s + 1 : s + 2]
-        logits, cache = model(delayed[:, :, s : s + 1].repeat(len(rows), 1, 1), context_states=ctx, cache=cache,
-                              use_cache=True, attention_mask=mask)
+        states = decoder.embed(delayed[:, :, s : s + 1].repeat(len(rows), 1, 1))
+        if context_states is not None:
+            states = states + context_states[:, s + 1 : s + 2]
+        logits = decoder(states)
         if keep_logits:
             kept.append(logits[:n])
     return undo_delay(delayed), (torch.cat(kept, dim=2) if keep_logits else None)

@@ -74,7 +74,7 @@ def test_cached_loop_logits_equal_a_full_forward(model, prompt_frames):
     context = torch.randint(0, 64, (1, 4, 25))
     chroma = torch.rand(1, 8, 12)
     prompt = torch.randint(0, 64, (2, 4, prompt_frames)) if prompt_frames else None
-    settings = GenerationSettings(variations=2, guidance_text=1.0)
+    settings = GenerationSettings(variations=2, guidance_text=1.0, precision="fp32")
     codes, logits = sample_window(model, "soft pad", context, chroma, settings, torch.Generator().manual_seed(0),
                                   prompt_codes=prompt, keep_logits=True)
     if prompt is not None:
@@ -156,3 +156,16 @@ def test_silent_mix_is_generated_from_the_prompt_with_a_warning(model_dir, tmp_p
     proc = run_cli(mix, "--prompt", "a bright lead", "--out", tmp_path / "out.wav", "--model", model_dir)
     assert proc.returncode == 0 and "silent" in proc.stderr
     assert sf.info(str(tmp_path / "out.wav")).frames == 32000
+
+
+def test_sampling_filters():
+    g = torch.Generator().manual_seed(0)
+    logits = torch.tensor([[0.0, 3.0, 2.9, -1.0, 1.0]]).repeat(2000, 1)
+    assert set(generation.sample_next(logits, 1.0, 2, 0.0, g).tolist()) == {1, 2}  # top-k keeps the 2 best
+    probabilities = torch.softmax(logits[0], 0)
+    assert probabilities[1] < 0.5 < probabilities[1] + probabilities[2]
+    assert set(generation.sample_next(logits, 1.0, 0, 0.5, g).tolist()) == {1, 2}  # top-p 0.5 needs both
+    assert set(generation.sample_next(logits, 1.0, 0, 0.0, g).tolist()) == {0, 1, 2, 3, 4}
+    assert generation.sample_next(logits[:3], 0.0, 0, 0.0, g).tolist() == [1, 1, 1]  # temperature 0: greedy
+    cold = generation.sample_next(logits, 0.05, 0, 0.0, g)
+    assert (cold == 1).float().mean() > 0.8  # a low temperature sharpens towards the best code

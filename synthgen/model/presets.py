@@ -11,7 +11,7 @@ from synthgen.model.text import TextEncoder
 # Decoder sizes; vocab_size and num_codebooks come from the codec.
 DECODERS = {
     "tiny": dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, ffn_dim=64, dropout=0.0),
-    "small": dict(hidden_size=256, num_hidden_layers=6, num_attention_heads=4, ffn_dim=1024, dropout=0.1),
+    "small": dict(hidden_size=256, num_hidden_layers=4, num_attention_heads=4, ffn_dim=1024, dropout=0.1),
 }
 PRESETS = (*DECODERS, "musicgen-melody")
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "weights" / "default"

@@ -1,0 +1,93 @@
+"""A lean incremental decoder for generation: the SynthGen decoder's own weights, a preallocated key/value
+cache and one fused step, without the per-call bookkeeping of transformers' generic decoder.
+
+It computes exactly what `SynthGen.forward` computes (pre-norm MusicGen layers: self-attention without
+biases, GELU feed-forward, sinusoidal positions over prefix + steps); tests compare the two in float32.
+A decoding step reads every weight once for a handful of rows, so on a CPU its speed is set by memory
+bandwidth: bfloat16 weights for the matrix products halve the bytes and, where the CPU has bf16
+instructions, run about 4x faster. Everything else (norms, attention, the cache) stays in float32.
+Shapes: R rows (variations x guidance), D hidden, H heads, K codebooks, V cardinality.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from synthgen.model.lm import SynthGen
+
+
+def fast_dtype(device: torch.device) -> torch.dtype:
+    """bfloat16 where the device computes it natively (CUDA, CPUs with AVX512-BF16 or AMX), else float32."""
+    if device.type == "cuda":
+        return torch.bfloat16
+    return torch.bfloat16 if torch.ops.mkldnn._is_mkldnn_bf16_supported() else torch.float32
+
+
+class CachedDecoder:
+    def __init__(self, model: SynthGen, rows: int, max_length: int, dtype: torch.dtype = torch.float32):
+        decoder = model.decoder.model.decoder
+        config = model.decoder.config
+        self.heads_count = config.num_attention_heads
+        self.head_dim = config.hidden_size // config.num_attention_heads
+        self.num_codebooks = model.num_codebooks
+        self.cardinality = model.cardinality
+        self.layers = []
+        for layer in decoder.layers:
+            attn = layer.self_attn
+            self.layers.append(dict(
+                ln1=_norm(layer.self_attn_layer_norm),
+                qkv=torch.cat([attn.q_proj.weight, attn.k_proj.weight, attn.v_proj.weight]).to(dtype),
+                out=attn.out_proj.weight.to(dtype),
+                ln2=_norm(layer.final_layer_norm),
+                fc1=layer.fc1.weight.to(dtype), fc2=layer.fc2.weight.to(dtype),
+            ))
+        self.final_ln = _norm(decoder.layer_norm)
+        self.heads = torch.cat([head.weight for head in model.decoder.lm_heads]).to(dtype)  # [K * V, D]
+        self.embeddings = torch.cat([e.weight for e in decoder.embed_tokens]).float()  # [K * (V + 1), D]
+        self.offsets = (torch.arange(self.num_codebooks, device=model.device) * (self.cardinality + 1))[None, :, None]
+        if max_length > decoder.embed_positions.weights.shape[0]:
+            decoder.embed_positions.make_weights(max_length, config.hidden_size)
+        self.positions = decoder.embed_positions.weights.float()
+        shape = (len(decoder.layers), rows, self.heads_count, max_length, self.head_dim)
+        self.keys = torch.zeros(shape, device=model.device)
+        self.values = torch.zeros(shape, device=model.device)
+        self.key_mask = torch.zeros(rows, max_length, dtype=torch.bool, device=model.device)
+        self.length = 0
+
+    def embed(self, codes: torch.Tensor) -> torch.Tensor:
+        """codes [R, K, n] -> summed codebook embeddings [R, n, D]."""
+        return F.embedding(codes + self.offsets, self.embeddings).sum(dim=1)
+
+    def __call__(self, states: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Append n positions (input states [R, n, D]; mask [R, n], False for padding) -> logits [R, K, n, V] (float32)."""
+        rows, n, _ = states.shape
+        start, end = self.length, self.length + n
+        self.key_mask[:, start:end] = True if mask is None else mask
+        h = states.float() + self.positions[start:end]
+        if n == 1:
+            attend = self.key_mask[:, None, None, :end]
+        else:
+            causal = torch.ones(n, end, dtype=torch.bool, device=h.device).tril(start)
+            attend = self.key_mask[:, None, None, :end] & causal[None, None]
+        for i, p in enumerate(self.layers):
+            x = F.layer_norm(h, h.shape[-1:], *p["ln1"])
+            q, k, v = _linear(x, p["qkv"]).view(rows, n, 3, self.heads_count, self.head_dim).permute(2, 0, 3, 1, 4)
+            self.keys[i, :, :, start:end] = k
+            self.values[i, :, :, start:end] = v
+            a = F.scaled_dot_product_attention(q, self.keys[i, :, :, :end], self.values[i, :, :, :end], attn_mask=attend)
+            h = h + _linear(a.transpose(1, 2).reshape(rows, n, -1), p["out"])
+            x = F.layer_norm(h, h.shape[-1:], *p["ln2"])
+            h = h + _linear(F.gelu(_linear(x, p["fc1"])), p["fc2"])
+        self.length = end
+        h = F.layer_norm(h, h.shape[-1:], *self.final_ln)
+        return _linear(h, self.heads).view(rows, n, self.num_codebooks, self.cardinality).transpose(1, 2)
+
+
+def _linear(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """x @ weight.T in the weight's precision, returned in float32."""
+    return F.linear(x.to(weight.dtype), weight).float()
+
+
+def _norm(layer: torch.nn.LayerNorm) -> tuple:
+    return layer.weight.float(), layer.bias.float(), layer.eps
