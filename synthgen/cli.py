@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from synthgen.errors import SynthGenError
 
@@ -87,8 +88,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from synthgen.eval.codes import evaluate_codes, markdown_table, write_report
     from synthgen.model import SynthGen
 
@@ -110,10 +109,8 @@ def _cmd_train_codec(args: argparse.Namespace) -> int:
     return 0
 
 
-def _generation_jobs(mix: str, out: str) -> list[tuple["Path", "Path"]]:
+def _generation_jobs(mix: str, out: str) -> list[tuple[Path, Path]]:
     """(input, output) pairs: one file, or every audio file of a folder into an output folder."""
-    from pathlib import Path
-
     from synthgen.audio import AUDIO_EXTENSIONS
 
     mix_path, out_path = Path(mix), Path(out)
@@ -141,7 +138,6 @@ def _check_length(path, max_seconds: float) -> None:
 
 def _cmd_generate(args: argparse.Namespace) -> int:
     import time
-    from pathlib import Path
 
     import numpy as np
     import torch

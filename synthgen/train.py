@@ -30,6 +30,7 @@ from tqdm import tqdm
 from synthgen.codec import load_codec
 from synthgen.data.cache import CodeCache
 from synthgen.errors import SynthGenError
+from synthgen.files import append_jsonl, replace_directory, truncate_jsonl
 from synthgen.model import SynthGen, build_model
 
 
@@ -156,7 +157,7 @@ class Trainer:
         state = json.loads((path / "trainer_state.json").read_text())
         self.step, self.epoch, self.batch_in_epoch = state["step"], state["epoch"], state["batch_in_epoch"]
         if self.accelerator.is_main_process:
-            self._truncate_log(self.step)
+            truncate_jsonl(self.out / "log.jsonl", self.step)
 
     def save(self) -> None:
         """Write a checkpoint beside the current one, then swap it in (a crash leaves one complete)."""
@@ -169,26 +170,14 @@ class Trainer:
         if self.accelerator.is_main_process:
             state = dict(step=self.step, epoch=self.epoch, batch_in_epoch=self.batch_in_epoch, config=asdict(self.config))
             (tmp / "trainer_state.json").write_text(json.dumps(state, indent=1))
-            old = self.out / "checkpoint.old"
-            shutil.rmtree(old, ignore_errors=True)
-            if self.checkpoint.exists():
-                self.checkpoint.rename(old)
-            tmp.rename(self.checkpoint)
-            shutil.rmtree(old, ignore_errors=True)
+            replace_directory(tmp, self.checkpoint)
         self.accelerator.wait_for_everyone()
 
     # ----- logging -----
-    def _truncate_log(self, step: int) -> None:
-        log = self.out / "log.jsonl"
-        if log.is_file():
-            lines = [line for line in log.read_text().splitlines() if json.loads(line)["step"] <= step]
-            log.write_text("".join(line + "\n" for line in lines))
-
     def _log(self, record: dict) -> None:
         if not self.accelerator.is_main_process:
             return
-        with open(self.out / "log.jsonl", "a") as f:
-            f.write(json.dumps(record) + "\n")
+        append_jsonl(self.out / "log.jsonl", record)
         for key, value in record.items():
             if key != "step" and isinstance(value, (int, float)):
                 self.writer.add_scalar(key, value, record["step"])

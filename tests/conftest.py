@@ -93,6 +93,7 @@ def needs_ffmpeg():
 def make_tiny_musicgen_melody(directory: Path) -> Path:
     """A tiny random MusicGen-Melody (T5 + EnCodec + decoder) and a word-level tokenizer, saved the way
     a `facebook/musicgen-melody` snapshot is, so the pretrained path can be tested offline."""
+    import torch
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import (MusicgenMelodyConfig, MusicgenMelodyDecoderConfig,
                               MusicgenMelodyForConditionalGeneration, PreTrainedTokenizerFast, T5Config)
@@ -110,7 +111,7 @@ def make_tiny_musicgen_melody(directory: Path) -> Path:
                                           num_attention_heads=2, ffn_dim=48, pad_token_id=64, bos_token_id=64)
     config = MusicgenMelodyConfig(text_encoder=text.to_dict(), audio_encoder=audio.to_dict(), decoder=decoder.to_dict(),
                                   chroma_length=20)
-    torch_seed = __import__("torch").manual_seed(0)  # noqa: F841
+    torch.manual_seed(0)
     MusicgenMelodyForConditionalGeneration(config).save_pretrained(str(directory))
     tokenizer.save_pretrained(str(directory))
     return directory

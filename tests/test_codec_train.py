@@ -3,7 +3,6 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 import torch
 
 from synthgen.codec import Codec, load_codec
@@ -39,7 +38,7 @@ def test_ema_quantizer_learns_and_replaces_dead_codes():
     (quantized.sum() + commitment).backward()  # straight-through: gradients reach the encoder's output
     assert embeddings.grad is not None and embeddings.grad.abs().sum() > 0
     embeddings = embeddings.detach()
-    first = float(commitment)
+    first = commitment.item()
     for _ in range(20):
         _, _, commitment = quantize(codec, embeddings, True, 0.9, 0.5, torch.Generator().manual_seed(1))
     assert float(commitment) < first

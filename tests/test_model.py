@@ -5,7 +5,7 @@ from transformers import AutoTokenizer, MusicgenMelodyForConditionalGeneration
 from synthgen.chroma import dominant_pitch_class
 from synthgen.model import SynthGen, build_model
 from synthgen.model.delay import apply_delay, code_mask, decoder_inputs, undo_delay
-from synthgen.model.pretrained import from_musicgen_melody, merge_lora
+from synthgen.model.pretrained import merge_lora
 from tests.conftest import make_tiny_musicgen_melody
 
 K, V, T = 4, 64, 40

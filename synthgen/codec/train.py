@@ -10,9 +10,8 @@ Audio tensors are [B, 1, N] at the codec's 32 kHz; encoder outputs are [B, D, T]
 
 from __future__ import annotations
 
-import json
-import math
 import os
+import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from transformers.audio_utils import mel_filter_bank
 from synthgen.codec.encodec import Codec
 from synthgen.data.sources import list_tracks, load_pair
 from synthgen.errors import SynthGenError
+from synthgen.files import append_jsonl, replace_directory, truncate_jsonl
 
 STFT_SIZES = (512, 1024, 2048)
 
@@ -234,7 +234,7 @@ def train_codec(config: CodecTrainConfig, resume: bool = False, progress: bool =
         optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["torch_rng"])
         step = state["step"]
-        _truncate_log(out / "log.jsonl", step)
+        truncate_jsonl(out / "log.jsonl", step)
     train_pool = AudioPool(config.data, codec.sample_rate, "train", progress)
     valid_pool = AudioPool(config.data, codec.sample_rate, "valid", progress)
     length = int(config.segment_seconds * codec.sample_rate)
@@ -249,14 +249,14 @@ def train_codec(config: CodecTrainConfig, resume: bool = False, progress: bool =
         torch.nn.utils.clip_grad_norm_(params, 10.0)
         optimizer.step()
         step += 1
-        _append(out / "log.jsonl", dict(step=step, loss=float(loss), **parts))
+        append_jsonl(out / "log.jsonl", dict(step=step, loss=float(loss), **parts))
         bar.set_postfix(loss=f"{float(loss):.3f}", mel=f"{parts['mel']:.3f}")
         bar.update()
         if (step % config.eval_every == 0 or step == config.steps) and step > config.warmup_steps:
             codec.model.eval()
             metrics = evaluate_codec(codec, held_out)
             codec.model.train()
-            _append(out / "log.jsonl", dict(step=step, **{f"valid_{k}": v for k, v in metrics.items()}))
+            append_jsonl(out / "log.jsonl", dict(step=step, **{f"valid_{k}": v for k, v in metrics.items()}))
             bar.write(f"step {step}: held-out mel L1 {metrics['mel_l1']:.3f}, SI-SDR {metrics['si_sdr_db']:.1f} dB, "
                       f"codebook perplexity {[round(p) for p in metrics['codebook_perplexity']]}")
         if step % config.save_every == 0 or step == config.steps:
@@ -271,17 +271,6 @@ def train_codec(config: CodecTrainConfig, resume: bool = False, progress: bool =
     return out / "codec"
 
 
-def _append(path: Path, record: dict) -> None:
-    with open(path, "a") as f:
-        f.write(json.dumps(record) + "\n")
-
-
-def _truncate_log(path: Path, step: int) -> None:
-    if path.is_file():
-        lines = [line for line in path.read_text().splitlines() if json.loads(line)["step"] <= step]
-        path.write_text("".join(line + "\n" for line in lines))
-
-
 def _save(path: Path, state: dict) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     torch.save(state, tmp)
@@ -290,13 +279,6 @@ def _save(path: Path, state: dict) -> None:
 
 def _save_codec(codec: Codec, directory: Path) -> None:
     tmp = directory.with_name(f".{directory.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
     codec.save_pretrained(tmp)
-    if directory.exists():
-        old = directory.with_name(f".{directory.name}.old")
-        directory.rename(old)
-        tmp.rename(directory)
-        import shutil
-
-        shutil.rmtree(old)
-    else:
-        tmp.rename(directory)
+    replace_directory(tmp, directory)

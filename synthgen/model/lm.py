@@ -22,6 +22,7 @@ from transformers import MusicgenMelodyDecoderConfig, MusicgenMelodyForCausalLM
 from synthgen.chroma import dominant_pitch_class
 from synthgen.codec import Codec
 from synthgen.errors import SynthGenError
+from synthgen.files import replace_directory
 from synthgen.model.delay import apply_delay, code_mask, decoder_inputs
 from synthgen.model.text import TextEncoder
 
@@ -225,11 +226,7 @@ class SynthGen(nn.Module):
             self.text_encoder.save(tmp / "text_encoder")
         if self.codec is not None:
             self.codec.save_pretrained(tmp / "codec")
-        old = directory.with_name(f".{directory.name}.old-{os.getpid()}")
-        if directory.exists():
-            directory.rename(old)
-        tmp.rename(directory)
-        shutil.rmtree(old, ignore_errors=True)
+        replace_directory(tmp, directory)
 
     @classmethod
     def from_pretrained(cls, directory: str | Path) -> "SynthGen":

@@ -1,0 +1,30 @@
+"""Small file helpers shared by the commands that write runs: folder swaps and JSON-lines logs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+
+def replace_directory(new: Path, target: Path) -> None:
+    """Put the finished folder `new` in the place of `target`. At every moment `target` (or, for the
+    instant between the two renames, `target.old`) is a complete folder."""
+    old = target.with_name(f"{target.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    new.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def append_jsonl(path: Path, record: dict) -> None:
+    with open(path, "a") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+def truncate_jsonl(path: Path, step: int) -> None:
+    """Drop the records of steps after `step` (logged after the checkpoint a run resumes from)."""
+    if path.is_file():
+        lines = [line for line in path.read_text().splitlines() if json.loads(line)["step"] <= step]
+        path.write_text("".join(line + "\n" for line in lines))
