@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Installs SynthGen and what it needs on a fresh Debian/Ubuntu machine (CPU is enough, Python >= 3.10).
-# Only package registries are used: apt for ffmpeg (MUSDB18 .stem.mp4 files need it), PyPI for the rest.
+# Only package registries are used: apt for ffmpeg (MUSDB18 .stem.mp4 files need it) and Chromium (the
+# browser test of `synthgen ui`), PyPI for the rest.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then
-  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null
-  elif command -v apt-get >/dev/null && command -v sudo >/dev/null; then
-    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null
+missing=()
+{ command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null; } || missing+=(ffmpeg)
+command -v chromium >/dev/null || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  if command -v apt-get >/dev/null && { [ -z "$sudo" ] || command -v sudo >/dev/null; }; then
+    $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "setup.sh: ffmpeg not installed; only MUSDB18 .stem.mp4 files need it (install it with your package manager)" >&2
+    echo "setup.sh: please install ${missing[*]} with your package manager (ffmpeg: MUSDB18 .stem.mp4 files; chromium: the UI's browser test)" >&2
   fi
 fi
 

@@ -41,6 +41,23 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     return np.ascontiguousarray(data.T), int(sr)
 
 
+def check_duration(path: str | os.PathLike, max_seconds: float) -> None:
+    """Refuse a file longer than max_seconds, judged from its header before anything is read.
+    Files soundfile cannot open are left for read_audio to report."""
+    try:
+        info = sf.info(str(path))
+    except Exception:
+        return
+    if info.frames / info.samplerate > max_seconds:
+        raise AudioError(path, f"{info.frames / info.samplerate:.0f} s long, over the {max_seconds:.0f} s limit "
+                               "(raise it with --max-seconds)")
+
+
+def is_silent(audio: np.ndarray) -> bool:
+    """No sample above -100 dBFS."""
+    return float(np.abs(audio).max()) < 1e-5
+
+
 def resample(audio: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
     """Resample [C, N] audio from sr_in to sr_out (soxr, high quality). Returns [C, N']."""
     if sr_in == sr_out:

@@ -122,28 +122,13 @@ def _generation_jobs(mix: str, out: str) -> list[tuple[Path, Path]]:
     return [(mix_path, out_path)]
 
 
-def _check_length(path, max_seconds: float) -> None:
-    import soundfile as sf
-
-    from synthgen.errors import AudioError
-
-    try:
-        info = sf.info(str(path))
-    except Exception:
-        return  # read_audio reports unreadable files
-    if info.frames / info.samplerate > max_seconds:
-        raise AudioError(path, f"{info.frames / info.samplerate:.0f} s long, over the {max_seconds:.0f} s limit "
-                               "(raise it with --max-seconds)")
-
-
 def _cmd_generate(args: argparse.Namespace) -> int:
     import time
 
-    import numpy as np
     import torch
     from tqdm import tqdm
 
-    from synthgen.audio import read_audio, write_wav
+    from synthgen.audio import check_duration, is_silent, read_audio, write_wav
     from synthgen.generate import GenerationSettings, generate_stem, mix_preview, place_stem
     from synthgen.model import load_model
 
@@ -151,7 +136,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     for path, _ in jobs:
         if not path.exists():
             raise SynthGenError(f"{path}: no such file")
-        _check_length(path, args.max_seconds)
+        check_duration(path, args.max_seconds)
     device = "cuda" if args.device == "auto" and torch.cuda.is_available() else ("cpu" if args.device == "auto" else args.device)
     model = load_model(args.model).to(device)
     settings = GenerationSettings(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
@@ -159,7 +144,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
                                   seed=args.seed, variations=args.variations)
     for path, out in tqdm(jobs, desc="files", unit="file", disable=len(jobs) == 1):
         audio, sr = read_audio(path)
-        if np.abs(audio).max() < 1e-5:
+        if is_silent(audio):
             print(f"synthgen: warning: {path}: the mix is silent; the synth follows the prompt alone", file=sys.stderr)
         start = time.perf_counter()
         stems = generate_stem(model, audio, sr, args.prompt, settings, progress=True)
@@ -176,6 +161,13 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         duration = audio.shape[1] / sr
         print(f"{path} -> {', '.join(map(str, outputs))}: {duration:.1f} s at {sr} Hz, {audio.shape[0]} ch; "
               f"{seconds:.1f} s to generate, {duration / seconds:.2f}x real time")
+    return 0
+
+
+def _cmd_ui(args: argparse.Namespace) -> int:
+    from synthgen.ui import serve
+
+    serve(args.model, args.host, args.port, args.max_upload_mb, args.max_seconds, args.concurrency)
     return 0
 
 
@@ -202,6 +194,15 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--max-seconds", type=float, default=600.0, help="refuse longer inputs")
     generate.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     generate.set_defaults(run=_cmd_generate)
+
+    ui = commands.add_parser("ui", help="a local web page: upload a mix, describe the synth, hear and see the result")
+    ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
+    ui.add_argument("--port", type=int, default=7860)
+    ui.add_argument("--model", default=None, help="model directory or run folder (default: the shipped model)")
+    ui.add_argument("--max-upload-mb", type=float, default=100.0, help="refuse larger uploads")
+    ui.add_argument("--max-seconds", type=float, default=600.0, help="refuse longer mixes")
+    ui.add_argument("--concurrency", type=int, default=1, help="generations run at once; others wait in a queue")
+    ui.set_defaults(run=_cmd_ui)
 
     prepare = commands.add_parser("prepare", help="encode a stem data set into a token cache")
     prepare.add_argument("src", help="data folder (seed, MUSDB18-HQ, MUSDB18 .stem.mp4 or per-track layout)")

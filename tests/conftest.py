@@ -115,3 +115,22 @@ def make_tiny_musicgen_melody(directory: Path) -> Path:
     MusicgenMelodyForConditionalGeneration(config).save_pretrained(str(directory))
     tokenizer.save_pretrained(str(directory))
     return directory
+
+
+def make_tiny_model_dir(directory: Path) -> Path:
+    """A tiny random SynthGen with a tiny codec whose codes vary with the audio, saved for loading."""
+    import torch
+
+    from synthgen.codec import Codec
+    from synthgen.model import build_model
+
+    torch.manual_seed(0)
+    model = build_model("tiny", 4, 64)
+    torch.nn.init.normal_(model.context_proj.weight, std=0.5)
+    codec = Codec.from_preset("tiny", seed=1)
+    for layer in codec.model.quantizer.layers:
+        torch.nn.init.normal_(layer.codebook.embed, std=0.05)
+    model.codec = codec
+    model.config.chroma_length = 16
+    model.save_pretrained(directory)
+    return directory

@@ -7,28 +7,16 @@ import soundfile as sf
 import torch
 
 import synthgen.generate as generation
-from synthgen.codec import Codec
 from synthgen.generate import GenerationSettings, generate_stem, sample_window, window_plan
-from synthgen.model import SynthGen, build_model
-from tests.conftest import tone, write
+from synthgen.model import SynthGen
+from tests.conftest import make_tiny_model_dir, tone, write
 
 SETTINGS = dict(window_seconds=2.0, overlap_seconds=0.5)
 
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
-    """A tiny random model with a tiny codec whose codes vary with the audio (k-means-free random codebooks)."""
-    torch.manual_seed(0)
-    model = build_model("tiny", 4, 64)
-    torch.nn.init.normal_(model.context_proj.weight, std=0.5)
-    codec = Codec.from_preset("tiny", seed=1)
-    for layer in codec.model.quantizer.layers:
-        torch.nn.init.normal_(layer.codebook.embed, std=0.05)
-    model.codec = codec
-    model.config.chroma_length = 16
-    directory = tmp_path_factory.mktemp("model") / "tiny"
-    model.save_pretrained(directory)
-    return directory
+    return make_tiny_model_dir(tmp_path_factory.mktemp("model") / "tiny")
 
 
 @pytest.fixture(scope="module")

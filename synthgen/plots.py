@@ -1,0 +1,37 @@
+"""Pictures people look at: waveforms and spectrograms on a shared time axis."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def waveforms_and_spectrograms(tracks: dict[str, np.ndarray], sample_rate: int, path: str | Path,
+                               max_hz: float = 8000.0) -> Path:
+    """One waveform and one spectrogram per track (mono [N] each), stacked on the same time axis.
+    Writes a PNG at `path` and returns it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2 * len(tracks), 1, figsize=(12, 3.4 * len(tracks) + 0.6), sharex=True,
+                             gridspec_kw=dict(height_ratios=[1, 2] * len(tracks)))
+    for i, (name, audio) in enumerate(tracks.items()):
+        time = np.arange(len(audio)) / sample_rate
+        wave, spec = axes[2 * i], axes[2 * i + 1]
+        wave.plot(time, audio, linewidth=0.4, color="#2a6f97")
+        wave.set_ylim(-1, 1)
+        wave.set_ylabel(name, rotation=0, ha="right", va="center")
+        wave.set_yticks([])
+        spec.specgram(audio + 1e-9, NFFT=1024, Fs=sample_rate, noverlap=768, cmap="magma", vmin=-120)
+        spec.set_ylim(0, min(max_hz, sample_rate / 2))
+        spec.set_ylabel("Hz")
+    axes[-1].set_xlabel("seconds")
+    axes[-1].set_xlim(0, max(len(a) for a in tracks.values()) / sample_rate)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return path

@@ -1,0 +1,116 @@
+"""`synthgen ui`: a local Gradio studio page on the same Python API as the CLI.
+
+Upload or record a mix, describe the synth, generate; listen to the stem and to the mix with the stem
+added (gain adjustable without generating again), and see both as waveforms and spectrograms on one
+time axis. Every file the page serves lives in one temporary folder of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from pathlib import Path
+
+EXAMPLE_PROMPTS = [
+    "a soft dark pad holding the chords, slow swell",
+    "a bright detuned saw lead carrying the melody",
+    "a plucky square arpeggio playing a fast arpeggio",
+    "punchy warm chord stabs, with a tempo-synced delay",
+    "a deep sine bass holding down the low end",
+]
+
+
+def build_app(model, workdir: Path, max_seconds: float):
+    """The Gradio Blocks for a loaded model; outputs are written under `workdir`."""
+    import gradio as gr
+    import soundfile as sf
+
+    from synthgen.audio import check_duration, is_silent, read_audio, set_channels, write_wav
+    from synthgen.errors import SynthGenError
+    from synthgen.generate import GenerationSettings, generate_stem, mix_preview, place_stem
+    from synthgen.plots import waveforms_and_spectrograms
+
+    def generate(mix_path, prompt, temperature, top_k, top_p, guidance_text, guidance_context, seed, variations,
+                 gain_db, progress=gr.Progress(track_tqdm=True)):
+        if not mix_path:
+            raise gr.Error("Upload or record a mix first.")
+        if not prompt or not prompt.strip():
+            raise gr.Error("Describe the synth you want in the prompt box.")
+        try:
+            check_duration(mix_path, max_seconds)
+            audio, sr = read_audio(mix_path)
+        except SynthGenError as err:
+            raise gr.Error(str(err).replace(str(mix_path), Path(mix_path).name)) from None
+        if is_silent(audio):
+            gr.Warning("The mix is silent: the synth follows the prompt alone.")
+        settings = GenerationSettings(temperature=temperature, top_k=int(top_k), top_p=top_p,
+                                      guidance_text=guidance_text, guidance_context=guidance_context,
+                                      seed=int(seed), variations=int(variations))
+        stems = generate_stem(model, audio, sr, prompt.strip(), settings, progress=True)
+        folder = workdir / uuid.uuid4().hex
+        folder.mkdir(parents=True)
+        files = []
+        for i, stem in enumerate(stems):
+            path = folder / ("synth.wav" if len(stems) == 1 else f"synth_{i + 1}.wav")
+            write_wav(path, place_stem(stem, audio.shape[0], sr), sr, subtype="PCM_24")
+            files.append(str(path))
+        write_wav(folder / "mix.wav", audio, sr, subtype="PCM_24")
+        picture = waveforms_and_spectrograms({"mix": set_channels(audio, 1)[0], "synth": stems[0]}, sr,
+                                             folder / "picture.png")
+        state = dict(folder=str(folder), synth=files[0])
+        return files[0], remix(state, gain_db), str(picture), files, state
+
+    def remix(state, gain_db):
+        if not state:
+            return None
+        folder = Path(state["folder"])
+        mix, sr = sf.read(folder / "mix.wav", dtype="float32", always_2d=True)
+        synth, _ = sf.read(state["synth"], dtype="float32", always_2d=True)
+        path = folder / f"mix_with_synth_{gain_db:+.1f}dB.wav"
+        write_wav(path, mix_preview(mix.T, synth.T, gain_db), sr, subtype="PCM_24")
+        return str(path)
+
+    with gr.Blocks(title="SynthGen studio") as app:
+        gr.Markdown("# SynthGen studio\nDrop in a mix, describe a synth part, and hear it against the song.")
+        state = gr.State(None)
+        with gr.Row():
+            with gr.Column():
+                mix = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Mix", elem_id="mix")
+                prompt = gr.Textbox(label="Describe the synth", placeholder=EXAMPLE_PROMPTS[0], elem_id="prompt")
+                gr.Examples(examples=[[p] for p in EXAMPLE_PROMPTS], inputs=[prompt], label="Example prompts")
+                with gr.Accordion("Sampling and guidance", open=False):
+                    temperature = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="Temperature")
+                    top_k = gr.Slider(0, 1024, value=250, step=1, label="Top-k (0: off)")
+                    top_p = gr.Slider(0.0, 1.0, value=0.0, step=0.01, label="Top-p (0: off)")
+                    guidance_text = gr.Slider(1.0, 6.0, value=3.0, step=0.1, label="Guidance on the prompt")
+                    guidance_context = gr.Slider(1.0, 6.0, value=1.0, step=0.1, label="Guidance on the mix")
+                    seed = gr.Number(value=0, precision=0, label="Seed")
+                    variations = gr.Slider(1, 4, value=1, step=1, label="Variations")
+                button = gr.Button("Generate", variant="primary", elem_id="generate")
+            with gr.Column():
+                synth = gr.Audio(type="filepath", label="Synth stem", elem_id="synth", interactive=False)
+                gain = gr.Slider(-24.0, 12.0, value=0.0, step=0.5, label="Synth gain in the preview (dB)")
+                preview = gr.Audio(type="filepath", label="Mix with synth", elem_id="preview", interactive=False)
+                picture = gr.Image(type="filepath", label="Mix and synth", elem_id="picture", interactive=False, height=560)
+                downloads = gr.File(label="All stems", file_count="multiple", interactive=False)
+        button.click(generate, [mix, prompt, temperature, top_k, top_p, guidance_text, guidance_context, seed,
+                                variations, gain], [synth, preview, picture, downloads, state])
+        gain.release(remix, [state, gain], [preview])
+    return app
+
+
+def serve(model_dir: str | None, host: str, port: int, max_upload_mb: float, max_seconds: float,
+          concurrency: int) -> None:
+    """Load the model, then serve the page until interrupted."""
+    workdir = Path(tempfile.mkdtemp(prefix="synthgen-ui-"))
+    os.environ["GRADIO_TEMP_DIR"] = str(workdir / "uploads")  # uploads land in the app's own folder too
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from synthgen.model import load_model
+
+    model = load_model(model_dir)
+    app = build_app(model, workdir / "outputs", max_seconds)
+    app.queue(default_concurrency_limit=concurrency, max_size=32)
+    print(f"SynthGen studio on http://{host}:{port} (files in {workdir})", flush=True)
+    app.launch(server_name=host, server_port=port, max_file_size=int(max_upload_mb * 1024 * 1024), show_error=False,
+               allowed_paths=[str(workdir)], quiet=True)

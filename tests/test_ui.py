@@ -1,0 +1,101 @@
+"""The studio page in a real browser: Debian's Chromium driven by Playwright against `synthgen ui`."""
+
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tests.conftest import make_tiny_model_dir, tone, write
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+BROWSER_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "backing.flac"
+
+
+@pytest.fixture
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    if CHROMIUM is None or sync_playwright is None:
+        message = "needs Debian's chromium and the playwright package (setup.sh installs both)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        yield browser
+        browser.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def studio(tmp_path):
+    port = free_port()
+    model = make_tiny_model_dir(tmp_path / "model")
+    proc = subprocess.Popen([sys.executable, "-m", "synthgen", "ui", "--model", str(model), "--port", str(port),
+                             "--max-seconds", "10"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    line = proc.stdout.readline()
+    assert "SynthGen studio on" in line, line
+    url = f"http://127.0.0.1:{port}/"
+    files = line.split("(files in ")[1].rstrip(")\n")
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield url, files
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def test_generate_in_the_browser(browser, studio, tmp_path):
+    url, files = studio
+    mix = write(tmp_path / "song.wav", tone(3.0, 44100, 2), 44100)
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.goto(url, wait_until="domcontentloaded")
+    page.wait_for_selector("#mix input[type=file]", state="attached", timeout=60000)
+    page.locator("#mix input[type=file]").set_input_files(str(mix))
+    page.locator("#prompt textarea").fill("a soft dark pad holding the chords")
+    page.locator("#generate").click()
+    page.wait_for_selector("#picture img", timeout=180000)
+    for player in ("#synth", "#preview"):
+        sources = page.eval_on_selector_all(f"{player} audio", "els => els.map(e => e.currentSrc)")
+        assert any(sources), player  # a playable player
+        link = page.eval_on_selector(f"{player} a[download]", "a => a.href")
+        assert f"/file={files}/" in link  # served from the app's own folder only
+        with urllib.request.urlopen(link) as response:
+            served = sf.info(io.BytesIO(response.read()))
+        assert (served.samplerate, served.channels, served.frames) == (44100, 2, 3 * 44100)
+    shot = tmp_path / "studio.png"
+    page.screenshot(path=str(shot), full_page=True)
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(shot).convert("L"), dtype=np.float32)
+    assert pixels.shape[0] > 500 and pixels.std() > 20  # a page with content, not a blank screen
+
+    # a mix over the length limit is refused with a message, not a traceback
+    page.locator("#mix button[aria-label='Clear']").first.click()
+    page.locator("#mix input[type=file]").set_input_files(str(EXAMPLE))
+    page.locator("#generate").click()
+    toast = page.wait_for_selector(".toast-body", timeout=60000)
+    text = toast.inner_text()
+    assert "over the 10 s limit" in text and "Traceback" not in text
