@@ -169,19 +169,6 @@ def crossfade_join(pieces: list[np.ndarray], starts: list[int], total: int, fade
     return out
 
 
-class Progress:
-    """Counts generated frames for a progress bar with frames per second."""
-
-    def __init__(self, total: int, enabled: bool):
-        self.bar = tqdm(total=total, desc="generate", unit="frame", disable=not enabled)
-
-    def step(self) -> None:
-        self.bar.update()
-
-    def close(self) -> None:
-        self.bar.close()
-
-
 @torch.inference_mode()
 def generate_stem(model: SynthGen, audio: np.ndarray, sample_rate: int, prompt: str,
                   settings: GenerationSettings | None = None, progress: bool = False) -> np.ndarray:
@@ -197,17 +184,19 @@ def generate_stem(model: SynthGen, audio: np.ndarray, sample_rate: int, prompt: 
     overlap = min(window - 1, round(settings.overlap_seconds * codec.frame_rate))
     plan = window_plan(total_frames, window, overlap)
     generator = torch.Generator(device="cpu").manual_seed(settings.seed)
-    counter = Progress(sum(e - s + model.num_codebooks - 1 for s, e in plan) - overlap * (len(plan) - 1), progress)
+    total_steps = sum(e - s + model.num_codebooks - 1 for s, e in plan) - overlap * (len(plan) - 1)
+    bar = tqdm(total=total_steps, desc="generate", unit="frame", disable=not progress)
     pieces, previous = [], None
     for start, end in plan:
-        segment = torch.nn.functional.pad(mix[:, start * hop : end * hop], (0, (end - start) * hop - mix[:, start * hop : end * hop].shape[-1]))
+        segment = mix[:, start * hop : end * hop]
+        segment = torch.nn.functional.pad(segment, (0, (end - start) * hop - segment.shape[-1]))  # [1, L]
         context = codec.encode(segment[None])
         chroma = chroma_features(segment, codec.sample_rate) if model.config.use_chroma else None
         prompt_codes = None if previous is None else previous[:, :, -overlap:] if overlap else None
-        codes, _ = sample_window(model, prompt, context, chroma, settings, generator, prompt_codes, on_step=counter.step)
+        codes, _ = sample_window(model, prompt, context, chroma, settings, generator, prompt_codes, on_step=bar.update)
         pieces.append(codec.decode(codes).squeeze(1).float().cpu().numpy())  # [N, L]
         previous = codes
-    counter.close()
+    bar.close()
     stems = crossfade_join(pieces, [s * hop for s, _ in plan], mix.shape[-1], overlap * hop)
     return resample(stems, codec.sample_rate, sample_rate)[:, : audio.shape[-1]] if sample_rate != codec.sample_rate else stems
 
