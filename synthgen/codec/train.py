@@ -39,9 +39,10 @@ class CodecTrainConfig:
     segment_seconds: float = 1.0
     lr: float = 3e-4
     ema_decay: float = 0.99
-    dead_code_threshold: float = 0.02  # EMA usage (vectors per step) below which a code is replaced
+    dead_code_threshold: float = 0.1  # EMA usage (vectors per step) below which a code is replaced
     commitment_weight: float = 0.25
     warmup_steps: int = 500  # steps as a plain autoencoder before the codebooks start (k-means on that encoder)
+    init_batches: int = 16  # batches of encoder outputs the k-means initialisation sees
     save_every: int = 200
     eval_every: int = 1000
     eval_segments: int = 32
@@ -108,12 +109,33 @@ def kmeans(vectors: torch.Tensor, k: int, iterations: int = 10, generator: torch
     return centroids
 
 
+def _init_book(book, vectors: torch.Tensor, vectors_per_step: int, generator: torch.Generator | None) -> None:
+    """k-means centroids of vectors [M, D] as the codebook; usage counts scaled to vectors per step, so
+    that codes no vector chose are soon replaced."""
+    centroids = kmeans(vectors, book.embed.shape[0], generator=generator)
+    counts = torch.bincount(_nearest(vectors, centroids), minlength=len(centroids)).float()
+    book.embed.copy_(centroids)
+    book.cluster_size.copy_(counts * vectors_per_step / len(vectors))
+    book.embed_avg.copy_(centroids * book.cluster_size[:, None])
+    book.inited.fill_(True)
+
+
+@torch.no_grad()
+def init_codebooks(codec: Codec, vectors: torch.Tensor, vectors_per_step: int, generator: torch.Generator | None = None) -> None:
+    """Residual k-means: each codebook is fitted to what the codebooks before it leave of vectors [M, D]."""
+    residual = vectors
+    for layer in codec.model.quantizer.layers[: codec.num_codebooks]:
+        _init_book(layer.codebook, residual, vectors_per_step, generator)
+        residual = residual - layer.codebook.embed[_nearest(residual, layer.codebook.embed)]
+
+
 def quantize(codec: Codec, embeddings: torch.Tensor, train: bool, decay: float, dead_threshold: float,
              generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Residual vector quantization of embeddings [B, D, T] with the codec's codebooks.
 
     Returns quantized [B, D, T] (straight-through: gradients flow to the encoder), codes [K, B, T] and the
-    commitment loss. In training, codebooks are initialised by k-means, then follow EMAs of their vectors.
+    commitment loss. In training, codebooks follow EMAs of their vectors (an uninitialised codebook is first
+    fitted by k-means to this batch; `train_codec` fits them to many batches with init_codebooks).
     """
     b, d, t = embeddings.shape
     residual = embeddings.transpose(1, 2).reshape(-1, d)
@@ -123,10 +145,7 @@ def quantize(codec: Codec, embeddings: torch.Tensor, train: bool, decay: float, 
         book = layer.codebook
         if train and not bool(book.inited):
             with torch.no_grad():
-                book.embed.copy_(kmeans(residual.detach(), book.embed.shape[0], generator=generator))
-                book.embed_avg.copy_(book.embed)
-                book.cluster_size.fill_(1.0)
-                book.inited.fill_(True)
+                _init_book(book, residual.detach(), len(residual), generator)
         index = _nearest(residual.detach(), book.embed)
         chosen = book.embed[index]
         if train:
@@ -243,6 +262,12 @@ def train_codec(config: CodecTrainConfig, resume: bool = False, progress: bool =
     while step < config.steps:
         generator = np.random.default_rng([config.seed, step])
         batch = train_pool.segments(config.batch_size, length, generator)
+        if step == config.warmup_steps and not bool(codec.model.quantizer.layers[0].codebook.inited):
+            with torch.no_grad():
+                sample = train_pool.segments(config.batch_size * config.init_batches, length, generator)
+                embeddings = torch.cat([codec.model.encoder(part) for part in sample.split(config.batch_size)])
+            init_codebooks(codec, embeddings.transpose(1, 2).reshape(-1, embeddings.shape[1]),
+                           embeddings.shape[-1] * config.batch_size, torch.Generator().manual_seed(step))
         loss, parts = _codec_losses(codec, batch, config, step >= config.warmup_steps, torch.Generator().manual_seed(step))
         optimizer.zero_grad()
         loss.backward()
