@@ -78,12 +78,15 @@ def _cmd_data_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _config_from(config_class, args: argparse.Namespace):
+    """A run config dataclass filled from the parsed options of the same names."""
+    return config_class(**{k: v for k, v in vars(args).items() if k in config_class.__dataclass_fields__})
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from synthgen.train import TrainConfig, run_training
 
-    fields = TrainConfig.__dataclass_fields__
-    config = TrainConfig(**{k: v for k, v in vars(args).items() if k in fields})
-    run_training(config, resume=args.resume)
+    run_training(_config_from(TrainConfig, args), resume=args.resume)
     return 0
 
 
@@ -103,8 +106,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 def _cmd_train_codec(args: argparse.Namespace) -> int:
     from synthgen.codec.train import CodecTrainConfig, train_codec
 
-    fields = CodecTrainConfig.__dataclass_fields__
-    out = train_codec(CodecTrainConfig(**{k: v for k, v in vars(args).items() if k in fields}), resume=args.resume)
+    out = train_codec(_config_from(CodecTrainConfig, args), resume=args.resume)
     print(f"codec saved in {out}")
     return 0
 

@@ -119,31 +119,23 @@ class SynthGen(nn.Module):
         return F.pad(states, (0, 0, 0, steps - states.shape[1]))
 
     # ----- forward -----
-    def forward(self, inputs: torch.Tensor, prefix: torch.Tensor | None = None, prefix_mask: torch.Tensor | None = None,
-                context_states: torch.Tensor | None = None, cache=None, use_cache: bool = False,
-                attention_mask: torch.Tensor | None = None) -> tuple[torch.Tensor, object]:
-        """inputs [B, K, S] (delayed codes read by the decoder) -> logits [B, K, S, V], cache.
-
-        The prefix goes in on the first call; later calls pass the cache it filled and an attention mask
-        over every key so far ([B, P + steps], the prefix mask followed by ones).
-        """
+    def forward(self, inputs: torch.Tensor, prefix: torch.Tensor, prefix_mask: torch.Tensor,
+                context_states: torch.Tensor | None = None) -> torch.Tensor:
+        """Teacher-forced pass: inputs [B, K, S] (delayed codes read by the decoder), prefix [B, P, H] with
+        its mask [B, P], context states [B, S, H] -> logits [B, K, S, V]. Generation uses the incremental
+        CachedDecoder over the same weights."""
         embed = self.decoder.model.decoder.embed_tokens
         states = sum(embed[k](inputs[:, k]) for k in range(self.num_codebooks))
         if context_states is not None:
             states = states + context_states
-        if attention_mask is None and prefix is not None:
-            attention_mask = torch.cat([prefix_mask, prefix_mask.new_ones(states.shape[:2])], dim=1)
         out = self.decoder.model.decoder(
             inputs_embeds=states,
-            attention_mask=attention_mask if prefix is None else attention_mask[:, prefix.shape[1] :],
+            attention_mask=prefix_mask.new_ones(states.shape[:2]),
             encoder_hidden_states=prefix,
             encoder_attention_mask=prefix_mask,
-            cache=cache,
-            use_cache=use_cache,
         )
         hidden = out.last_hidden_state[:, -inputs.shape[-1] :]
-        logits = torch.stack([head(hidden) for head in self.decoder.lm_heads], dim=1)
-        return logits, out.cache
+        return torch.stack([head(hidden) for head in self.decoder.lm_heads], dim=1)
 
     def logits_for(self, target: torch.Tensor, context: torch.Tensor | None, chroma: torch.Tensor | None,
                    descriptions: list[str], keep_text: torch.Tensor, keep_context: torch.Tensor) -> torch.Tensor:
@@ -153,7 +145,7 @@ class SynthGen(nn.Module):
         context_states = None
         if self.config.use_context:
             context_states = self.context_states(context, keep_context, 0, delayed.shape[-1])
-        logits, _ = self(decoder_inputs(delayed, self.pad_id), prefix, prefix_mask, context_states)
+        logits = self(decoder_inputs(delayed, self.pad_id), prefix, prefix_mask, context_states)
         return logits
 
     def code_losses(self, batch: dict, condition: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
