@@ -27,6 +27,23 @@ def _bandwidth_for(config: EncodecConfig, num_codebooks: int) -> float:
     return num_codebooks * config.frame_rate * math.ceil(math.log2(config.codebook_size)) / 1000
 
 
+def _variance_preserving_init(model: EncodecModel) -> None:
+    """Convolution weights N(0, 1/fan_in) and zero biases. PyTorch's default initialisation shrinks the
+    signal about 250x through the encoder, so its output is mostly bias and hardly varies in time; the
+    autoencoder then learns slowly and the codebooks collapse to one code (MODEL_CARD.md)."""
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torch.nn.Conv1d):
+                fan_in = module.weight.shape[1] * module.weight.shape[2]
+            elif isinstance(module, torch.nn.ConvTranspose1d):
+                fan_in = module.weight.shape[0] * module.weight.shape[2] / module.stride[0]
+            else:
+                continue
+            module.weight = torch.randn_like(module.weight) * fan_in**-0.5  # through weight norm's right_inverse
+            if module.bias is not None:
+                module.bias.zero_()
+
+
 class Codec:
     """An EnCodec model with the codec interface the rest of SynthGen uses. Like a tokenizer, it is
     not a submodule of the language model: it is frozen, saved beside the model and moved with `to`.
@@ -57,6 +74,7 @@ class Codec:
         with torch.random.fork_rng():
             torch.manual_seed(seed)
             model = EncodecModel(config)
+            _variance_preserving_init(model)
         return cls(model, name=f"preset:{preset}")
 
     @classmethod
