@@ -103,6 +103,45 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_eval_audio(args: argparse.Namespace) -> int:
+    from synthgen.audio import write_wav
+    from synthgen.eval.metrics import codec_embedding, load_embedding
+    from synthgen.eval.renderers import load_renderer
+    from synthgen.eval.suite import eval_windows, markdown_table, run_suite, write_report
+    from synthgen.plots import waveforms_and_spectrograms
+
+    settings = _generation_settings(args)
+    renderers = [load_renderer(spec, settings, _device(args.device)) for spec in (args.model or [None])]
+    if len({r.name for r in renderers}) < len(renderers):
+        raise SynthGenError("--model: two models have the same folder name; the report could not tell them apart")
+    sample_rate = 32000
+    windows = eval_windows(args.data, args.split, sample_rate, args.window, args.mode, args.windows)
+    if args.embedding:
+        embedding = load_embedding(args.embedding)
+    else:
+        codecs = [r.codec for r in renderers if getattr(r, "codec", None) is not None]
+        embedding = codec_embedding(codecs[0]) if codecs else None
+    out = Path(args.out)
+    kept: dict[int, dict] = {}
+
+    def keep(row: str, i: int, stem) -> None:
+        if i < args.plots:
+            kept.setdefault(i, {})[row] = stem
+
+    report = run_suite(renderers, windows, sample_rate, args.mode, embedding, args.steering, args.seed, keep)
+    report["settings"].update(data=str(args.data), split=args.split, windows=len(windows),
+                              embedding=args.embedding or "codec latents")
+    write_report(report, out)
+    for i, stems in kept.items():
+        tracks = {"context": windows[i].context, **stems}
+        waveforms_and_spectrograms(tracks, sample_rate, out / f"window_{i}.png")
+        for row, audio in tracks.items():
+            write_wav(out / "audio" / f"window_{i}_{row}.flac", audio[None], sample_rate)
+    print(markdown_table(report), end="")
+    print(f"written: {out}/report.json, report.md, metrics.png and {len(kept)} window plots with audio")
+    return 0
+
+
 def _cmd_train_codec(args: argparse.Namespace) -> int:
     from synthgen.codec.train import CodecTrainConfig, train_codec
 
@@ -124,14 +163,35 @@ def _generation_jobs(mix: str, out: str) -> list[tuple[Path, Path]]:
     return [(mix_path, out_path)]
 
 
+def _device(choice: str) -> str:
+    import torch
+
+    return ("cuda" if torch.cuda.is_available() else "cpu") if choice == "auto" else choice
+
+
+def _generation_settings(args: argparse.Namespace):
+    from synthgen.generate import GenerationSettings
+
+    return _config_from(GenerationSettings, args)
+
+
+def _add_sampling_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--top-k", type=int, default=250)
+    parser.add_argument("--top-p", type=float, default=0.0)
+    parser.add_argument("--guidance-text", type=float, default=3.0, help="classifier-free guidance on the prompt (1: off)")
+    parser.add_argument("--guidance-context", type=float, default=1.0, help="guidance on the mix (1: off)")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+
+
 def _cmd_generate(args: argparse.Namespace) -> int:
     import time
 
-    import torch
     from tqdm import tqdm
 
     from synthgen.audio import check_duration, is_silent, read_audio, write_wav
-    from synthgen.generate import GenerationSettings, generate_stem, mix_preview, place_stem
+    from synthgen.generate import generate_stem, mix_preview, place_stem
     from synthgen.model import load_model
 
     jobs = _generation_jobs(args.mix, args.out)
@@ -139,11 +199,8 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         if not path.exists():
             raise SynthGenError(f"{path}: no such file")
         check_duration(path, args.max_seconds)
-    device = "cuda" if args.device == "auto" and torch.cuda.is_available() else ("cpu" if args.device == "auto" else args.device)
-    model = load_model(args.model).to(device)
-    settings = GenerationSettings(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
-                                  guidance_text=args.guidance_text, guidance_context=args.guidance_context,
-                                  seed=args.seed, variations=args.variations)
+    model = load_model(args.model).to(_device(args.device))
+    settings = _generation_settings(args)
     for path, out in tqdm(jobs, desc="files", unit="file", disable=len(jobs) == 1):
         audio, sr = read_audio(path)
         if is_silent(audio):
@@ -185,16 +242,10 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--model", default=None, help="model directory or run folder (default: the shipped model)")
     generate.add_argument("--mix-out", default=None, help="also write the mix with the synth added (file or folder)")
     generate.add_argument("--mix-gain-db", type=float, default=0.0, help="gain of the synth in --mix-out")
-    generate.add_argument("--seed", type=int, default=0)
-    generate.add_argument("--temperature", type=float, default=1.0)
-    generate.add_argument("--top-k", type=int, default=250)
-    generate.add_argument("--top-p", type=float, default=0.0)
-    generate.add_argument("--guidance-text", type=float, default=3.0, help="classifier-free guidance on the prompt (1: off)")
-    generate.add_argument("--guidance-context", type=float, default=1.0, help="guidance on the mix (1: off)")
+    _add_sampling_options(generate)
     generate.add_argument("--variations", type=int, default=1, help="stems to write per input (OUT_1.wav, OUT_2.wav, ...)")
     generate.add_argument("--loudness", type=float, default=None, help="target loudness of the stem in LUFS")
     generate.add_argument("--max-seconds", type=float, default=600.0, help="refuse longer inputs")
-    generate.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     generate.set_defaults(run=_cmd_generate)
 
     ui = commands.add_parser("ui", help="a local web page: upload a mix, describe the synth, hear and see the result")
@@ -268,6 +319,22 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--batch-size", type=int, default=16)
     evaluate.add_argument("--out", help="report JSON path (default: MODEL/eval_SPLIT.json, with a .md beside it)")
     evaluate.set_defaults(run=_cmd_eval)
+
+    audio_eval = commands.add_parser("eval-audio", help="generate for held-out windows and measure fit, prompt adherence and closeness")
+    audio_eval.add_argument("--model", action="append", help="model directory or run folder; repeat to compare "
+                            "(default: the shipped model)")
+    audio_eval.add_argument("--data", required=True, help="data folder with descriptions (e.g. SynthStems)")
+    audio_eval.add_argument("--split", default="test", choices=["train", "valid", "test"])
+    audio_eval.add_argument("--out", default="eval-audio", help="report folder (report.json, report.md, PNGs, audio/)")
+    audio_eval.add_argument("--mode", default="accompaniment", choices=["accompaniment", "extract"])
+    audio_eval.add_argument("--window", type=float, default=10.0, help="window length in seconds")
+    audio_eval.add_argument("--windows", type=int, default=None, help="evaluate at most this many windows")
+    audio_eval.add_argument("--steering", action="store_true", help="also render bright/dark and pad/pluck prompt pairs")
+    audio_eval.add_argument("--embedding", default=None, help="module:function giving (audio, sr) -> frames [T, D] "
+                            "for the Fréchet distance (default: the codec's latents)")
+    audio_eval.add_argument("--plots", type=int, default=3, help="windows to plot and keep audio of")
+    _add_sampling_options(audio_eval)
+    audio_eval.set_defaults(run=_cmd_eval_audio)
 
     data = commands.add_parser("data", help="make data sets").add_subparsers(dest="data_command", required=True,
                                                                            metavar="KIND")

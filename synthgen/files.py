@@ -1,10 +1,19 @@
-"""Small file helpers shared by the commands that write runs: folder swaps and JSON-lines logs."""
+"""Small file helpers shared by the commands that write runs: atomic writes, folder swaps, JSON-lines logs."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write a text file through a temporary file beside it, so readers never see half of it."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
 
 
 def replace_directory(new: Path, target: Path) -> None:
@@ -27,4 +36,4 @@ def truncate_jsonl(path: Path, step: int) -> None:
     """Drop the records of steps after `step` (logged after the checkpoint a run resumes from)."""
     if path.is_file():
         lines = [line for line in path.read_text().splitlines() if json.loads(line)["step"] <= step]
-        path.write_text("".join(line + "\n" for line in lines))
+        write_text_atomic(path, "".join(line + "\n" for line in lines))

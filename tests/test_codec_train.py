@@ -6,7 +6,8 @@ import numpy as np
 import torch
 
 from synthgen.codec import Codec, load_codec
-from synthgen.codec.train import kmeans, mel_l1, multi_resolution_stft_loss, quantize, si_sdr
+from synthgen.codec.train import kmeans, quantize
+from synthgen.eval.distances import mel_l1, multi_resolution_stft_loss, si_sdr
 from synthgen.data.synthstems.generator import SynthStemsConfig, generate_dataset
 
 

@@ -33,6 +33,7 @@ from synthgen.codec import Codec
 from synthgen.data.sources import Track, load_pair
 from synthgen.data.windows import cut, window_starts
 from synthgen.errors import SynthGenError
+from synthgen.files import write_text_atomic
 
 CACHE_FORMAT = 1
 
@@ -42,12 +43,6 @@ class WindowSettings:
     seconds: float = 10.0
     hop_seconds: float = 5.0
     tail: str = "pad"
-
-
-def _write_json_atomic(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False))
-    os.replace(tmp, path)
 
 
 def _settings(codec: Codec, windows: WindowSettings, mode: str, source: str, target: str,
@@ -80,7 +75,7 @@ def _claim_cache(out: Path, settings: dict) -> None:
                 "choose another --out or delete it"
             )
         return
-    _write_json_atomic(path, settings)
+    write_text_atomic(path, json.dumps(settings, indent=1, ensure_ascii=False))
 
 
 def _encode_track(codec: Codec, track: Track, windows: WindowSettings, mode: str,

@@ -13,6 +13,7 @@ import torch
 from tqdm import tqdm
 
 from synthgen.data.cache import CodeCache
+from synthgen.files import write_text_atomic
 from synthgen.model import SynthGen
 from synthgen.train import collate
 
@@ -86,5 +87,5 @@ def write_report(report: dict, path: str | Path) -> None:
     """The report as JSON at `path` and as a Markdown table beside it (.md)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=1))
-    path.with_suffix(".md").write_text(markdown_table(report))
+    write_text_atomic(path, json.dumps(report, indent=1))
+    write_text_atomic(path.with_suffix(".md"), markdown_table(report))

@@ -56,12 +56,13 @@ def attack_time(x: np.ndarray, sr: int, onsets: list[float], max_seconds: float 
 
 def pitch_class_profile(x: np.ndarray, sr: int, fmin: float = 60.0, fmax: float = 5000.0) -> np.ndarray:
     """Energy per pitch class of mono audio [N] as [frames, 12] (C = 0), each frame summing to 1
-    (0 where silent). Each FFT bin counts for its nearest semitone; 16384-point frames (0.5 s at
-    32 kHz) resolve semitones down to the bass register."""
+    (0 where silent: more than 50 dB below the loudest frame). Each FFT bin counts for its nearest
+    semitone; 16384-point frames (0.5 s at 32 kHz) resolve semitones down to the bass register."""
     power = stft_magnitude(x, n_fft=16384, hop=4096) ** 2
     freqs = np.fft.rfftfreq(16384, 1 / sr)
     band = (freqs >= fmin) & (freqs <= fmax)
     classes = np.round(12 * np.log2(freqs[band] / 440.0) + 69).astype(int) % 12
     out = np.stack([power[:, band][:, classes == pc].sum(axis=1) for pc in range(12)], axis=1)
     total = out.sum(axis=1, keepdims=True)
-    return np.divide(out, total, out=np.zeros_like(out), where=total > 0)
+    sounding = total > max(total.max(initial=0.0), 1e-20) * 1e-5
+    return np.divide(out, total, out=np.zeros_like(out), where=sounding)

@@ -1,0 +1,35 @@
+"""What the evaluation suite measures: a model that writes a stem for a context, behind one interface."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from synthgen.generate import GenerationSettings, generate_stem
+from synthgen.model import SynthGen, load_model
+
+
+class SynthGenRenderer:
+    """SynthGen sampling one stem per context (the first of `settings.variations`)."""
+
+    uses_text = True
+
+    def __init__(self, model: SynthGen, settings: GenerationSettings, name: str):
+        self.model, self.settings, self.name = model, settings, name
+
+    @property
+    def codec(self):
+        return self.model.codec
+
+    def render(self, context: np.ndarray, sample_rate: int, description: str) -> np.ndarray:
+        """context [N] -> stem [N]."""
+        return generate_stem(self.model, context, sample_rate, description, self.settings)[0]
+
+
+def load_renderer(spec: str | None, settings: GenerationSettings, device: str = "cpu"):
+    """A renderer for a model directory or run folder (None: the shipped default model)."""
+    name = "default" if spec is None else Path(spec).resolve().name
+    if name == "model" and spec is not None:  # RUN/model: name it after the run
+        name = Path(spec).resolve().parent.name
+    return SynthGenRenderer(load_model(spec).to(device), settings, name)

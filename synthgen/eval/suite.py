@@ -1,0 +1,221 @@
+"""The audio evaluation suite: generate a stem for every held-out window and measure it.
+
+Each window of a data folder's split (10 s, back to back) gives a context (the mix without the
+synth in `accompaniment` mode, the whole mix in `extract` mode), the true synth and its description.
+Every model renders a stem from the context and the description; beside the models, two references are
+measured in the same run: the true stem (`truth`) and the true stem of a window from another track in
+the key furthest from this one (`other-key`).
+
+Rows of the report (means over windows):
+  harmony     frame-wise chroma agreement between stem and context      (higher fits better)
+  rhythm      onset F-measure of the stem against the context's onsets   (higher fits better)
+  brightness, attack, register, role
+              share of windows where the stem's measured probe is nearest to the class the description
+              asked for (class means fitted on the true stems of the same windows; SynthStems only)
+  mrstft, mel_l1    distance to the true stem (lower is closer); si_sdr_db in extract mode
+  frechet     Fréchet distance of the stems' embeddings to the true stems' (codec latents by default)
+  rtf         seconds of audio rendered per second of computing (models only)
+Steering (`steering=True`, text-conditioned models only): the same context rendered with a "bright" and
+a "dark" description (and a "pad" and a "pluck" one) that are otherwise the same; the share of windows
+where bright measures brighter (pad attacks slower) than its counterpart.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Protocol
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from synthgen.data.sources import list_tracks, load_pair
+from synthgen.data.synthstems.describe import describe
+from synthgen.data.windows import window_starts
+from synthgen.errors import SynthGenError
+from synthgen.eval.distances import mel_l1, multi_resolution_stft_loss, si_sdr
+from synthgen.eval.metrics import (AttributeClassifier, Embedding, attack_time, attribute_probes, frechet_distance,
+                                   harmonic_fit, onsets, rhythmic_fit, spectral_centroid)
+from synthgen.files import write_text_atomic
+
+ATTRIBUTES = ("brightness", "attack", "register", "role")
+REFERENCES = ("truth", "other-key")
+
+
+@dataclass
+class EvalWindow:
+    track: str
+    start: float  # seconds into the track
+    context: np.ndarray  # [N]
+    truth: np.ndarray  # [N]
+    description: str
+    attributes: dict = field(default_factory=dict)
+
+
+class Renderer(Protocol):
+    """Anything that writes a stem for a context: SynthGen or a baseline."""
+
+    name: str
+    uses_text: bool
+
+    def render(self, context: np.ndarray, sample_rate: int, description: str) -> np.ndarray:
+        """context [N] -> stem [N], both mono at sample_rate."""
+
+
+def eval_windows(root: str | Path, split: str, sample_rate: int, seconds: float = 10.0, mode: str = "accompaniment",
+                 limit: int | None = None) -> list[EvalWindow]:
+    """Back-to-back windows of the split's tracks, taken round-robin over tracks (first windows of every
+    track, then second ones...) up to `limit`."""
+    tracks = [t for t in list_tracks(root) if t.split == split]
+    if not tracks:
+        raise SynthGenError(f"{root}: no '{split}' tracks to evaluate")
+    length = round(seconds * sample_rate)
+    per_track = []
+    for track in tracks:
+        context, target = load_pair(track, sample_rate, 1, mode)
+        per_track.append([EvalWindow(track.name, w.start / sample_rate, context[0, w.start : w.start + length],
+                                     target[0, w.start : w.start + length], track.description, track.attributes)
+                          for w in window_starts(context.shape[1], length, length, "drop")])
+    ordered = [w for rank in range(max(map(len, per_track))) for ws in per_track if rank < len(ws) for w in ws[rank : rank + 1]]
+    if not ordered:
+        raise SynthGenError(f"{root}: no '{split}' track is at least {seconds:g} s long")
+    return ordered[:limit]
+
+
+def other_key_truths(windows: list[EvalWindow]) -> list[np.ndarray]:
+    """For each window, the true stem of a window of another track whose scale shares the fewest pitch
+    classes with this one's (the first such window after it, cyclically)."""
+    out = []
+    for i, window in enumerate(windows):
+        scale = set(window.attributes.get("scale", []))
+        candidates = [windows[(i + k) % len(windows)] for k in range(1, len(windows))]
+        candidates = [w for w in candidates if w.track != window.track] or candidates or [window]
+        best = min(candidates, key=lambda w: len(scale & set(w.attributes.get("scale", []))))
+        out.append(best.truth)
+    return out
+
+
+def _closeness(stem: np.ndarray, truth: np.ndarray, sample_rate: int, mode: str) -> dict:
+    x, y = torch.from_numpy(stem[None].astype(np.float32)), torch.from_numpy(truth[None].astype(np.float32))
+    out = dict(mrstft=float(multi_resolution_stft_loss(x, y)), mel_l1=float(mel_l1(x, y, sample_rate)))
+    if mode == "extract":
+        out["si_sdr_db"] = float(si_sdr(x, y)[0])
+    return out
+
+
+def stem_measures(stem: np.ndarray, window: EvalWindow, sample_rate: int, mode: str) -> dict:
+    """Everything measured on one stem of one window (before class adherence, which needs all windows)."""
+    return dict(harmony=harmonic_fit(stem, window.context, sample_rate), rhythm=rhythmic_fit(stem, window.context, sample_rate),
+                probes=attribute_probes(stem, sample_rate), **_closeness(stem, window.truth, sample_rate, mode))
+
+
+def steering_prompts(attributes: dict, seed: int) -> dict[str, str]:
+    """Descriptions of the same part that differ in brightness (bright/dark) or in role and attack
+    (pad/pluck), worded alike: each pair is drawn with the same random choices."""
+    changes = dict(bright=dict(brightness="bright"), dark=dict(brightness="dark"),
+                   pad=dict(role="pad", attack="slow"), pluck=dict(role="stabs", attack="sharp"))
+    return {name: describe({**attributes, **change}, np.random.default_rng(seed)) for name, change in changes.items()}
+
+
+def _steering(renderer: Renderer, window: EvalWindow, sample_rate: int, seed: int) -> dict:
+    prompts = steering_prompts(window.attributes, seed)
+    stems = {name: renderer.render(window.context, sample_rate, prompt) for name, prompt in prompts.items()}
+    attack = {name: attack_time(stems[name], sample_rate, list(onsets(stems[name], sample_rate))) for name in ("pad", "pluck")}
+    return dict(bright_brighter=float(spectral_centroid(stems["bright"], sample_rate) > spectral_centroid(stems["dark"], sample_rate)),
+                pad_slower=float(np.nan_to_num(attack["pad"], nan=0.0) > np.nan_to_num(attack["pluck"], nan=0.0)))
+
+
+def _summarise(measures: list[dict], truths: list[dict], windows: list[EvalWindow], embeddings: np.ndarray | None,
+               truth_embeddings: np.ndarray | None) -> dict:
+    row = {key: float(np.nanmean([m[key] for m in measures])) for key in measures[0] if key != "probes"}
+    for attribute in ATTRIBUTES:
+        labelled = [(t["probes"][attribute], m["probes"][attribute], w.attributes[attribute])
+                    for t, m, w in zip(truths, measures, windows) if attribute in w.attributes]
+        if labelled:
+            classifier = AttributeClassifier([t for t, _, _ in labelled], [y for _, _, y in labelled])
+            row[attribute] = float(np.mean([classifier.predict(m) == y for _, m, y in labelled]))
+    if embeddings is not None:
+        row["frechet"] = frechet_distance(embeddings, truth_embeddings)
+    return row
+
+
+def run_suite(renderers: list[Renderer], windows: list[EvalWindow], sample_rate: int, mode: str = "accompaniment",
+              embedding: Embedding | None = None, steering: bool = False, seed: int = 0,
+              on_stems: Callable[[str, int, np.ndarray], None] | None = None, progress: bool = True) -> dict:
+    """Measure every renderer and the two references on the windows. `on_stems(row, i, stem)` sees each
+    stem (to keep a few for listening and plots). Returns dict(rows={name: metrics}, windows=..., settings=...)."""
+    others = other_key_truths(windows)
+    embed = (lambda stems: np.concatenate([embedding(s, sample_rate) for s in stems])) if embedding else None
+    truth_measures = [stem_measures(w.truth, w, sample_rate, mode) for w in tqdm(windows, desc="truth", disable=not progress)]
+    truth_embeddings = embed([w.truth for w in windows]) if embed else None
+    rows = {}
+
+    def add_row(name: str, stems: list[np.ndarray], measures: list[dict]) -> None:
+        rows[name] = _summarise(measures, truth_measures, windows, embed(stems) if embed else None, truth_embeddings)
+        if on_stems:
+            for i, stem in enumerate(stems):
+                on_stems(name, i, stem)
+
+    add_row("truth", [w.truth for w in windows], truth_measures)
+    add_row("other-key", others, [stem_measures(s, w, sample_rate, mode) for s, w in zip(others, windows)])
+    for renderer in renderers:
+        stems, measures, seconds, steer = [], [], 0.0, []
+        for i, window in enumerate(tqdm(windows, desc=renderer.name, disable=not progress)):
+            began = time.perf_counter()
+            stems.append(renderer.render(window.context, sample_rate, window.description))
+            seconds += time.perf_counter() - began
+            measures.append(stem_measures(stems[-1], window, sample_rate, mode))
+            if steering and renderer.uses_text and window.attributes:
+                steer.append(_steering(renderer, window, sample_rate, seed + i))
+        add_row(renderer.name, stems, measures)
+        rows[renderer.name]["rtf"] = sum(len(w.context) for w in windows) / sample_rate / max(seconds, 1e-9)
+        if steer:
+            rows[renderer.name].update({key: float(np.mean([s[key] for s in steer])) for key in steer[0]})
+    return dict(rows=rows, windows=[dict(track=w.track, start=w.start, description=w.description) for w in windows],
+                settings=dict(mode=mode, sample_rate=sample_rate, steering=steering, seed=seed))
+
+
+# ----- the report -----
+COLUMNS = ("harmony", "rhythm", "brightness", "attack", "register", "role", "mrstft", "mel_l1", "si_sdr_db", "frechet",
+           "rtf", "bright_brighter", "pad_slower")
+
+
+def markdown_table(report: dict) -> str:
+    rows = report["rows"]
+    columns = [c for c in COLUMNS if any(c in r for r in rows.values())]
+    lines = ["| row | " + " | ".join(columns) + " |", "| --- |" + " --- |" * len(columns)]
+    for name, row in rows.items():
+        lines.append(f"| {name} | " + " | ".join(f"{row[c]:.3f}" if c in row else "–" for c in columns) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def metric_bars(report: dict, path: Path) -> Path:
+    """One bar chart per metric, one bar per row."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = report["rows"]
+    columns = [c for c in COLUMNS if any(c in r for r in rows.values())]
+    fig, axes = plt.subplots(1, len(columns), figsize=(2.2 * len(columns), 3.2))
+    for ax, column in zip(np.atleast_1d(axes), columns):
+        names = [n for n in rows if column in rows[n]]
+        ax.bar(range(len(names)), [rows[n][column] for n in names], color="#2a6f97")
+        ax.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=7)
+        ax.set_title(column, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return path
+
+
+def write_report(report: dict, out: Path) -> None:
+    """report.json, report.md and metrics.png in `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out / "report.json", json.dumps(report, indent=1))
+    write_text_atomic(out / "report.md", "# Audio evaluation\n\n" + markdown_table(report))
+    metric_bars(report, out / "metrics.png")
