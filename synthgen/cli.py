@@ -274,7 +274,10 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.set_defaults(run=_cmd_prepare)
 
     train = commands.add_parser("train", help="train a model on a token cache (use `accelerate launch -m synthgen train` to scale out)")
-    train.add_argument("--data", required=True, help="token cache from `synthgen prepare`")
+    train.add_argument("--data", required=True, help="token cache from `synthgen prepare` (for --arch lstm or "
+                       "convae: the data folder itself)")
+    train.add_argument("--arch", default="synthgen", choices=["synthgen", "lstm", "convae"],
+                       help="SynthGen, or one of the seed's baselines (mel LSTM, conv encoder/decoder)")
     train.add_argument("--out", required=True, help="run folder (checkpoint, logs, exported model)")
     train.add_argument("--preset", default="small", help="tiny | small | musicgen-melody")
     train.add_argument("--pretrained", help="local facebook/musicgen-melody snapshot (for --preset musicgen-melody)")

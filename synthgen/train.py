@@ -3,10 +3,14 @@
 A run folder holds:
   checkpoint/        the latest checkpoint (accelerate state: model, optimizer, scheduler, RNG states;
                      trainer_state.json: step and data position), replaced atomically
-  log.jsonl          one line per optimizer step (loss, per-codebook cross-entropy, learning rate) and
-                     per validation
+  log.jsonl          one line per optimizer step (loss, its parts: per-codebook cross-entropy for SynthGen,
+                     learning rate) and per validation (valid_loss, valid_loss_parts)
   tensorboard/       the same curves for TensorBoard
   model/             the exported model (config + safetensors + codec), loadable with SynthGen.from_pretrained
+                     (a baseline's with synthgen.baselines.load_baseline)
+
+What is trained (`arch`): SynthGen on a token cache (`synthgen prepare`), or one of the seed's baselines
+(`lstm`, `convae`) on the audio of the same windows of a data folder (synthgen.data.audio_windows).
 
 Data order: epoch e visits the windows in a permutation seeded by (seed, e); each process takes its
 share of every global batch, so each window is seen once per epoch across processes (a last global
@@ -22,12 +26,15 @@ import os
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable
 
 import torch
 from torch import nn
+from torch.utils.data import Dataset
 from tqdm import tqdm
 
 from synthgen.codec import load_codec
+from synthgen.data.audio_windows import AudioWindows, collate_audio
 from synthgen.data.cache import CodeCache
 from synthgen.errors import SynthGenError
 from synthgen.files import append_jsonl, replace_directory, truncate_jsonl
@@ -38,6 +45,7 @@ from synthgen.model import SynthGen, build_model
 class TrainConfig:
     data: str
     out: str
+    arch: str = "synthgen"  # synthgen | lstm | convae
     preset: str = "small"
     pretrained: str | None = None  # musicgen-melody snapshot directory
     lora: bool = False
@@ -59,7 +67,7 @@ class TrainConfig:
 class Objective(nn.Module):
     """The training loss as a module's forward, so DistributedDataParallel sees the computation."""
 
-    def __init__(self, model: SynthGen):
+    def __init__(self, model: nn.Module):
         super().__init__()
         self.model = model
 
@@ -85,6 +93,7 @@ def rank_batches(order: list[int], batch_size: int, rank: int, world: int) -> li
 
 
 def collate(dataset: CodeCache, indices: list[int], device: torch.device) -> dict:
+    """A batch of cached windows: target, context [B, K, T], chroma [B, F, 12], valid_frames [B], description."""
     items = [dataset[i] for i in indices]
     batch = {name: torch.stack([it[name] for it in items]).to(device) for name in ("target", "context", "chroma")}
     batch["valid_frames"] = torch.tensor([it["valid_frames"] for it in items], device=device)
@@ -115,6 +124,22 @@ def build_for_cache(config: TrainConfig, cache: CodeCache) -> SynthGen:
     return model
 
 
+def build_task(config: TrainConfig) -> tuple[Dataset, Dataset, nn.Module, Callable]:
+    """(train data, valid data, model, collate) for the run's arch."""
+    from synthgen.baselines import BASELINES
+
+    if config.arch == "synthgen":
+        train_data, valid_data = CodeCache(config.data, split="train"), CodeCache(config.data, split="valid")
+        if len(train_data) == 0:
+            raise SynthGenError(f"{config.data}: no training windows")
+        return train_data, valid_data, build_for_cache(config, train_data), collate
+    if config.arch in BASELINES:
+        if (Path(config.data) / "cache.json").is_file():
+            raise SynthGenError(f"{config.data}: a token cache; --arch {config.arch} reads the audio of a data folder")
+        return AudioWindows(config.data, "train"), AudioWindows(config.data, "valid"), BASELINES[config.arch](), collate_audio
+    raise SynthGenError(f"unknown --arch '{config.arch}' (choose from synthgen, {', '.join(BASELINES)})")
+
+
 class Trainer:
     def __init__(self, config: TrainConfig, resume: bool = False, progress: bool = True):
         from accelerate import Accelerator
@@ -131,11 +156,7 @@ class Trainer:
         torch.manual_seed(config.seed)
         self.accelerator = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision=config.mixed_precision,
                                        gradient_accumulation_steps=config.grad_accum)
-        self.train_data = CodeCache(config.data, split="train")
-        self.valid_data = CodeCache(config.data, split="valid")
-        if len(self.train_data) == 0:
-            raise SynthGenError(f"{config.data}: no training windows")
-        self.model = build_for_cache(config, self.train_data)
+        self.train_data, self.valid_data, self.model, self.collate = build_task(config)
         params = [p for p in self.model.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay, betas=(0.9, 0.95))
         scheduler = get_cosine_schedule_with_warmup(optimizer, config.warmup, config.steps)
@@ -192,21 +213,21 @@ class Trainer:
 
     @torch.no_grad()
     def validate(self) -> dict:
-        """Cross-entropy per codebook on the first eval_windows validation windows (all conditions on)."""
+        """The loss and its parts on the first eval_windows validation windows (SynthGen: cross-entropy
+        per codebook with all conditions on)."""
         model = self.accelerator.unwrap_model(self.objective).model
         model.eval()
         data = self.valid_data if len(self.valid_data) else self.train_data
         indices = list(range(min(self.config.eval_windows, len(data))))[self.accelerator.process_index :: self.accelerator.num_processes]
-        sums = torch.zeros(model.num_codebooks, device=self.accelerator.device)
-        counts = torch.zeros_like(sums)
+        sums = counts = torch.zeros((), device=self.accelerator.device)
         for i in range(0, len(indices), self.config.batch_size):
             with self.accelerator.autocast():
-                s, c = model.code_losses(collate(data, indices[i : i + self.config.batch_size], self.accelerator.device), "full")
-            sums, counts = sums + s, counts + c
+                s, c = model.validation_losses(self.collate(data, indices[i : i + self.config.batch_size], self.accelerator.device))
+            sums, counts = sums + s.float(), counts + c.float()
         sums, counts = self.accelerator.reduce(sums, "sum"), self.accelerator.reduce(counts, "sum")
         model.train()
-        per_codebook = (sums / counts.clamp(min=1)).tolist()
-        return dict(step=self.step, valid_ce=sum(per_codebook) / len(per_codebook), valid_ce_codebooks=per_codebook)
+        parts = (sums / counts.clamp(min=1)).tolist()
+        return dict(step=self.step, valid_loss=sum(parts) / len(parts), valid_loss_parts=parts)
 
     def train(self) -> Path:
         from torch.utils.tensorboard import SummaryWriter
@@ -221,17 +242,17 @@ class Trainer:
         while self.step < config.steps:
             batches = self.batches(self.epoch)
             while self.batch_in_epoch < len(batches) and self.step < config.steps:
-                batch = collate(self.train_data, batches[self.batch_in_epoch], self.accelerator.device)
+                batch = self.collate(self.train_data, batches[self.batch_in_epoch], self.accelerator.device)
                 self.batch_in_epoch += 1
                 with self.accelerator.accumulate(self.objective), self.accelerator.autocast():
-                    loss, per_codebook = self.objective(batch)
+                    loss, parts = self.objective(batch)
                     self.accelerator.backward(loss)
                     if self.accelerator.sync_gradients and config.clip:
                         self.accelerator.clip_grad_norm_(self.objective.parameters(), config.clip)
                     self.optimizer.step()
                     self.scheduler.step()
                     self.optimizer.zero_grad()
-                micro_losses.append(per_codebook)
+                micro_losses.append(parts)
                 if self.accelerator.sync_gradients:
                     self._finish_step(torch.stack(micro_losses).mean(0), bar)
                     micro_losses = []
@@ -242,24 +263,23 @@ class Trainer:
             self.save()
         return self.export()
 
-    def _finish_step(self, per_codebook: torch.Tensor, bar: tqdm) -> None:
+    def _finish_step(self, parts: torch.Tensor, bar: tqdm) -> None:
         self.step += 1
-        per_codebook = self.accelerator.reduce(per_codebook.to(self.accelerator.device), "mean").tolist()
-        loss = sum(per_codebook) / len(per_codebook)
-        self._log(dict(step=self.step, loss=loss, ce_codebooks=per_codebook, lr=self.scheduler.get_last_lr()[0],
-                       epoch=self.epoch))
+        parts = self.accelerator.reduce(parts.to(self.accelerator.device), "mean").tolist()
+        loss = sum(parts) / len(parts)
+        self._log(dict(step=self.step, loss=loss, loss_parts=parts, lr=self.scheduler.get_last_lr()[0], epoch=self.epoch))
         bar.set_postfix(loss=f"{loss:.3f}", epoch=self.epoch)
         bar.update()
         if self.step % self.config.eval_every == 0 or self.step == self.config.steps:
             record = self.validate()
             self._log(record)
             if self.accelerator.is_main_process:
-                bar.write(f"step {self.step}: valid cross-entropy {record['valid_ce']:.3f}")
+                bar.write(f"step {self.step}: valid loss {record['valid_loss']:.3f}")
         if self.step % self.config.save_every == 0:
             self.save()
 
     def export(self) -> Path:
-        """Save the trained model as config + safetensors (+ codec) in RUN/model."""
+        """Save the trained model as config + safetensors (+ codec for SynthGen) in RUN/model."""
         target = self.out / "model"
         if self.accelerator.is_main_process:
             model = self.accelerator.unwrap_model(self.objective).model

@@ -28,8 +28,15 @@ class SynthGenRenderer:
 
 
 def load_renderer(spec: str | None, settings: GenerationSettings, device: str = "cpu"):
-    """A renderer for a model directory or run folder (None: the shipped default model)."""
+    """A renderer for a model directory or run folder, SynthGen or baseline (None: the shipped default
+    model), named after its folder (a run's, for RUN/model)."""
+    from synthgen.baselines import is_baseline_dir, load_baseline
+
     name = "default" if spec is None else Path(spec).resolve().name
-    if name == "model" and spec is not None:  # RUN/model: name it after the run
+    if name == "model" and spec is not None:
         name = Path(spec).resolve().parent.name
+    if spec is not None and is_baseline_dir(spec):
+        baseline = load_baseline(spec).to(device)
+        baseline.name = name
+        return baseline
     return SynthGenRenderer(load_model(spec).to(device), settings, name)

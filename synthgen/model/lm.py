@@ -177,6 +177,10 @@ class SynthGen(nn.Module):
         per_codebook = sums / counts.clamp(min=1)
         return per_codebook.mean(), per_codebook.detach()
 
+    def validation_losses(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        """Summed cross-entropy per codebook [K] and codes counted [K], with all conditions on."""
+        return self.code_losses(batch, "full")
+
     def to(self, *args, **kwargs) -> "SynthGen":
         super().to(*args, **kwargs)
         if self.codec is not None:
