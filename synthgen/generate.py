@@ -183,7 +183,7 @@ def generate_stem(model: SynthGen, audio: np.ndarray, sample_rate: int, prompt: 
     window = max(1, round(settings.window_seconds * codec.frame_rate))
     overlap = min(window - 1, round(settings.overlap_seconds * codec.frame_rate))
     plan = window_plan(total_frames, window, overlap)
-    generator = torch.Generator(device="cpu").manual_seed(settings.seed)
+    generator = torch.Generator(device=model.device).manual_seed(settings.seed)
     total_steps = sum(e - s + model.num_codebooks - 1 for s, e in plan) - overlap * (len(plan) - 1)
     bar = tqdm(total=total_steps, desc="generate", unit="frame", disable=not progress)
     pieces, previous = [], None

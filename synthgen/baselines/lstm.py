@@ -1,6 +1,6 @@
 """SynthLSTM: the seed's LSTM from the mix's log-mel spectrogram to the synth's, trained with MSE.
-Audio comes back by Griffin-Lim (librosa: mel -> linear magnitude by NNLS, 32 iterations from a
-seeded random phase), so it needs no codec."""
+Audio comes back by Griffin-Lim (librosa: mel -> linear magnitude by NNLS, 32 iterations from zero
+phase, so it is deterministic), so it needs no codec."""
 
 from __future__ import annotations
 
@@ -50,5 +50,5 @@ class SynthLSTM(AudioBaseline):
         for m in mel:
             magnitude = librosa.feature.inverse.mel_to_stft(m, sr=self.sample_rate, n_fft=self.n_fft, power=2.0)
             audio.append(librosa.griffinlim(magnitude, n_iter=32, hop_length=self.hop, n_fft=self.n_fft,
-                                            length=context.shape[-1], random_state=0))
+                                            length=context.shape[-1], init=None))
         return torch.from_numpy(np.stack(audio).astype(np.float32))
