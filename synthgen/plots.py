@@ -25,7 +25,8 @@ def waveforms_and_spectrograms(tracks: dict[str, np.ndarray], sample_rate: int, 
         wave.set_ylim(-1, 1)
         wave.set_ylabel(name, rotation=0, ha="right", va="center")
         wave.set_yticks([])
-        power, _, _, image = spec.specgram(audio + 1e-9, NFFT=1024, Fs=sample_rate, noverlap=768, cmap="magma")
+        floor = 1e-7 * np.random.default_rng(0).standard_normal(len(audio))  # -140 dB: no log of zero
+        power, _, _, image = spec.specgram(audio + floor, NFFT=1024, Fs=sample_rate, noverlap=768, cmap="magma")
         top = 10 * np.log10(power.max() + 1e-30)
         image.set_clim(top - 100, top)  # 100 dB below the loudest bin, whatever the level (also for silence)
         spec.set_ylim(0, min(max_hz, sample_rate / 2))
