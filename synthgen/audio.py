@@ -107,9 +107,9 @@ def peak_dbfs(audio: np.ndarray) -> float:
 
 
 def limit_peak(audio: np.ndarray, ceiling_dbfs: float = -1.0) -> np.ndarray:
-    """Scale audio down (never up) so that its peak is at most `ceiling_dbfs`."""
-    over = peak_dbfs(audio) - ceiling_dbfs
-    return audio * 10 ** (-over / 20) if over > 0 else audio
+    """Scale audio down (never up) so that its peak is at most `ceiling_dbfs`; the dtype is kept."""
+    over = float(peak_dbfs(audio) - ceiling_dbfs)
+    return (audio * 10 ** (-over / 20)).astype(audio.dtype, copy=False) if over > 0 else audio
 
 
 def normalize_loudness(audio: np.ndarray, sample_rate: int, lufs: float) -> np.ndarray:

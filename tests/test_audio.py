@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from synthgen.audio import load_audio, read_audio, resample, set_channels, write_wav
+from synthgen.audio import limit_peak, load_audio, peak_dbfs, read_audio, resample, set_channels, write_wav
 from synthgen.errors import AudioError
 from tests.conftest import tone, write
 
@@ -109,3 +109,11 @@ def test_cli_reports_bad_file_without_traceback(tmp_path, bad):
     if bad != "missing.wav":
         assert problems[bad] in lines[0]
     assert not (out / "tracks").exists() or not any((out / "tracks").iterdir())
+
+
+def test_limit_peak_scales_loud_audio_down_and_keeps_its_dtype():
+    loud = (tone(0.5, 16000) * 4).astype(np.float32)
+    limited = limit_peak(loud, -1.0)
+    assert limited.dtype == np.float32 and peak_dbfs(limited) == pytest.approx(-1.0, abs=1e-3)
+    quiet = tone(0.5, 16000) * 0.1
+    assert limit_peak(quiet, -1.0) is quiet
