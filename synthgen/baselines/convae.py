@@ -13,7 +13,7 @@ from synthgen.baselines.base import AudioBaseline
 class ConvEncoderDecoder(AudioBaseline):
     arch = "convae"
 
-    def __init__(self, channels: tuple[int, ...] = (32, 64, 128, 256), stride: int = 4, kernel: int = 15):
+    def __init__(self, channels: tuple[int, ...] = (16, 32, 64, 128), stride: int = 4, kernel: int = 15):
         super().__init__(channels=list(channels), stride=stride, kernel=kernel)
         widths = [1, *channels]
         self.encoder = nn.Sequential(*[layer for i in range(len(channels)) for layer in (

@@ -79,7 +79,7 @@ def eval_windows(root: str | Path, split: str, sample_rate: int, seconds: float 
         per_track.append([EvalWindow(track.name, w.start / sample_rate, context[0, w.start : w.start + length],
                                      target[0, w.start : w.start + length], track.description, track.attributes)
                           for w in window_starts(context.shape[1], length, length, "drop")])
-    ordered = [w for rank in range(max(map(len, per_track))) for ws in per_track if rank < len(ws) for w in ws[rank : rank + 1]]
+    ordered = [ws[rank] for rank in range(max(map(len, per_track))) for ws in per_track if rank < len(ws)]
     if not ordered:
         raise SynthGenError(f"{root}: no '{split}' track is at least {seconds:g} s long")
     return ordered[:limit]
