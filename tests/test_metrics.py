@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from synthgen.eval.metrics import (AttributeClassifier, attribute_probes, frechet_distance, harmonic_fit, onsets,
-                                   pitch_height, rhythmic_fit, sustain)
+from synthgen.eval.metrics import (AttributeClassifier, attribute_probes, context_copy, frechet_distance, harmonic_fit,
+                                   onsets, pitch_height, rhythmic_fit, sustain)
 
 SR = 32000
 
@@ -94,3 +94,11 @@ def test_frechet_distance_grows_with_the_shift_between_sets():
     shifted = rng.standard_normal((2000, 8)) + 1.0
     assert frechet_distance(real, same) < 0.1
     assert frechet_distance(real, shifted) == pytest.approx(8.0, rel=0.1)  # |mean shift|^2 = 8
+
+
+def test_context_copy_tells_a_copy_of_the_context_from_a_part_of_its_own():
+    context = chord([48, 52, 55, 60], 8.0) + sequence([36] * 16, 0.5, decay=0.05)
+    melody = sequence([64, 67, 72, 67, 64, 60, 64, 67], 1.0, harmonics=3)
+    assert context_copy(0.3 * context, context, SR) > 0.95
+    own = context_copy(melody, context, SR)  # its notes start on the kicks, so not 0
+    assert own < 0.7 and own < context_copy(0.3 * context + 0.05 * melody, context, SR) - 0.2

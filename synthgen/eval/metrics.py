@@ -51,6 +51,21 @@ def rhythmic_fit(stem: np.ndarray, context: np.ndarray, sr: int) -> float:
     return float(mir_eval.onset.f_measure(reference, estimate, window=ONSET_WINDOW)[0])
 
 
+def context_copy(stem: np.ndarray, context: np.ndarray, sr: int) -> float:
+    """Correlation of the stem's and the context's log-magnitude spectrograms, each frequency's mean over
+    time removed: near 1 when the stem copies
+    the context (which then scores well on harmony and rhythm for the wrong reason); the true stem's
+    value is the natural level."""
+    a, b = (np.log(stft_magnitude(x) + 1e-5) for x in (stem, context))
+    n = min(len(a), len(b))
+    # each frequency's movement over time: a shared static spectrum (or shared silence) is no copy
+    a, b = (x[:n] - x[:n].mean(axis=0) for x in (a, b))
+    a, b = a.ravel(), b.ravel()
+    if a.std() == 0 or b.std() == 0:
+        return 0.0
+    return float(np.corrcoef(a, b)[0, 1])
+
+
 # ----- probes of what a description asks for -----
 def pitch_height(x: np.ndarray, sr: int, fmin: float = 30.0, fmax: float = 4000.0) -> float:
     """Register: the median MIDI pitch of each sounding frame's strongest spectral peak (nan if silent)."""

@@ -9,6 +9,8 @@ the key furthest from this one (`other-key`).
 Rows of the report (means over windows):
   harmony     frame-wise chroma agreement between stem and context      (higher fits better)
   rhythm      onset F-measure of the stem against the context's onsets   (higher fits better)
+  copy        correlation of stem and context spectrograms: how much the stem copies the context
+              (the truth's value is the natural level; far above it, harmony and rhythm are unearned)
   brightness, attack, register, role
               share of windows where the stem's measured probe is nearest to the class the description
               asked for (class means fitted on the true stems of the same windows; SynthStems only)
@@ -37,8 +39,8 @@ from synthgen.data.synthstems.describe import describe
 from synthgen.data.windows import window_starts
 from synthgen.errors import SynthGenError
 from synthgen.eval.distances import mel_l1, multi_resolution_stft_loss, si_sdr
-from synthgen.eval.metrics import (AttributeClassifier, Embedding, attack_time, attribute_probes, frechet_distance,
-                                   harmonic_fit, onsets, rhythmic_fit, spectral_centroid)
+from synthgen.eval.metrics import (AttributeClassifier, Embedding, attack_time, attribute_probes, context_copy,
+                                   frechet_distance, harmonic_fit, onsets, rhythmic_fit, spectral_centroid)
 from synthgen.files import write_text_atomic
 
 ATTRIBUTES = ("brightness", "attack", "register", "role")
@@ -109,7 +111,7 @@ def _closeness(stem: np.ndarray, truth: np.ndarray, sample_rate: int, mode: str)
 def stem_measures(stem: np.ndarray, window: EvalWindow, sample_rate: int, mode: str) -> dict:
     """Everything measured on one stem of one window (before class adherence, which needs all windows)."""
     return dict(harmony=harmonic_fit(stem, window.context, sample_rate), rhythm=rhythmic_fit(stem, window.context, sample_rate),
-                probes=attribute_probes(stem, sample_rate), **_closeness(stem, window.truth, sample_rate, mode))
+                copy=context_copy(stem, window.context, sample_rate), probes=attribute_probes(stem, sample_rate), **_closeness(stem, window.truth, sample_rate, mode))
 
 
 def steering_prompts(attributes: dict, seed: int) -> dict[str, str]:
@@ -179,7 +181,7 @@ def run_suite(renderers: list[Renderer], windows: list[EvalWindow], sample_rate:
 
 
 # ----- the report -----
-COLUMNS = ("harmony", "rhythm", "brightness", "attack", "register", "role", "mrstft", "mel_l1", "si_sdr_db", "frechet",
+COLUMNS = ("harmony", "rhythm", "copy", "brightness", "attack", "register", "role", "mrstft", "mel_l1", "si_sdr_db", "frechet",
            "rtf", "bright_brighter", "pad_slower")
 
 
