@@ -27,6 +27,7 @@ from synthgen.eval.distances import mel_l1, multi_resolution_stft_loss, si_sdr
 from synthgen.eval.metrics import harmonic_fit
 from synthgen.files import append_jsonl, replace_directory, truncate_jsonl
 
+
 @dataclass
 class CodecTrainConfig:
     data: str
