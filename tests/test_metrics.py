@@ -20,10 +20,12 @@ def note(midi: float, seconds: float, harmonics: int = 6, attack: float = 0.005,
     return 0.3 * wave * envelope
 
 
-def sequence(pitches: list[float], step: float, offset: float = 0.0, **kwargs) -> np.ndarray:
+def sequence(pitches: list[float | None], step: float, offset: float = 0.0, **kwargs) -> np.ndarray:
     """Notes one after another every `step` seconds, the first starting at `offset`."""
     out = np.zeros(round((offset + step * len(pitches)) * SR))
     for i, midi in enumerate(pitches):
+        if midi is None:  # a rest
+            continue
         start = round((offset + i * step) * SR)
         tone = note(midi, step, **kwargs)
         out[start : start + len(tone)] += tone[: len(out) - start]
@@ -59,6 +61,8 @@ def test_a_stem_off_the_beat_scores_worse_rhythmically():
     good, bad = rhythmic_fit(on_beat, beats, SR), rhythmic_fit(off_beat, beats, SR)
     assert good > 0.9 and bad < 0.2
     assert rhythmic_fit(np.zeros_like(on_beat), beats, SR) == 0.0
+    every_other_beat = sequence([72, None] * 8, 0.5, decay=0.15)
+    assert rhythmic_fit(every_other_beat, beats, SR) > 0.9  # a sparser part fits as well
 
 
 def test_probes_separate_brightness_attack_register_and_role():
@@ -102,3 +106,15 @@ def test_context_copy_tells_a_copy_of_the_context_from_a_part_of_its_own():
     assert context_copy(0.3 * context, context, SR) > 0.95
     own = context_copy(melody, context, SR)  # its notes start on the kicks, so not 0
     assert own < 0.7 and own < context_copy(0.3 * context + 0.05 * melody, context, SR) - 0.2
+
+
+def test_context_copy_sees_through_filtering_and_added_noise():
+    """What an untrained audio-to-audio model gives: the context low-passed, quieter, with hiss."""
+    from scipy.signal import butter, sosfilt
+
+    context = chord([48, 52, 55, 60], 8.0) * np.repeat(np.arange(16) % 4 == 0, SR // 2) + sequence([36] * 16, 0.5, decay=0.05)
+    muffled = 0.1 * sosfilt(butter(4, 800, fs=SR, output="sos"), context)
+    hiss = 0.002 * np.random.default_rng(0).standard_normal(len(context))
+    melody = sequence([64, 67, 72, 67, 64, 60, 64, 67], 1.0, harmonics=3)
+    assert context_copy(muffled + hiss, context, SR) > 0.8
+    assert context_copy(melody + hiss, context, SR) < 0.5

@@ -8,9 +8,9 @@ the key furthest from this one (`other-key`).
 
 Rows of the report (means over windows):
   harmony     frame-wise chroma agreement between stem and context      (higher fits better)
-  rhythm      onset F-measure of the stem against the context's onsets   (higher fits better)
-  copy        correlation of stem and context spectrograms: how much the stem copies the context
-              (the truth's value is the natural level; far above it, harmony and rhythm are unearned)
+  rhythm      share of the stem's onsets on one of the context's onsets  (higher fits better)
+  copy        band-wise correlation of stem and context log energies: how much the stem copies the
+              context (the truth's value is the natural level; far above it, harmony and rhythm are unearned)
   brightness, attack, register, role
               share of windows where the stem's measured probe is nearest to the class the description
               asked for (class means fitted on the true stems of the same windows; SynthStems only)
