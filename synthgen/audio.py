@@ -101,6 +101,16 @@ def write_wav(path: str | os.PathLike, audio: np.ndarray, sample_rate: int, subt
         raise
 
 
+def to_int16(audio: np.ndarray) -> np.ndarray:
+    """Float audio in [-1, 1] -> int16 (clipped): half the memory of float32 for audio held in RAM."""
+    return np.clip(audio * 32767, -32768, 32767).astype(np.int16)
+
+
+def from_int16(audio: np.ndarray) -> np.ndarray:
+    """int16 audio -> float32 in [-1, 1]."""
+    return audio.astype(np.float32) / 32767
+
+
 def peak_dbfs(audio: np.ndarray) -> float:
     peak = float(np.abs(audio).max()) if audio.size else 0.0
     return 20 * np.log10(peak) if peak > 0 else float("-inf")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -25,6 +27,30 @@ def replace_directory(new: Path, target: Path) -> None:
         target.rename(old)
     new.rename(target)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def model_directory(path: str | Path) -> Path:
+    """A model directory (with config.json) given itself or the training run folder that holds it
+    as `model/`."""
+    path = Path(path)
+    exported = path / "model"
+    return exported if not (path / "config.json").is_file() and (exported / "config.json").is_file() else path
+
+
+@contextmanager
+def atomic_directory(target: str | Path) -> Iterator[Path]:
+    """Yield an empty temporary folder beside `target` to write into; on success it replaces `target`
+    (see `replace_directory`), on an error it is removed and `target` is left as it was."""
+    target = Path(target)
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    replace_directory(tmp, target)
 
 
 def append_jsonl(path: Path, record: dict) -> None:

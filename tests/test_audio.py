@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from synthgen.audio import limit_peak, load_audio, peak_dbfs, read_audio, resample, set_channels, write_wav
+from synthgen.audio import (from_int16, limit_peak, load_audio, peak_dbfs, read_audio, resample, set_channels, to_int16,
+                            write_wav)
 from synthgen.errors import AudioError
 from tests.conftest import tone, write
 
@@ -117,3 +118,11 @@ def test_limit_peak_scales_loud_audio_down_and_keeps_its_dtype():
     assert limited.dtype == np.float32 and peak_dbfs(limited) == pytest.approx(-1.0, abs=1e-3)
     quiet = tone(0.5, 16000) * 0.1
     assert limit_peak(quiet, -1.0) is quiet
+
+
+def test_int16_packing_round_trips_within_one_step_and_clips():
+    audio = np.array([0.0, 0.5, -0.25, 1.5, -1.5], dtype=np.float32)
+    packed = to_int16(audio)
+    assert packed.dtype == np.int16 and packed[3] == 32767 and packed[4] == -32768
+    np.testing.assert_allclose(from_int16(packed)[:3], audio[:3], atol=1 / 32767)
+    assert from_int16(packed).dtype == np.float32

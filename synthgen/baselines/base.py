@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +12,7 @@ from torch import nn
 
 from synthgen.audio import resample
 from synthgen.errors import SynthGenError
-from synthgen.files import replace_directory
+from synthgen.files import atomic_directory, model_directory
 
 CONFIG_NAME, WEIGHTS_NAME = "config.json", "model.safetensors"
 BASELINES: dict[str, type["AudioBaseline"]] = {}
@@ -72,28 +70,19 @@ class AudioBaseline(nn.Module):
     # ----- weights -----
     def save_pretrained(self, directory: str | Path) -> None:
         """config.json (arch and sizes) + model.safetensors, swapped in complete."""
-        directory = Path(directory)
-        tmp = directory.with_name(f".{directory.name}.tmp-{os.getpid()}")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        (tmp / CONFIG_NAME).write_text(json.dumps(dict(arch=self.arch, **self.config), indent=1))
-        save_file({k: v.contiguous() for k, v in self.state_dict().items()}, str(tmp / WEIGHTS_NAME))
-        replace_directory(tmp, directory)
-
-
-def _model_dir(directory: str | Path) -> Path:
-    directory = Path(directory)
-    return directory / "model" if (directory / "model" / CONFIG_NAME).is_file() else directory
+        with atomic_directory(directory) as tmp:
+            (tmp / CONFIG_NAME).write_text(json.dumps(dict(arch=self.arch, **self.config), indent=1))
+            save_file({k: v.contiguous() for k, v in self.state_dict().items()}, str(tmp / WEIGHTS_NAME))
 
 
 def is_baseline_dir(directory: str | Path) -> bool:
     """Whether a model directory (or run folder) holds a baseline rather than a SynthGen model."""
-    config = _model_dir(directory) / CONFIG_NAME
+    config = model_directory(directory) / CONFIG_NAME
     return config.is_file() and json.loads(config.read_text()).get("arch") in BASELINES
 
 
 def load_baseline(directory: str | Path) -> AudioBaseline:
-    directory = _model_dir(directory)
+    directory = model_directory(directory)
     config = json.loads((directory / CONFIG_NAME).read_text())
     arch = config.pop("arch", None)
     if arch not in BASELINES:

@@ -11,7 +11,6 @@ Audio tensors are [B, 1, N] at the codec's 32 kHz; encoder outputs are [B, D, T]
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -20,12 +19,13 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from synthgen.audio import from_int16, to_int16
 from synthgen.codec.encodec import Codec
 from synthgen.data.sources import list_tracks, load_pair
 from synthgen.errors import SynthGenError
 from synthgen.eval.distances import mel_l1, multi_resolution_stft_loss, si_sdr
 from synthgen.eval.metrics import harmonic_fit
-from synthgen.files import append_jsonl, replace_directory, truncate_jsonl
+from synthgen.files import append_jsonl, atomic_directory, truncate_jsonl
 
 
 @dataclass
@@ -144,7 +144,7 @@ class AudioPool:
         for track in tqdm(tracks, desc=f"loading {split} audio", unit="track", disable=not progress):
             mixture, target = load_pair(track, sample_rate, 1, "extract")
             for audio in (mixture, target):
-                self.stems.append(np.clip(audio[0] * 32767, -32768, 32767).astype(np.int16))
+                self.stems.append(to_int16(audio[0]))
 
     def segments(self, count: int, length: int, generator: np.random.Generator) -> torch.Tensor:
         """`count` random segments [count, 1, length] (float), from random stems at random starts."""
@@ -152,7 +152,7 @@ class AudioPool:
         for i in range(count):
             stem = self.stems[generator.integers(len(self.stems))]
             start = generator.integers(max(1, len(stem) - length))
-            piece = stem[start : start + length].astype(np.float32) / 32767
+            piece = from_int16(stem[start : start + length])
             out[i, 0, : len(piece)] = piece
         return torch.from_numpy(out)
 
@@ -269,7 +269,5 @@ def _save(path: Path, state: dict) -> None:
 
 
 def _save_codec(codec: Codec, directory: Path) -> None:
-    tmp = directory.with_name(f".{directory.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    codec.save_pretrained(tmp)
-    replace_directory(tmp, directory)
+    with atomic_directory(directory) as tmp:
+        codec.save_pretrained(tmp)

@@ -6,21 +6,17 @@ in memory as int16 (180 SynthStems tracks of 30 s: about 0.7 GB).
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 from torch.utils.data import Dataset
 from tqdm import tqdm
 
+from synthgen.audio import from_int16, to_int16
 from synthgen.data.cache import WindowSettings
 from synthgen.data.sources import list_tracks, load_pair
 from synthgen.data.windows import cut, window_starts
 from synthgen.errors import SynthGenError
 
 SAMPLE_RATE = 32000
-
-
-def _int16(audio: np.ndarray) -> np.ndarray:
-    return np.clip(audio * 32767, -32768, 32767).astype(np.int16)
 
 
 class AudioWindows(Dataset):
@@ -34,7 +30,7 @@ class AudioWindows(Dataset):
         self.audio, self.index, self.descriptions = [], [], []
         for track in tqdm(tracks, desc=f"loading {split} windows", unit="track", disable=not progress or not tracks):
             context, target = load_pair(track, SAMPLE_RATE, 1, mode)
-            self.audio.append((_int16(context), _int16(target)))
+            self.audio.append((to_int16(context), to_int16(target)))
             self.descriptions.append(track.description)
             self.index += [(len(self.audio) - 1, w) for w in window_starts(context.shape[1], self.length, hop, windows.tail)]
         if split == "train" and not self.index:
@@ -45,7 +41,7 @@ class AudioWindows(Dataset):
 
     def __getitem__(self, i: int) -> dict:
         track, window = self.index[i]
-        context, target = (torch.from_numpy(cut(a, window, self.length)[0].astype(np.float32) / 32767) for a in self.audio[track])
+        context, target = (torch.from_numpy(from_int16(cut(a, window, self.length)[0])) for a in self.audio[track])
         return dict(context=context, target=target, valid=window.valid, description=self.descriptions[track])
 
 

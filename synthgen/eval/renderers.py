@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 
+from synthgen.files import model_directory
 from synthgen.generate import GenerationSettings, generate_stem
 from synthgen.model import SynthGen, load_model
 
@@ -32,9 +32,10 @@ def load_renderer(spec: str | None, settings: GenerationSettings, device: str = 
     model), named after its folder (a run's, for RUN/model)."""
     from synthgen.baselines import is_baseline_dir, load_baseline
 
-    name = "default" if spec is None else Path(spec).resolve().name
-    if name == "model" and spec is not None:
-        name = Path(spec).resolve().parent.name
+    name = "default"
+    if spec is not None:
+        directory = model_directory(spec).resolve()
+        name = directory.parent.name if directory.name == "model" else directory.name
     if spec is not None and is_baseline_dir(spec):
         baseline = load_baseline(spec).to(device)
         baseline.name = name

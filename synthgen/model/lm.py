@@ -8,8 +8,6 @@ P prefix length (chroma frames + text tokens).
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from transformers import MusicgenMelodyDecoderConfig, MusicgenMelodyForCausalLM
 from synthgen.chroma import dominant_pitch_class
 from synthgen.codec import Codec
 from synthgen.errors import SynthGenError
-from synthgen.files import replace_directory
+from synthgen.files import atomic_directory, model_directory
 from synthgen.model.delay import apply_delay, code_mask, decoder_inputs
 from synthgen.model.text import TextEncoder
 
@@ -212,24 +210,18 @@ class SynthGen(nn.Module):
     def save_pretrained(self, directory: str | Path) -> None:
         """config.json + model.safetensors (+ text_encoder/ for T5, + codec/ when attached), written
         into a temporary folder that replaces `directory` at the end."""
-        directory = Path(directory)
-        tmp = directory.with_name(f".{directory.name}.tmp-{os.getpid()}")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        (tmp / CONFIG_NAME).write_text(json.dumps(asdict(self.config), indent=1))
-        save_file(self.trainable_state_dict(), str(tmp / WEIGHTS_NAME))
-        if self.config.text_encoder != "minilm":
-            self.text_encoder.save(tmp / "text_encoder")
-        if self.codec is not None:
-            self.codec.save_pretrained(tmp / "codec")
-        replace_directory(tmp, directory)
+        with atomic_directory(directory) as tmp:
+            (tmp / CONFIG_NAME).write_text(json.dumps(asdict(self.config), indent=1))
+            save_file(self.trainable_state_dict(), str(tmp / WEIGHTS_NAME))
+            if self.config.text_encoder != "minilm":
+                self.text_encoder.save(tmp / "text_encoder")
+            if self.codec is not None:
+                self.codec.save_pretrained(tmp / "codec")
 
     @classmethod
     def from_pretrained(cls, directory: str | Path) -> "SynthGen":
         """Load a model saved by save_pretrained, or the exported model of a training run folder."""
-        directory = Path(directory)
-        if not (directory / CONFIG_NAME).is_file() and (directory / "model" / CONFIG_NAME).is_file():
-            directory = directory / "model"
+        directory = model_directory(directory)
         if not (directory / CONFIG_NAME).is_file():
             raise SynthGenError(f"{directory}: not a SynthGen model (no {CONFIG_NAME})")
         config = SynthGenConfig(**json.loads((directory / CONFIG_NAME).read_text()))
