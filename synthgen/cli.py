@@ -307,6 +307,8 @@ def build_parser() -> argparse.ArgumentParser:
     codec.add_argument("--segment-seconds", type=float, default=0.5)
     codec.add_argument("--lr", type=float, default=3e-4)
     codec.add_argument("--warmup-steps", type=int, default=500, help="plain autoencoder steps before quantizing")
+    codec.add_argument("--stft-sizes", type=int, nargs="+", default=[512, 1024, 2048, 4096],
+                       help="FFT sizes of the multi-resolution STFT loss")
     codec.add_argument("--dead-code-threshold", type=float, default=0.1, help="EMA uses per step below which a code is replaced")
     codec.add_argument("--save-every", type=int, default=200)
     codec.add_argument("--eval-every", type=int, default=1000)

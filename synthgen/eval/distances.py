@@ -16,14 +16,14 @@ def _stft_magnitude(x: torch.Tensor, n_fft: int) -> torch.Tensor:
     return torch.stft(x, n_fft, n_fft // 4, window=window, return_complex=True).abs().clamp(min=1e-5)  # floor: -100 dB
 
 
-def multi_resolution_stft_loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def multi_resolution_stft_loss(x: torch.Tensor, y: torch.Tensor, sizes: tuple[int, ...] = STFT_SIZES) -> torch.Tensor:
     """Spectral convergence + log-magnitude L1, averaged over STFT sizes. x, y [B, N]."""
     total = 0.0
-    for n_fft in STFT_SIZES:
+    for n_fft in sizes:
         mx, my = _stft_magnitude(x, n_fft), _stft_magnitude(y, n_fft)
         convergence = torch.linalg.norm(my - mx, dim=(1, 2)) / torch.linalg.norm(my, dim=(1, 2)).clamp(min=1e-7)
         total = total + convergence.mean() + (mx.log() - my.log()).abs().mean()
-    return total / len(STFT_SIZES)
+    return total / len(sizes)
 
 
 _MELS: dict[tuple, torch.Tensor] = {}
