@@ -30,12 +30,14 @@ def spectral_centroid(x: np.ndarray, sr: int) -> float:
 
 
 def attack_time(x: np.ndarray, sr: int, onsets: list[float], max_seconds: float = 1.5) -> float:
-    """Median time in seconds from each note onset until the note reaches 90 % of its peak level.
+    """Median rise time in seconds of the notes: from where each note's level starts to rise to where
+    it reaches 90 % of its peak.
 
-    The level is an RMS envelope in 5 ms hops; each note is looked at until the next onset (at most
-    `max_seconds`). The rise is searched from the lowest level before the peak, so the release of a
-    previous note still sounding at the onset is not taken for the new note's attack. Notes too quiet
-    to measure are skipped; returns nan when none remain.
+    The level is an RMS envelope in 5 ms hops; each note is looked at from its detected onset until the
+    next onset (at most `max_seconds`), and its rise starts at the lowest level before the peak. Timing
+    the rise rather than the distance from the onset keeps an onset detected early (in the release of
+    the previous note) from reading as a slow attack. Notes too quiet to measure are skipped; returns
+    nan when none remain.
     """
     hop = max(1, int(0.005 * sr))
     usable = len(x) // hop * hop
@@ -50,7 +52,7 @@ def attack_time(x: np.ndarray, sr: int, onsets: list[float], max_seconds: float 
             continue
         peak = int(np.argmax(segment))
         lowest = int(np.argmin(segment[: peak + 1]))
-        times.append((lowest + np.argmax(segment[lowest:] >= 0.9 * segment[peak])) * hop / sr)
+        times.append(np.argmax(segment[lowest:] >= 0.9 * segment[peak]) * hop / sr)
     return float(np.median(times)) if times else float("nan")
 
 
