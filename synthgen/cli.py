@@ -309,6 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
     codec.add_argument("--warmup-steps", type=int, default=500, help="plain autoencoder steps before quantizing")
     codec.add_argument("--stft-sizes", type=int, nargs="+", default=[512, 1024, 2048, 4096],
                        help="FFT sizes of the multi-resolution STFT loss")
+    codec.add_argument("--adversarial-weight", type=float, default=0.0,
+                       help="weight of a multi-scale STFT discriminator's losses (0: none; may be switched on at --resume)")
     codec.add_argument("--dead-code-threshold", type=float, default=0.1, help="EMA uses per step below which a code is replaced")
     codec.add_argument("--save-every", type=int, default=200)
     codec.add_argument("--eval-every", type=int, default=1000)

@@ -53,10 +53,15 @@ def test_train_codec_runs_resumes_and_exports(tmp_path):
     first = subprocess.run([*args, "--steps", "10"], capture_output=True, text=True)
     assert first.returncode == 0, first.stderr[-2000:]
     assert subprocess.run([*args, "--steps", "20"], capture_output=True, text=True).returncode != 0  # needs --resume
-    resumed = subprocess.run([*args, "--steps", "20", "--resume"], capture_output=True, text=True)
+    # the second half switches the discriminator on, as a long run trained without one would
+    resumed = subprocess.run([*args, "--steps", "20", "--resume", "--adversarial-weight", "1"], capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log if "loss" in r] == list(range(1, 21))
+    adversarial = [r for r in log if "discriminator" in r]
+    assert [r["step"] for r in adversarial] == list(range(11, 21))
+    assert all(np.isfinite([r["adversarial"], r["feature_matching"], r["discriminator"]]).all() for r in adversarial)
+    assert "discriminator" in torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=False)
     valid = [r for r in log if "valid_mel_l1" in r]
     assert [r["step"] for r in valid] == [10, 20]
     assert all(len(r["valid_codebook_perplexity"]) == 4 and np.isfinite(r["valid_si_sdr_db"]) for r in valid)

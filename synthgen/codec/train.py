@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from synthgen.audio import from_int16, to_int16
+from synthgen.codec.discriminator import MultiScaleSTFTDiscriminator, discriminator_loss, generator_losses
 from synthgen.codec.encodec import Codec
 from synthgen.data.sources import list_tracks, load_pair
 from synthgen.errors import SynthGenError
@@ -43,6 +44,9 @@ class CodecTrainConfig:
     # STFT sizes of the training loss: 4096 points (7.8 Hz bins) resolve the harmonics of low notes, so
     # pitch is learnt, not only the spectral envelope (held-out `harmony` stalled near 0.4 without it)
     stft_sizes: tuple[int, ...] = (512, 1024, 2048, 4096)
+    # multi-scale STFT discriminator: weight of its adversarial + feature-matching losses (0: none). It can
+    # be switched on when resuming a run trained without one; it starts fresh then.
+    adversarial_weight: float = 0.0
     warmup_steps: int = 500  # steps as a plain autoencoder before the codebooks start (k-means on that encoder)
     init_batches: int = 16  # batches of encoder outputs the k-means initialisation sees
     save_every: int = 200
@@ -162,9 +166,11 @@ class AudioPool:
 
 # ----- training -----
 def _codec_losses(codec: Codec, audio: torch.Tensor, config: CodecTrainConfig, quantized_step: bool,
-                  generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict]:
-    """Training losses for a batch [B, 1, N]. Without `quantized_step` (warm-up) the decoder reads the
-    encoder's output directly, so the encoder learns features worth quantizing before the codebooks start."""
+                  generator: torch.Generator | None = None,
+                  discriminator: MultiScaleSTFTDiscriminator | None = None) -> tuple[torch.Tensor, dict, torch.Tensor]:
+    """Training losses for a batch [B, 1, N] and the decoded batch [B, 1, N]. Without `quantized_step`
+    (warm-up) the decoder reads the encoder's output directly, so the encoder learns features worth
+    quantizing before the codebooks start; the discriminator (if any) joins on quantized steps."""
     embeddings = codec.model.encoder(audio)
     if quantized_step:
         quantized, _, commitment = quantize(codec, embeddings, True, config.ema_decay, config.dead_code_threshold, generator)
@@ -175,7 +181,10 @@ def _codec_losses(codec: Codec, audio: torch.Tensor, config: CodecTrainConfig, q
     parts = dict(l1=(x - y).abs().mean(), stft=multi_resolution_stft_loss(x, y, tuple(config.stft_sizes)),
                  mel=mel_l1(x, y, codec.sample_rate), commitment=commitment)
     loss = 0.1 * parts["l1"] + parts["stft"] + parts["mel"] + config.commitment_weight * parts["commitment"]
-    return loss, {k: float(v) for k, v in parts.items()}
+    if discriminator is not None and quantized_step:
+        parts["adversarial"], parts["feature_matching"] = generator_losses(discriminator(audio), discriminator(decoded))
+        loss = loss + config.adversarial_weight * (parts["adversarial"] + parts["feature_matching"])
+    return loss, {k: float(v) for k, v in parts.items()}, decoded
 
 
 @torch.no_grad()
@@ -214,11 +223,17 @@ def train_codec(config: CodecTrainConfig, resume: bool = False, progress: bool =
         layer.codebook.inited.fill_(False)
     params = [p for p in codec.model.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(params, lr=config.lr, betas=(0.5, 0.9))
+    discriminator = MultiScaleSTFTDiscriminator().to(device) if config.adversarial_weight > 0 else None
+    if discriminator is not None:
+        discriminator_optimizer = torch.optim.Adam(discriminator.parameters(), lr=config.lr, betas=(0.5, 0.9))
     step = 0
     if resume and checkpoint_path.exists():
         state = torch.load(checkpoint_path, weights_only=False, map_location=device)
         codec.model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
+        if discriminator is not None and "discriminator" in state:
+            discriminator.load_state_dict(state["discriminator"])
+            discriminator_optimizer.load_state_dict(state["discriminator_optimizer"])
         torch.set_rng_state(state["torch_rng"].cpu())
         step = state["step"]
         truncate_jsonl(out / "log.jsonl", step)
@@ -236,11 +251,15 @@ def train_codec(config: CodecTrainConfig, resume: bool = False, progress: bool =
                 embeddings = torch.cat([codec.model.encoder(part) for part in sample.split(config.batch_size)])
             init_codebooks(codec, embeddings.transpose(1, 2).reshape(-1, embeddings.shape[1]),
                            embeddings.shape[-1] * config.batch_size, torch.Generator().manual_seed(step))
-        loss, parts = _codec_losses(codec, batch, config, step >= config.warmup_steps, torch.Generator().manual_seed(step))
+        quantized_step = step >= config.warmup_steps
+        loss, parts, decoded = _codec_losses(codec, batch, config, quantized_step, torch.Generator().manual_seed(step),
+                                             discriminator)
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 10.0)
         optimizer.step()
+        if discriminator is not None and quantized_step:
+            parts["discriminator"] = _discriminator_step(discriminator, discriminator_optimizer, batch, decoded.detach())
         step += 1
         append_jsonl(out / "log.jsonl", dict(step=step, loss=float(loss), **parts))
         bar.set_postfix(loss=f"{float(loss):.3f}", mel=f"{parts['mel']:.3f}")
@@ -254,8 +273,11 @@ def train_codec(config: CodecTrainConfig, resume: bool = False, progress: bool =
                       f"harmony {metrics['harmony']:.2f}, "
                       f"codebook perplexity {[round(p) for p in metrics['codebook_perplexity']]}")
         if step % config.save_every == 0 or step == config.steps:
-            _save(checkpoint_path, dict(model=codec.model.state_dict(), optimizer=optimizer.state_dict(),
-                                        torch_rng=torch.get_rng_state(), step=step, config=asdict(config)))
+            state = dict(model=codec.model.state_dict(), optimizer=optimizer.state_dict(), torch_rng=torch.get_rng_state(),
+                         step=step, config=asdict(config))
+            if discriminator is not None:
+                state.update(discriminator=discriminator.state_dict(), discriminator_optimizer=discriminator_optimizer.state_dict())
+            _save(checkpoint_path, state)
             codec.model.eval()
             export = Codec(codec.model, name=f"trained:{config.preset}")
             _save_codec(export, out / "codec")
@@ -263,6 +285,16 @@ def train_codec(config: CodecTrainConfig, resume: bool = False, progress: bool =
             codec.model.quantizer.requires_grad_(False)
     bar.close()
     return out / "codec"
+
+
+def _discriminator_step(discriminator: MultiScaleSTFTDiscriminator, optimizer: torch.optim.Optimizer, real: torch.Tensor,
+                        decoded: torch.Tensor) -> float:
+    """One hinge-loss update of the discriminator on real and decoded batches [B, 1, N]; returns its loss."""
+    loss = discriminator_loss(discriminator(real), discriminator(decoded))
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.item()
 
 
 def _save(path: Path, state: dict) -> None:
