@@ -6,8 +6,9 @@ A run folder holds:
   log.jsonl          one line per optimizer step (loss, its parts: per-codebook cross-entropy for SynthGen,
                      learning rate) and per validation (valid_loss, valid_loss_parts)
   tensorboard/       the same curves for TensorBoard
-  model/             the exported model (config + safetensors + codec), loadable with SynthGen.from_pretrained
-                     (a baseline's with synthgen.baselines.load_baseline)
+  model/             the exported model at the lowest validation loss so far (config + safetensors + codec),
+                     loadable with SynthGen.from_pretrained (a baseline's with synthgen.baselines.load_baseline);
+                     every run validates at its last step, so it is the best of those validations
 
 What is trained (`arch`): SynthGen on a token cache (`synthgen prepare`), or one of the seed's baselines
 (`lstm`, `convae`) on the audio of the same windows of a data folder (synthgen.data.audio_windows).
@@ -162,6 +163,7 @@ class Trainer:
         scheduler = get_cosine_schedule_with_warmup(optimizer, config.warmup, config.steps)
         self.objective, self.optimizer, self.scheduler = self.accelerator.prepare(Objective(self.model), optimizer, scheduler)
         self.step, self.epoch, self.batch_in_epoch = 0, 0, 0
+        self.best_valid = math.inf  # lowest validation loss so far: the exported model's
         if resume and self._existing_checkpoint() is not None:
             self._load()
 
@@ -177,6 +179,7 @@ class Trainer:
         self.accelerator.load_state(str(path))
         state = json.loads((path / "trainer_state.json").read_text())
         self.step, self.epoch, self.batch_in_epoch = state["step"], state["epoch"], state["batch_in_epoch"]
+        self.best_valid = state.get("best_valid", math.inf)
         if self.accelerator.is_main_process:
             truncate_jsonl(self.out / "log.jsonl", self.step)
 
@@ -189,7 +192,8 @@ class Trainer:
         self.accelerator.save_state(str(tmp))
         self.accelerator.wait_for_everyone()
         if self.accelerator.is_main_process:
-            state = dict(step=self.step, epoch=self.epoch, batch_in_epoch=self.batch_in_epoch, config=asdict(self.config))
+            state = dict(step=self.step, epoch=self.epoch, batch_in_epoch=self.batch_in_epoch, best_valid=self.best_valid,
+                         config=asdict(self.config))
             (tmp / "trainer_state.json").write_text(json.dumps(state, indent=1))
             replace_directory(tmp, self.checkpoint)
         self.accelerator.wait_for_everyone()
@@ -261,7 +265,7 @@ class Trainer:
         bar.close()
         if self.step % config.save_every:
             self.save()
-        return self.export()
+        return self.out / "model"
 
     def _finish_step(self, parts: torch.Tensor, bar: tqdm) -> None:
         self.step += 1
@@ -272,14 +276,18 @@ class Trainer:
         bar.update()
         if self.step % self.config.eval_every == 0 or self.step == self.config.steps:
             record = self.validate()
-            self._log(record)
+            best = record["valid_loss"] < self.best_valid
+            if best:
+                self.best_valid = record["valid_loss"]
+                self.export()
+            self._log(dict(record, best=best))
             if self.accelerator.is_main_process:
-                bar.write(f"step {self.step}: valid loss {record['valid_loss']:.3f}")
+                bar.write(f"step {self.step}: valid loss {record['valid_loss']:.3f}" + (" (best so far: exported)" if best else ""))
         if self.step % self.config.save_every == 0:
             self.save()
 
     def export(self) -> Path:
-        """Save the trained model as config + safetensors (+ codec for SynthGen) in RUN/model."""
+        """Save the model as it is now as config + safetensors (+ codec for SynthGen) in RUN/model."""
         target = self.out / "model"
         if self.accelerator.is_main_process:
             model = self.accelerator.unwrap_model(self.objective).model

@@ -6,6 +6,7 @@ import sys
 import time
 
 import pytest
+import torch
 
 from synthgen.model import SynthGen
 from synthgen.train import TrainConfig, Trainer, rank_batches
@@ -93,3 +94,23 @@ def test_eval_reports_model_and_references(cache, tmp_path):
         assert len(row["cross_entropy_codebooks"]) == 4
         assert row["perplexity_codebooks"][0] == pytest.approx(2.718281828 ** row["cross_entropy_codebooks"][0])
     assert "| unigram |" in (tmp_path / "run" / "eval_test.md").read_text()
+
+
+def test_the_exported_model_is_the_one_with_the_lowest_validation_loss(cache, tmp_path, monkeypatch):
+    config = TrainConfig(data=str(cache), out=str(tmp_path / "run"), preset="tiny", steps=20, batch_size=2, eval_every=10,
+                         save_every=100, warmup=2, lr=3e-3)
+    trainer = Trainer(config, resume=False, progress=False)
+    scripted = {10: 1.0, 20: 2.0}  # the last validation is worse than the first
+    snapshots = {}
+
+    def validate():
+        snapshots[trainer.step] = {k: v.detach().clone() for k, v in trainer.model.state_dict().items()}
+        return dict(step=trainer.step, valid_loss=scripted[trainer.step], valid_loss_parts=[scripted[trainer.step]] * 4)
+
+    monkeypatch.setattr(trainer, "validate", validate)
+    exported = SynthGen.from_pretrained(trainer.train()).state_dict()
+    name = next(k for k in exported if "decoder" in k and k.endswith("weight"))
+    assert torch.equal(exported[name], snapshots[10][name]) and not torch.equal(exported[name], snapshots[20][name])
+    log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert [(r["step"], r["best"]) for r in log if "valid_loss" in r] == [(10, True), (20, False)]
+    assert json.loads((tmp_path / "run" / "checkpoint" / "trainer_state.json").read_text())["best_valid"] == 1.0
