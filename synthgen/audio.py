@@ -95,6 +95,9 @@ def write_wav(path: str | os.PathLike, audio: np.ndarray, sample_rate: int, subt
     os.close(fd)
     try:
         sf.write(tmp, np.asarray(audio, dtype=np.float32).T, sample_rate, subtype=subtype, format="WAV")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; the result is an ordinary file
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

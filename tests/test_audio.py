@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 
@@ -62,6 +63,16 @@ def test_write_wav_is_atomic(tmp_path):
         write_wav(path, tone(0.5, 16000, 2), 16000, subtype="NOT_A_SUBTYPE")
     assert path.read_bytes() == before
     assert sorted(p.name for p in path.parent.iterdir()) == ["x.wav"]
+
+
+def test_write_wav_gives_an_ordinary_file_mode(tmp_path):
+    """The temporary file is private; the finished one follows the umask like any other file."""
+    umask = os.umask(0o022)
+    try:
+        write_wav(tmp_path / "x.wav", tone(0.5, 16000), 16000)
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "x.wav").stat().st_mode & 0o777 == 0o644
 
 
 def _bad_files(tmp_path):
