@@ -1,6 +1,6 @@
 """Cross-entropy of a model on a token cache, beside two references measured in the same run:
 a unigram model (each codebook's code frequencies on the training split) and the same model with
-its text and mix dropped."""
+its text and mix dropped; the model with only one of them dropped shows what each condition adds."""
 
 from __future__ import annotations
 
@@ -60,6 +60,8 @@ def evaluate_codes(model: SynthGen, cache_dir: str | Path, split: str = "test", 
     model.eval()
     rows = {
         "model": model_cross_entropy(model, data, "full", batch_size, progress),
+        "model, no text": model_cross_entropy(model, data, "no_text", batch_size, progress),
+        "model, no mix": model_cross_entropy(model, data, "no_mix", batch_size, progress),
         "model, no text and no mix": model_cross_entropy(model, data, "none", batch_size, progress),
         "unigram": unigram_cross_entropy(train, data),
     }

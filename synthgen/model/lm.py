@@ -25,6 +25,7 @@ from synthgen.model.delay import apply_delay, code_mask, decoder_inputs
 from synthgen.model.text import TextEncoder
 
 CONFIG_NAME = "config.json"
+CONDITIONS = {"full": (1, 1), "no_text": (0, 1), "no_mix": (1, 0), "none": (0, 0)}  # (keep text, keep mix)
 WEIGHTS_NAME = "model.safetensors"
 
 
@@ -149,17 +150,16 @@ class SynthGen(nn.Module):
     def code_losses(self, batch: dict, condition: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
         """Summed cross-entropy per codebook [K] and the number of codes counted [K] for a batch.
 
-        condition: "train" (conditioning dropout at the configured rates), "full" (all conditions) or
-        "none" (text and mix dropped: the unconditioned reference).
+        condition: "train" (conditioning dropout at the configured rates), "full" (all conditions),
+        "no_text" or "no_mix" (one dropped) or "none" (text and mix dropped: the unconditioned reference).
         """
         target = batch["target"]
         b = target.shape[0]
-        ones = torch.ones(b, device=target.device)
         if condition == "train":
             keep_text = (torch.rand(b, device=target.device) >= self.config.text_dropout).float()
             keep_context = (torch.rand(b, device=target.device) >= self.config.context_dropout).float()
-        elif condition in ("full", "none"):
-            keep_text = keep_context = ones if condition == "full" else 0 * ones
+        elif condition in CONDITIONS:
+            keep_text, keep_context = (torch.full((b,), float(keep), device=target.device) for keep in CONDITIONS[condition])
         else:
             raise ValueError(f"unknown condition {condition}")
         logits = self.logits_for(target, batch.get("context"), batch.get("chroma"), batch["description"],
