@@ -295,6 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--mixed-precision", default="no", choices=["no", "fp16", "bf16"])
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--num-threads", type=int, default=None, help="torch CPU threads")
+    train.add_argument("--no-paraphrase", dest="paraphrase", action="store_false",
+                       help="keep each SynthStems track's one description instead of rewording it every epoch")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     train.set_defaults(run=_cmd_train)
 

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import Dataset
@@ -37,6 +38,7 @@ from tqdm import tqdm
 from synthgen.codec import load_codec
 from synthgen.data.audio_windows import AudioWindows, collate_audio
 from synthgen.data.cache import CodeCache
+from synthgen.data.synthstems.describe import can_describe, describe
 from synthgen.errors import SynthGenError
 from synthgen.files import append_jsonl, replace_directory, truncate_jsonl
 from synthgen.model import SynthGen, build_model
@@ -63,6 +65,7 @@ class TrainConfig:
     mixed_precision: str = "no"  # no | fp16 | bf16
     seed: int = 0
     num_threads: int | None = None
+    paraphrase: bool = True  # reword SynthStems descriptions every epoch (see Paraphrased)
 
 
 class Objective(nn.Module):
@@ -93,7 +96,30 @@ def rank_batches(order: list[int], batch_size: int, rank: int, world: int) -> li
     return batches
 
 
-def collate(dataset: CodeCache, indices: list[int], device: torch.device) -> dict:
+class Paraphrased(Dataset):
+    """Training windows whose SynthStems description is reworded every epoch: `describe` drawn again from
+    the track's attributes, seeded by (seed, epoch, window). With one fixed description per track, the
+    wording identifies the track and the text pathway learns track identities instead of attributes.
+    Windows without describable attributes keep their description."""
+
+    def __init__(self, cache: CodeCache, seed: int):
+        self.cache, self.seed, self.epoch = cache, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.cache)
+
+    def __getitem__(self, i: int) -> dict:
+        item = self.cache[i]
+        attributes = self.cache.window(i)["attributes"]
+        if can_describe(attributes):
+            item["description"] = describe(attributes, np.random.default_rng([self.seed, self.epoch, i]))
+        return item
+
+
+def collate(dataset: Dataset, indices: list[int], device: torch.device) -> dict:
     """A batch of cached windows: target, context [B, K, T], chroma [B, F, 12], valid_frames [B], description."""
     items = [dataset[i] for i in indices]
     batch = {name: torch.stack([it[name] for it in items]).to(device) for name in ("target", "context", "chroma")}
@@ -130,10 +156,11 @@ def build_task(config: TrainConfig) -> tuple[Dataset, Dataset, nn.Module, Callab
     from synthgen.baselines import BASELINES
 
     if config.arch == "synthgen":
-        train_data, valid_data = CodeCache(config.data, split="train"), CodeCache(config.data, split="valid")
-        if len(train_data) == 0:
+        train_cache, valid_data = CodeCache(config.data, split="train"), CodeCache(config.data, split="valid")
+        if len(train_cache) == 0:
             raise SynthGenError(f"{config.data}: no training windows")
-        return train_data, valid_data, build_for_cache(config, train_data), collate
+        train_data = Paraphrased(train_cache, config.seed) if config.paraphrase else train_cache
+        return train_data, valid_data, build_for_cache(config, train_cache), collate
     if config.arch in BASELINES:
         if (Path(config.data) / "cache.json").is_file():
             raise SynthGenError(f"{config.data}: a token cache; --arch {config.arch} reads the audio of a data folder")
@@ -245,6 +272,8 @@ class Trainer:
         micro_losses = []
         while self.step < config.steps:
             batches = self.batches(self.epoch)
+            if hasattr(self.train_data, "set_epoch"):
+                self.train_data.set_epoch(self.epoch)
             while self.batch_in_epoch < len(batches) and self.step < config.steps:
                 batch = self.collate(self.train_data, batches[self.batch_in_epoch], self.accelerator.device)
                 self.batch_in_epoch += 1

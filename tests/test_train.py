@@ -114,3 +114,29 @@ def test_the_exported_model_is_the_one_with_the_lowest_validation_loss(cache, tm
     log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert [(r["step"], r["best"]) for r in log if "valid_loss" in r] == [(10, True), (20, False)]
     assert json.loads((tmp_path / "run" / "checkpoint" / "trainer_state.json").read_text())["best_valid"] == 1.0
+
+
+def test_synthstems_descriptions_are_reworded_each_epoch_from_the_same_attributes(tmp_path):
+    from synthgen.data.cache import CodeCache
+    from synthgen.data.synthstems.describe import BRIGHTNESS, can_describe
+    from synthgen.data.synthstems.generator import SynthStemsConfig, generate_dataset
+    from synthgen.train import Paraphrased
+
+    generate_dataset(tmp_path / "data", 3, SynthStemsConfig(seconds=3.0, seed=4), (1.0, 0.0, 0.0), progress=False)
+    assert subprocess.run([*RUN, "prepare", tmp_path / "data", "--out", tmp_path / "cache", "--window", "2", "--hop", "1"],
+                          capture_output=True).returncode == 0
+    cache = CodeCache(tmp_path / "cache", split="train")
+    data = Paraphrased(cache, seed=0)
+    wordings = []
+    for epoch in range(4):
+        data.set_epoch(epoch)
+        wordings.append([data[i]["description"] for i in range(len(data))])
+    assert wordings[0] != wordings[1] and len({w[0] for w in wordings}) > 1  # a track is not one fixed sentence
+    data.set_epoch(1)
+    assert [data[i]["description"] for i in range(len(data))] == wordings[1]  # the same epoch: the same words (resume)
+    for i in range(len(data)):
+        attributes = cache.window(i)["attributes"]
+        assert can_describe(attributes)
+        said = [w[i] for w in wordings]
+        assert all(any(word in text for word in BRIGHTNESS[attributes["brightness"]]) for text in said)  # same brightness
+        assert torch.equal(data[i]["target"], cache[i]["target"])

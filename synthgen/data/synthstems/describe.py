@@ -42,6 +42,14 @@ def _pick(rng: np.random.Generator, options: list[str]) -> str:
     return options[int(rng.integers(len(options)))]
 
 
+DESCRIBED = ("role", "brightness", "attack", "waveform", "register", "unison", "vibrato", "effects", "tempo", "key")
+
+
+def can_describe(attributes: dict) -> bool:
+    """Whether `attributes` hold everything `describe` words (a SynthStems track's do)."""
+    return all(name in attributes for name in DESCRIBED)
+
+
 def describe(attributes: dict, rng: np.random.Generator) -> str:
     """A description of the synth part. `attributes` needs role, brightness, attack, waveform, register,
     unison, vibrato, effects (list of names), speed (arpeggio), tempo and key."""
