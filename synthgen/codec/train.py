@@ -182,7 +182,9 @@ def _codec_losses(codec: Codec, audio: torch.Tensor, config: CodecTrainConfig, q
                  mel=mel_l1(x, y, codec.sample_rate), commitment=commitment)
     loss = 0.1 * parts["l1"] + parts["stft"] + parts["mel"] + config.commitment_weight * parts["commitment"]
     if discriminator is not None and quantized_step:
-        parts["adversarial"], parts["feature_matching"] = generator_losses(discriminator(audio), discriminator(decoded))
+        with torch.no_grad():  # real audio's scores and features are targets only
+            real = discriminator(audio)
+        parts["adversarial"], parts["feature_matching"] = generator_losses(real, discriminator(decoded))
         loss = loss + config.adversarial_weight * (parts["adversarial"] + parts["feature_matching"])
     return loss, {k: float(v) for k, v in parts.items()}, decoded
 
