@@ -116,10 +116,10 @@ def _cmd_eval_audio(args: argparse.Namespace) -> int:
         raise SynthGenError("--model: two models have the same folder name; the report could not tell them apart")
     sample_rate = 32000
     windows = eval_windows(args.data, args.split, sample_rate, args.window, args.mode, args.windows)
+    codecs = [r.codec for r in renderers if getattr(r, "codec", None) is not None]
     if args.embedding:
         embedding = load_embedding(args.embedding)
     else:
-        codecs = [r.codec for r in renderers if getattr(r, "codec", None) is not None]
         embedding = codec_embedding(codecs[0]) if codecs else None
     out = Path(args.out)
     kept: dict[int, dict] = {}
@@ -128,7 +128,8 @@ def _cmd_eval_audio(args: argparse.Namespace) -> int:
         if i < args.plots:
             kept.setdefault(i, {})[row] = stem
 
-    report = run_suite(renderers, windows, sample_rate, args.mode, embedding, args.steering, args.seed, keep)
+    report = run_suite(renderers, windows, sample_rate, args.mode, embedding, args.steering, args.seed, keep,
+                       codec=codecs[0] if codecs else None)
     report["settings"].update(data=str(args.data), split=args.split, windows=len(windows),
                               embedding=args.embedding or "codec latents")
     write_report(report, out)
@@ -304,6 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
     codec.add_argument("--data", required=True, help="data folder (any layout `prepare` reads)")
     codec.add_argument("--out", required=True, help="run folder: checkpoint.pt, log.jsonl, codec/")
     codec.add_argument("--preset", default="small", help="codec architecture (tiny | small)")
+    codec.add_argument("--init", default=None, metavar="CODEC_DIR",
+                       help="fine-tune this codec (a save_pretrained directory, e.g. a shipped or trained one) instead of a new --preset")
     codec.add_argument("--steps", type=int, default=20000)
     codec.add_argument("--batch-size", type=int, default=16, help="audio segments per step")
     codec.add_argument("--segment-seconds", type=float, default=0.5)

@@ -66,4 +66,14 @@ def test_train_codec_runs_resumes_and_exports(tmp_path):
     assert [r["step"] for r in valid] == [10, 20]
     assert all(len(r["valid_codebook_perplexity"]) == 4 and np.isfinite(r["valid_si_sdr_db"]) for r in valid)
     codec = load_codec(tmp_path / "run" / "codec")
-    assert codec.encode(torch.randn(1, 1, 32000)).shape == (1, 4, 50)
+    audio = torch.randn(1, 1, 32000, generator=torch.Generator().manual_seed(0))
+    assert codec.encode(audio).shape == (1, 4, 50)
+
+    # fine-tuning that codec: quantized from the first step (no warm-up, no new k-means), codes kept
+    tuned = subprocess.run([*args[:7], str(tmp_path / "tuned"), "--init", str(tmp_path / "run" / "codec"), "--steps", "3",
+                            "--warmup-steps", "500", "--batch-size", "2", "--eval-every", "3"], capture_output=True, text=True)
+    assert tuned.returncode == 0, tuned.stderr[-2000:]
+    first = json.loads((tmp_path / "tuned" / "log.jsonl").read_text().splitlines()[0])
+    assert first["step"] == 1 and first["commitment"] > 0
+    same = (load_codec(tmp_path / "tuned" / "codec").encode(audio)[:, 0] == codec.encode(audio)[:, 0]).float().mean()
+    assert same > 0.5

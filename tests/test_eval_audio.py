@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from conftest import make_tiny_model_dir
 from synthgen.cli import main
@@ -49,6 +50,20 @@ def test_truth_fits_its_context_better_than_the_other_key_reference(data):
         assert truth[attribute] >= other[attribute], attribute
 
 
+def test_codec_reference_measures_the_truth_after_the_codec(data):
+    class HalfGainCodec:  # keeps pitch and timing, loses level: harmony as the truth's, distance above 0
+        device = torch.device("cpu")
+
+        def reconstruct(self, audio):
+            return 0.5 * audio
+
+    windows = eval_windows(data, "test", SR, seconds=4.0, limit=4)
+    rows = run_suite([], windows, SR, progress=False, codec=HalfGainCodec())["rows"]
+    assert list(rows) == ["truth", "other-key", "truth-codec"]
+    assert rows["truth-codec"]["harmony"] == pytest.approx(rows["truth"]["harmony"], abs=1e-6)
+    assert rows["truth-codec"]["mrstft"] > 0.1 and rows["truth"]["mrstft"] == pytest.approx(0.0, abs=1e-3)
+
+
 def test_steering_prompts_differ_only_in_the_asked_attribute():
     attributes = dict(role="lead", brightness="warm", attack="soft", waveform="saw", register="mid", unison=1,
                       vibrato=False, effects=[], speed="steady", tempo=120.0, key="C major")
@@ -63,14 +78,17 @@ def test_eval_audio_command_writes_report_plots_and_audio(data, tmp_path, capsys
     assert main(["eval-audio", "--model", str(model), "--data", str(data), "--out", str(out), "--window", "3",
                  "--windows", "2", "--steering", "--plots", "1", "--device", "cpu"]) == 0
     report = json.loads((out / "report.json").read_text())
-    assert list(report["rows"]) == ["truth", "other-key", "tiny"]
+    assert list(report["rows"]) == ["truth", "other-key", "truth-codec", "tiny"]
+    # the true stem through the model's (random, tiny) codec: a ceiling that has lost something
+    assert report["rows"]["truth-codec"]["mrstft"] > 0.1 and "rtf" not in report["rows"]["truth-codec"]
     row = report["rows"]["tiny"]
     assert {"harmony", "rhythm", "brightness", "mrstft", "mel_l1", "frechet", "rtf", "bright_brighter", "pad_slower"} <= set(row)
     assert row["rtf"] > 0 and np.isfinite(row["frechet"]) and report["rows"]["truth"]["frechet"] == pytest.approx(0, abs=1e-6)
     assert "| tiny |" in (out / "report.md").read_text() and "| tiny |" in capsys.readouterr().out
     assert (out / "metrics.png").stat().st_size > 0 and (out / "window_0.png").stat().st_size > 0
     assert sorted(p.name for p in (out / "audio").iterdir()) == [
-        "window_0_context.flac", "window_0_other-key.flac", "window_0_tiny.flac", "window_0_truth.flac"]
+        "window_0_context.flac", "window_0_other-key.flac", "window_0_tiny.flac", "window_0_truth-codec.flac",
+        "window_0_truth.flac"]
 
 
 def test_eval_audio_refuses_a_split_without_tracks(data, tmp_path, capsys):

@@ -114,6 +114,10 @@ class Codec:
         out = self.model.decode(codes[None], [None], return_dict=True)
         return out.audio_values
 
+    def reconstruct(self, audio: torch.Tensor) -> torch.Tensor:
+        """audio [B, C, N] -> the same through encode and decode, [B, C, N]: what the codec keeps."""
+        return self.decode(self.encode(audio))[..., : audio.shape[-1]]
+
     def identity(self) -> dict:
         """What a token cache records to tell which codec made its codes."""
         digest = hashlib.sha256()

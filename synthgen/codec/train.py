@@ -34,6 +34,7 @@ class CodecTrainConfig:
     data: str
     out: str
     preset: str = "small"
+    init: str | None = None  # start from this codec directory (fine-tuning) instead of a fresh preset
     steps: int = 20000
     batch_size: int = 16  # 16 x 0.5 s learnt pitch sooner than 8 x 1 s at the same cost (MODEL_CARD.md)
     segment_seconds: float = 0.5
@@ -218,11 +219,16 @@ def train_codec(config: CodecTrainConfig, resume: bool = False, progress: bool =
         raise SynthGenError(f"{out}: already holds a codec run; pass --resume to continue it or choose another --out")
     out.mkdir(parents=True, exist_ok=True)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    codec = Codec.from_preset(config.preset, seed=config.seed).to(device)
+    if config.init:  # fine-tuning: its codebooks are in use already, so no warm-up and no k-means
+        codec = Codec.from_pretrained(config.init).to(device)
+        warmup_steps = 0
+    else:
+        codec = Codec.from_preset(config.preset, seed=config.seed).to(device)
+        warmup_steps = config.warmup_steps
+        for layer in codec.model.quantizer.layers:
+            layer.codebook.inited.fill_(False)
     codec.model.train().requires_grad_(True)
     codec.model.quantizer.requires_grad_(False)  # codebooks follow EMAs, not gradients
-    for layer in codec.model.quantizer.layers:
-        layer.codebook.inited.fill_(False)
     params = [p for p in codec.model.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(params, lr=config.lr, betas=(0.5, 0.9))
     discriminator = MultiScaleSTFTDiscriminator().to(device) if config.adversarial_weight > 0 else None
@@ -247,13 +253,13 @@ def train_codec(config: CodecTrainConfig, resume: bool = False, progress: bool =
     while step < config.steps:
         generator = np.random.default_rng([config.seed, step])
         batch = train_pool.segments(config.batch_size, length, generator).to(device)
-        if step == config.warmup_steps and not bool(codec.model.quantizer.layers[0].codebook.inited):
+        if step == warmup_steps and not bool(codec.model.quantizer.layers[0].codebook.inited):
             with torch.no_grad():
                 sample = train_pool.segments(config.batch_size * config.init_batches, length, generator).to(device)
                 embeddings = torch.cat([codec.model.encoder(part) for part in sample.split(config.batch_size)])
             init_codebooks(codec, embeddings.transpose(1, 2).reshape(-1, embeddings.shape[1]),
                            embeddings.shape[-1] * config.batch_size, torch.Generator().manual_seed(step))
-        quantized_step = step >= config.warmup_steps
+        quantized_step = step >= warmup_steps
         loss, parts, decoded = _codec_losses(codec, batch, config, quantized_step, torch.Generator().manual_seed(step),
                                              discriminator)
         optimizer.zero_grad()
@@ -266,7 +272,7 @@ def train_codec(config: CodecTrainConfig, resume: bool = False, progress: bool =
         append_jsonl(out / "log.jsonl", dict(step=step, loss=float(loss), **parts))
         bar.set_postfix(loss=f"{float(loss):.3f}", mel=f"{parts['mel']:.3f}")
         bar.update()
-        if (step % config.eval_every == 0 or step == config.steps) and step > config.warmup_steps:
+        if (step % config.eval_every == 0 or step == config.steps) and step > warmup_steps:
             codec.model.eval()
             metrics = evaluate_codec(codec, held_out)
             codec.model.train()
@@ -281,7 +287,7 @@ def train_codec(config: CodecTrainConfig, resume: bool = False, progress: bool =
                 state.update(discriminator=discriminator.state_dict(), discriminator_optimizer=discriminator_optimizer.state_dict())
             _save(checkpoint_path, state)
             codec.model.eval()
-            export = Codec(codec.model, name=f"trained:{config.preset}")
+            export = Codec(codec.model, name=f"trained:{config.init or config.preset}")
             _save_codec(export, out / "codec")
             codec.model.train().requires_grad_(True)
             codec.model.quantizer.requires_grad_(False)

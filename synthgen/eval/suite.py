@@ -2,9 +2,10 @@
 
 Each window of a data folder's split (10 s, back to back) gives a context (the mix without the
 synth in `accompaniment` mode, the whole mix in `extract` mode), the true synth and its description.
-Every model renders a stem from the context and the description; beside the models, two references are
-measured in the same run: the true stem (`truth`) and the true stem of a window from another track in
-the key furthest from this one (`other-key`).
+Every model renders a stem from the context and the description; beside the models, references are
+measured in the same run: the true stem (`truth`), the true stem of a window from another track in
+the key furthest from this one (`other-key`) and, when a codec is given, the true stem encoded and
+decoded by it (`truth-codec`): the best a model writing that codec's codes could score.
 
 Rows of the report (means over windows):
   harmony     frame-wise chroma agreement between stem and context      (higher fits better)
@@ -34,6 +35,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from synthgen.codec import Codec
 from synthgen.data.sources import list_tracks, load_pair
 from synthgen.data.synthstems.describe import describe
 from synthgen.data.windows import window_starts
@@ -44,7 +46,7 @@ from synthgen.eval.metrics import (AttributeClassifier, Embedding, attack_time, 
 from synthgen.files import write_text_atomic
 
 ATTRIBUTES = ("brightness", "attack", "register", "role")
-REFERENCES = ("truth", "other-key")
+CODEC_REFERENCE = "truth-codec"
 
 
 @dataclass
@@ -100,6 +102,12 @@ def other_key_truths(windows: list[EvalWindow]) -> list[np.ndarray]:
     return out
 
 
+def _through_codec(codec: Codec, audio: np.ndarray) -> np.ndarray:
+    """Mono audio [N] at the codec's rate, encoded and decoded: [N]."""
+    x = torch.from_numpy(np.asarray(audio, dtype=np.float32))[None, None].to(codec.device)
+    return codec.reconstruct(x)[0, 0].float().cpu().numpy()
+
+
 def _closeness(stem: np.ndarray, truth: np.ndarray, sample_rate: int, mode: str) -> dict:
     x, y = torch.from_numpy(stem[None].astype(np.float32)), torch.from_numpy(truth[None].astype(np.float32))
     out = dict(mrstft=float(multi_resolution_stft_loss(x, y)), mel_l1=float(mel_l1(x, y, sample_rate)))
@@ -146,9 +154,11 @@ def _summarise(measures: list[dict], truths: list[dict], windows: list[EvalWindo
 
 def run_suite(renderers: list[Renderer], windows: list[EvalWindow], sample_rate: int, mode: str = "accompaniment",
               embedding: Embedding | None = None, steering: bool = False, seed: int = 0,
-              on_stems: Callable[[str, int, np.ndarray], None] | None = None, progress: bool = True) -> dict:
-    """Measure every renderer and the two references on the windows. `on_stems(row, i, stem)` sees each
-    stem (to keep a few for listening and plots). Returns dict(rows={name: metrics}, windows=..., settings=...)."""
+              on_stems: Callable[[str, int, np.ndarray], None] | None = None, progress: bool = True,
+              codec: Codec | None = None) -> dict:
+    """Measure every renderer and the references on the windows (`truth-codec` when a codec at
+    `sample_rate` is given). `on_stems(row, i, stem)` sees each stem (to keep a few for listening and
+    plots). Returns dict(rows={name: metrics}, windows=..., settings=...)."""
     others = other_key_truths(windows)
     embed = (lambda stems: np.concatenate([embedding(s, sample_rate) for s in stems])) if embedding else None
     truth_measures = [stem_measures(w.truth, w, sample_rate, mode) for w in tqdm(windows, desc="truth", disable=not progress)]
@@ -163,6 +173,9 @@ def run_suite(renderers: list[Renderer], windows: list[EvalWindow], sample_rate:
 
     add_row("truth", [w.truth for w in windows], truth_measures)
     add_row("other-key", others, [stem_measures(s, w, sample_rate, mode) for s, w in zip(others, windows)])
+    if codec is not None:
+        kept = [_through_codec(codec, w.truth) for w in tqdm(windows, desc=CODEC_REFERENCE, disable=not progress)]
+        add_row(CODEC_REFERENCE, kept, [stem_measures(s, w, sample_rate, mode) for s, w in zip(kept, windows)])
     for renderer in renderers:
         stems, measures, seconds, steer = [], [], 0.0, []
         for i, window in enumerate(tqdm(windows, desc=renderer.name, disable=not progress)):
