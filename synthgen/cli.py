@@ -283,6 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--preset", default="small", help="tiny | small | musicgen-melody")
     train.add_argument("--pretrained", help="local facebook/musicgen-melody snapshot (for --preset musicgen-melody)")
     train.add_argument("--lora", action="store_true", help="train LoRA adapters instead of the whole decoder")
+    train.add_argument("--init", metavar="MODEL", help="fine-tune a trained SynthGen (model directory or run folder; "
+                       "the shipped one is synthgen/weights/default) instead of a new --preset")
     train.add_argument("--steps", type=int, default=2000, help="optimizer steps in total")
     train.add_argument("--batch-size", type=int, default=16, help="windows per process per micro-batch")
     train.add_argument("--grad-accum", type=int, default=1, help="micro-batches per optimizer step")

@@ -51,6 +51,7 @@ class TrainConfig:
     arch: str = "synthgen"  # synthgen | lstm | convae
     preset: str = "small"
     pretrained: str | None = None  # musicgen-melody snapshot directory
+    init: str | None = None  # start from a trained SynthGen (model directory or run folder) instead of a preset
     lora: bool = False
     steps: int = 2000
     batch_size: int = 16  # per process
@@ -139,12 +140,15 @@ def _cache_codec(cache: CodeCache):
 
 def build_for_cache(config: TrainConfig, cache: CodeCache) -> SynthGen:
     identity = cache.codec
-    model = build_model(config.preset, identity["num_codebooks"], identity["cardinality"],
-                        pretrained=config.pretrained, lora=config.lora)
+    if config.init:
+        model = SynthGen.from_pretrained(config.init)
+    else:
+        model = build_model(config.preset, identity["num_codebooks"], identity["cardinality"],
+                            pretrained=config.pretrained, lora=config.lora)
     if model.codec is not None:
         if model.codec.identity()["fingerprint"] != identity["fingerprint"]:
             raise SynthGenError(f"{cache.root}: encoded with codec '{identity['name']}', not with the model's own "
-                                "codec; run `synthgen prepare --codec` with the pretrained EnCodec")
+                                "codec; run `synthgen prepare --codec` with that model's codec directory")
     else:
         model.codec = _cache_codec(cache)
         model.config.chroma_length = int(cache[0]["chroma"].shape[0])
@@ -162,6 +166,8 @@ def build_task(config: TrainConfig) -> tuple[Dataset, Dataset, nn.Module, Callab
         train_data = Paraphrased(train_cache, config.seed) if config.paraphrase else train_cache
         return train_data, valid_data, build_for_cache(config, train_cache), collate
     if config.arch in BASELINES:
+        if config.init:
+            raise SynthGenError(f"--init fine-tunes SynthGen models; --arch {config.arch} trains from scratch")
         if (Path(config.data) / "cache.json").is_file():
             raise SynthGenError(f"{config.data}: a token cache; --arch {config.arch} reads the audio of a data folder")
         return AudioWindows(config.data, "train"), AudioWindows(config.data, "valid"), BASELINES[config.arch](), collate_audio

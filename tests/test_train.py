@@ -96,6 +96,22 @@ def test_eval_reports_model_and_references(cache, tmp_path):
     assert "| unigram |" in (tmp_path / "run" / "eval_test.md").read_text()
 
 
+def test_init_fine_tunes_a_trained_model(cache, tmp_path):
+    Trainer(TrainConfig(data=str(cache), out=str(tmp_path / "run"), preset="tiny", steps=3, batch_size=4, save_every=3,
+                        eval_every=3, lr=3e-3), progress=False).train()
+    trained = SynthGen.from_pretrained(tmp_path / "run").state_dict()
+    tuned = Trainer(TrainConfig(data=str(cache), out=str(tmp_path / "tuned"), init=str(tmp_path / "run"), steps=2,
+                                batch_size=4, save_every=2, eval_every=2), progress=False)
+    start = tuned.model.state_dict()
+    assert trained.keys() <= start.keys() and all(torch.equal(start[k], v) for k, v in trained.items())  # not a new `small`
+    tuned.train()
+    after = SynthGen.from_pretrained(tmp_path / "tuned").state_dict()
+    assert any(not torch.equal(after[k], v) for k, v in trained.items())
+    refused = subprocess.run([*RUN, "train", "--data", cache, "--out", tmp_path / "lstm", "--arch", "lstm", "--init",
+                              tmp_path / "run"], capture_output=True, text=True)
+    assert refused.returncode != 0 and "--init" in refused.stderr
+
+
 def test_the_exported_model_is_the_one_with_the_lowest_validation_loss(cache, tmp_path, monkeypatch):
     config = TrainConfig(data=str(cache), out=str(tmp_path / "run"), preset="tiny", steps=20, batch_size=2, eval_every=10,
                          save_every=100, warmup=2, lr=3e-3)
