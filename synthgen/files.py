@@ -5,17 +5,26 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write a text file through a temporary file beside it, so readers never see half of it."""
+def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Write a file through a temporary file beside it (`write(tmp)` fills it), then rename it into place:
+    readers never see half of it, and a failed write leaves `path` as it was."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
+    try:
+        write(tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     os.replace(tmp, path)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    write_atomic(path, lambda tmp: tmp.write_text(text))
 
 
 def replace_directory(new: Path, target: Path) -> None:

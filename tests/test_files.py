@@ -2,7 +2,7 @@
 
 import pytest
 
-from synthgen.files import atomic_directory, model_directory
+from synthgen.files import atomic_directory, model_directory, write_atomic
 
 
 def test_atomic_directory_swaps_in_a_finished_folder_and_keeps_the_old_one_on_error(tmp_path):
@@ -27,3 +27,18 @@ def test_model_directory_finds_the_exported_model_of_a_run(tmp_path):
     assert model_directory(run) == run / "model"
     assert model_directory(run / "model") == run / "model"
     assert model_directory(tmp_path / "elsewhere") == tmp_path / "elsewhere"
+
+
+def test_write_atomic_leaves_the_old_file_and_no_temporary_on_a_failed_write(tmp_path):
+    path = tmp_path / "checkpoint.pt"
+    write_atomic(path, lambda tmp: tmp.write_bytes(b"step 1"))
+    assert path.read_bytes() == b"step 1"
+
+    def fails(tmp):
+        tmp.write_bytes(b"half of step 2")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        write_atomic(path, fails)
+    assert path.read_bytes() == b"step 1"
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]

@@ -10,7 +10,6 @@ Audio tensors are [B, 1, N] at the codec's 32 kHz; encoder outputs are [B, D, T]
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from synthgen.data.sources import list_tracks, load_pair
 from synthgen.errors import SynthGenError
 from synthgen.eval.distances import mel_l1, multi_resolution_stft_loss, si_sdr
 from synthgen.eval.metrics import harmonic_fit
-from synthgen.files import append_jsonl, atomic_directory, truncate_jsonl
+from synthgen.files import append_jsonl, atomic_directory, truncate_jsonl, write_atomic
 
 
 @dataclass
@@ -285,7 +284,7 @@ def train_codec(config: CodecTrainConfig, resume: bool = False, progress: bool =
                          step=step, config=asdict(config))
             if discriminator is not None:
                 state.update(discriminator=discriminator.state_dict(), discriminator_optimizer=discriminator_optimizer.state_dict())
-            _save(checkpoint_path, state)
+            write_atomic(checkpoint_path, lambda tmp: torch.save(state, tmp))
             codec.model.eval()
             export = Codec(codec.model, name=f"trained:{config.init or config.preset}")
             _save_codec(export, out / "codec")
@@ -303,12 +302,6 @@ def _discriminator_step(discriminator: MultiScaleSTFTDiscriminator, optimizer: t
     loss.backward()
     optimizer.step()
     return loss.item()
-
-
-def _save(path: Path, state: dict) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
 
 
 def _save_codec(codec: Codec, directory: Path) -> None:
