@@ -143,6 +143,23 @@ def _cmd_eval_audio(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_eval_codec(args: argparse.Namespace) -> int:
+    import json
+
+    from synthgen.codec import load_codec
+    from synthgen.codec.train import evaluate_codec, held_out_audio
+    from synthgen.files import write_text_atomic
+
+    codec = load_codec(args.codec).to(_device(args.device))
+    audio = held_out_audio(args.data, codec.sample_rate, args.segments, args.split).to(codec.device)
+    metrics = evaluate_codec(codec, audio)
+    text = json.dumps(dict(codec=str(args.codec), data=str(args.data), split=args.split, **metrics), indent=1)
+    if args.out:
+        write_text_atomic(Path(args.out), text + "\n")
+    print(text)
+    return 0
+
+
 def _cmd_train_codec(args: argparse.Namespace) -> int:
     from synthgen.codec.train import CodecTrainConfig, train_codec
 
@@ -325,6 +342,15 @@ def build_parser() -> argparse.ArgumentParser:
     codec.add_argument("--num-threads", type=int, default=None, help="torch CPU threads")
     codec.add_argument("--resume", action="store_true")
     codec.set_defaults(run=_cmd_train_codec)
+
+    codec_eval = commands.add_parser("eval-codec", help="a codec's reconstruction of held-out audio (what train-codec reports)")
+    codec_eval.add_argument("--codec", required=True, help="codec directory (save_pretrained) or preset")
+    codec_eval.add_argument("--data", required=True, help="data folder (any layout `prepare` reads)")
+    codec_eval.add_argument("--split", default="valid", choices=["train", "valid", "test"])
+    codec_eval.add_argument("--segments", type=int, default=32, help="2 s segments (the same ones train-codec reports on)")
+    codec_eval.add_argument("--out", help="also write the numbers to this JSON file")
+    codec_eval.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    codec_eval.set_defaults(run=_cmd_eval_codec)
 
     evaluate = commands.add_parser("eval", help="cross-entropy per codebook against unigram and unconditioned references")
     evaluate.add_argument("--model", required=True, help="run folder or exported model directory")

@@ -3,6 +3,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import torch
 
 from synthgen.codec import Codec, load_codec
@@ -65,6 +66,7 @@ def test_train_codec_runs_resumes_and_exports(tmp_path):
     valid = [r for r in log if "valid_mel_l1" in r]
     assert [r["step"] for r in valid] == [10, 20]
     assert all(len(r["valid_codebook_perplexity"]) == 4 and np.isfinite(r["valid_si_sdr_db"]) for r in valid)
+    assert all(0 <= r["valid_frame_comb"] <= 1 and np.isfinite(r["valid_level_db"]) for r in valid)
     codec = load_codec(tmp_path / "run" / "codec")
     audio = torch.randn(1, 1, 32000, generator=torch.Generator().manual_seed(0))
     assert codec.encode(audio).shape == (1, 4, 50)
@@ -77,3 +79,10 @@ def test_train_codec_runs_resumes_and_exports(tmp_path):
     assert first["step"] == 1 and first["commitment"] > 0
     same = (load_codec(tmp_path / "tuned" / "codec").encode(audio)[:, 0] == codec.encode(audio)[:, 0]).float().mean()
     assert same > 0.5
+
+    # the held-out numbers of the finished codec on their own, as train-codec reported them at its last step
+    measured = subprocess.run([sys.executable, "-m", "synthgen", "eval-codec", "--codec", str(tmp_path / "run" / "codec"),
+                               "--data", str(tmp_path / "data"), "--out", str(tmp_path / "codec.json")], capture_output=True, text=True)
+    assert measured.returncode == 0, measured.stderr[-2000:]
+    report = json.loads((tmp_path / "codec.json").read_text())
+    assert report["mel_l1"] == pytest.approx(valid[-1]["valid_mel_l1"], rel=1e-4) and report["segments"] == 32

@@ -5,6 +5,7 @@ import pytest
 
 from synthgen.eval.metrics import (AttributeClassifier, attribute_probes, context_copy, frechet_distance, harmonic_fit,
                                    onsets, pitch_height, rhythmic_fit, sustain)
+from synthgen.eval.probes import frame_comb_share
 
 SR = 32000
 
@@ -118,3 +119,14 @@ def test_context_copy_sees_through_filtering_and_added_noise():
     melody = sequence([64, 67, 72, 67, 64, 60, 64, 67], 1.0, harmonics=3)
     assert context_copy(muffled + hiss, context, SR) > 0.8
     assert context_copy(melody + hiss, context, SR) < 0.5
+
+
+def test_frame_comb_share_flags_a_waveform_repeated_every_codec_frame():
+    sr, frame = 32000, 640  # EnCodec at 32 kHz: 50 frames/s
+    rng = np.random.default_rng(0)
+    t = np.arange(2 * sr) / sr
+    repeated = np.tile(rng.standard_normal(frame), 2 * sr // frame)  # the decoder's periodic artefact
+    assert frame_comb_share(repeated, sr, 50.0) > 0.95
+    assert frame_comb_share(np.sin(2 * np.pi * 445 * t), sr, 50.0) < 0.01  # a note between the lines
+    assert frame_comb_share(rng.standard_normal(2 * sr), sr, 50.0) < 0.05  # noise: ~3 % by chance
+    assert frame_comb_share(np.zeros(2 * sr), sr, 50.0) == 0.0

@@ -25,6 +25,7 @@ from synthgen.data.sources import list_tracks, load_pair
 from synthgen.errors import SynthGenError
 from synthgen.eval.distances import mel_l1, multi_resolution_stft_loss, si_sdr
 from synthgen.eval.metrics import harmonic_fit
+from synthgen.eval.probes import frame_comb_share
 from synthgen.files import append_jsonl, atomic_directory, truncate_jsonl, write_atomic
 
 
@@ -164,6 +165,13 @@ class AudioPool:
         return torch.from_numpy(out)
 
 
+def held_out_audio(root: str, sample_rate: int, count: int = 32, split: str = "valid", progress: bool = True) -> torch.Tensor:
+    """The fixed held-out audio codecs are measured on: `count` segments of 2 s [count, 1, N] from the
+    split's stems (always the same ones for the same data)."""
+    pool = AudioPool(root, sample_rate, split, progress)
+    return pool.segments(count, sample_rate * 2, np.random.default_rng(12345))
+
+
 # ----- training -----
 def _codec_losses(codec: Codec, audio: torch.Tensor, config: CodecTrainConfig, quantized_step: bool,
                   generator: torch.Generator | None = None,
@@ -191,8 +199,10 @@ def _codec_losses(codec: Codec, audio: torch.Tensor, config: CodecTrainConfig, q
 
 @torch.no_grad()
 def evaluate_codec(codec: Codec, audio: torch.Tensor) -> dict:
-    """Reconstruction of held-out audio [B, 1, N] through encode -> decode (spectral distances, SI-SDR, and
-    `harmony`: the chroma correlation of reconstruction and original, 1 when pitch survives the codec),
+    """Reconstruction of held-out audio [B, 1, N] through encode -> decode (spectral distances, SI-SDR,
+    `harmony`: the chroma correlation of reconstruction and original, 1 when pitch survives the codec;
+    `level_db`: the reconstruction's RMS against the original's, mean over segments; `frame_comb`: the
+    share of the reconstruction's energy on multiples of the frame rate, the decoder's periodic artefact),
     and codebook usage."""
     codes = codec.encode(audio)
     decoded = codec.decode(codes)[..., : audio.shape[-1]]
@@ -202,10 +212,13 @@ def evaluate_codec(codec: Codec, audio: torch.Tensor) -> dict:
         counts = torch.bincount(codes[:, q].flatten(), minlength=codec.cardinality).float()
         p = counts[counts > 0] / counts.sum()
         perplexity.append(float(torch.exp(-(p * p.log()).sum())))
-    harmony = [harmonic_fit(a, b, codec.sample_rate) for a, b in zip(x.float().cpu().numpy(), y.float().cpu().numpy())]
+    decoded_np, original_np = x.float().cpu().numpy(), y.float().cpu().numpy()
+    harmony = [harmonic_fit(a, b, codec.sample_rate) for a, b in zip(decoded_np, original_np)]
+    level = 20 * np.log10((decoded_np.std(axis=1) + 1e-8) / (original_np.std(axis=1) + 1e-8))
+    comb = [frame_comb_share(a, codec.sample_rate, codec.frame_rate) for a in decoded_np]
     return dict(stft_distance=float(multi_resolution_stft_loss(x, y)), mel_l1=float(mel_l1(x, y, codec.sample_rate)),
-                si_sdr_db=float(si_sdr(x, y).mean()), harmony=float(np.nanmean(harmony)), codebook_perplexity=perplexity,
-                segments=int(audio.shape[0]))
+                si_sdr_db=float(si_sdr(x, y).mean()), harmony=float(np.nanmean(harmony)), level_db=float(level.mean()),
+                frame_comb=float(np.mean(comb)), codebook_perplexity=perplexity, segments=int(audio.shape[0]))
 
 
 def train_codec(config: CodecTrainConfig, resume: bool = False, progress: bool = True) -> Path:
@@ -245,9 +258,8 @@ def train_codec(config: CodecTrainConfig, resume: bool = False, progress: bool =
         step = state["step"]
         truncate_jsonl(out / "log.jsonl", step)
     train_pool = AudioPool(config.data, codec.sample_rate, "train", progress)
-    valid_pool = AudioPool(config.data, codec.sample_rate, "valid", progress)
     length = int(config.segment_seconds * codec.sample_rate)
-    held_out = valid_pool.segments(config.eval_segments, codec.sample_rate * 2, np.random.default_rng(12345)).to(device)
+    held_out = held_out_audio(config.data, codec.sample_rate, config.eval_segments, progress=progress).to(device)
     bar = tqdm(total=config.steps, initial=step, desc="train-codec", unit="step", disable=not progress)
     while step < config.steps:
         generator = np.random.default_rng([config.seed, step])
@@ -277,7 +289,8 @@ def train_codec(config: CodecTrainConfig, resume: bool = False, progress: bool =
             codec.model.train()
             append_jsonl(out / "log.jsonl", dict(step=step, **{f"valid_{k}": v for k, v in metrics.items()}))
             bar.write(f"step {step}: held-out mel L1 {metrics['mel_l1']:.3f}, SI-SDR {metrics['si_sdr_db']:.1f} dB, "
-                      f"harmony {metrics['harmony']:.2f}, "
+                      f"harmony {metrics['harmony']:.2f}, level {metrics['level_db']:+.1f} dB, "
+                      f"frame-rate comb {metrics['frame_comb']:.2f}, "
                       f"codebook perplexity {[round(p) for p in metrics['codebook_perplexity']]}")
         if step % config.save_every == 0 or step == config.steps:
             state = dict(model=codec.model.state_dict(), optimizer=optimizer.state_dict(), torch_rng=torch.get_rng_state(),
