@@ -36,4 +36,4 @@ def test_generator_losses_vanish_for_real_audio_and_grow_for_noise():
     real = tones(2)
     _, same = generator_losses(disc(real), disc(real.clone()))
     _, noise = generator_losses(disc(real), disc(torch.randn_like(real) * real.std()))
-    assert float(same) == 0.0 and float(noise) > 0.1
+    assert same.item() == 0.0 and noise.item() > 0.1
