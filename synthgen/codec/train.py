@@ -165,7 +165,7 @@ class AudioPool:
         return torch.from_numpy(out)
 
 
-def held_out_audio(root: str, sample_rate: int, count: int = 32, split: str = "valid", progress: bool = True) -> torch.Tensor:
+def held_out_audio(root: str, sample_rate: int, count: int, split: str = "valid", progress: bool = True) -> torch.Tensor:
     """The fixed held-out audio codecs are measured on: `count` segments of 2 s [count, 1, N] from the
     split's stems (always the same ones for the same data)."""
     pool = AudioPool(root, sample_rate, split, progress)
