@@ -335,6 +335,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="FFT sizes of the multi-resolution STFT loss")
     codec.add_argument("--adversarial-weight", type=float, default=0.0,
                        help="weight of a multi-scale STFT discriminator's losses (0: none; may be switched on at --resume)")
+    codec.add_argument("--discriminator-channels", type=int, default=32,
+                       help="width of the discriminator's convolutions (its cost grows with the square)")
+    codec.add_argument("--waveform-weight", type=float, default=0.1, help="weight of the time-domain L1 loss")
+    codec.add_argument("--decoder-only", action="store_true",
+                       help="with --init: train the decoder alone, so the codes (token caches, language models) stay valid")
     codec.add_argument("--dead-code-threshold", type=float, default=0.1, help="EMA uses per step below which a code is replaced")
     codec.add_argument("--save-every", type=int, default=200)
     codec.add_argument("--eval-every", type=int, default=1000)

@@ -27,6 +27,21 @@ def test_pretrained_directory_round_trip(tmp_path):
     assert loaded.identity()["fingerprint"] != load_codec("tiny").identity()["fingerprint"]
 
 
+def test_fingerprint_covers_what_decides_the_codes():
+    codec = load_codec("tiny")
+    before = codec.identity()["fingerprint"]
+    with torch.no_grad():
+        codec.model.decoder.layers[-1].conv.bias.add_(0.5)  # the decoder renders codes, it does not choose them
+    assert codec.identity()["fingerprint"] == before
+    with torch.no_grad():
+        codec.model.encoder.layers[-1].conv.bias.add_(0.5)
+    assert codec.identity()["fingerprint"] != before
+    with torch.no_grad():
+        codec.model.encoder.layers[-1].conv.bias.sub_(0.5)
+        codec.model.quantizer.layers[0].codebook.embed[0] += 1.0
+    assert codec.identity()["fingerprint"] != before
+
+
 def test_unknown_codec():
     with pytest.raises(SynthGenError, match="not a directory and not a preset"):
         load_codec("huge")

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from synthgen.codec import Codec, load_codec
-from synthgen.codec.train import kmeans, quantize
+from synthgen.audio import resample
+from synthgen.codec.train import harmonic_notes, kmeans, note_pitch_accuracy, quantize
 from synthgen.eval.distances import mel_l1, multi_resolution_stft_loss, si_sdr
 from synthgen.data.synthstems.generator import SynthStemsConfig, generate_dataset
 
@@ -20,6 +21,29 @@ def test_reconstruction_metrics_on_known_cases():
     assert 15 < si_sdr(noisy, clean) < 25  # about 17 dB of added noise
     assert multi_resolution_stft_loss(clean, clean) < 1e-4 < multi_resolution_stft_loss(noisy, clean)
     assert mel_l1(clean, clean, 32000) < 1e-4 < mel_l1(noisy, clean, 32000)
+
+
+class _Transposer:
+    """A stand-in codec whose reconstruction is its input moved by `semitones` (0: transparent)."""
+
+    sample_rate, device = 32000, torch.device("cpu")
+
+    def __init__(self, semitones: int):
+        self.semitones = semitones
+
+    def reconstruct(self, audio: torch.Tensor) -> torch.Tensor:
+        # played back at 32 kHz, audio resampled to a lower rate sounds higher
+        lower = round(32000 / 2 ** (self.semitones / 12))
+        moved = resample(audio[:, 0].numpy(), 32000, lower)  # the notes as channels [B, N']
+        return torch.from_numpy(moved[:, : audio.shape[-1]]).float()[:, None]
+
+
+def test_note_pitch_accuracy_tells_kept_pitch_from_moved_pitch():
+    notes = harmonic_notes(range(36, 85), 32000)
+    assert notes.shape == (49, 1, 32000) and float(notes.abs().max()) == pytest.approx(0.1, rel=1e-4)
+    assert note_pitch_accuracy(_Transposer(0)) == 1.0
+    assert note_pitch_accuracy(_Transposer(1)) == 0.0  # every note a semitone sharp: no pitch class kept
+    assert note_pitch_accuracy(load_codec("tiny")) < 0.5  # an untrained codec keeps pitch by chance only
 
 
 def test_kmeans_finds_clusters():
@@ -67,6 +91,7 @@ def test_train_codec_runs_resumes_and_exports(tmp_path):
     assert [r["step"] for r in valid] == [10, 20]
     assert all(len(r["valid_codebook_perplexity"]) == 4 and np.isfinite(r["valid_si_sdr_db"]) for r in valid)
     assert all(0 <= r["valid_frame_comb"] <= 1 and np.isfinite(r["valid_level_db"]) for r in valid)
+    assert all(0 <= r["valid_note_pitch"] <= 1 for r in valid)
     codec = load_codec(tmp_path / "run" / "codec")
     audio = torch.randn(1, 1, 32000, generator=torch.Generator().manual_seed(0))
     assert codec.encode(audio).shape == (1, 4, 50)
@@ -79,6 +104,19 @@ def test_train_codec_runs_resumes_and_exports(tmp_path):
     assert first["step"] == 1 and first["commitment"] > 0
     same = (load_codec(tmp_path / "tuned" / "codec").encode(audio)[:, 0] == codec.encode(audio)[:, 0]).float().mean()
     assert same > 0.5
+
+    # the decoder alone: the codes, and so the fingerprint that caches and models check, stay the same
+    assert subprocess.run([*args[:7], str(tmp_path / "nope"), "--decoder-only", "--steps", "1"],
+                          capture_output=True, text=True).returncode != 0  # needs --init
+    decoder = subprocess.run([*args[:7], str(tmp_path / "decoder"), "--init", str(tmp_path / "run" / "codec"), "--steps", "3",
+                              "--batch-size", "2", "--eval-every", "3", "--decoder-only", "--waveform-weight", "1"],
+                             capture_output=True, text=True)
+    assert decoder.returncode == 0, decoder.stderr[-2000:]
+    rendered = load_codec(tmp_path / "decoder" / "codec")
+    codes = codec.encode(audio)
+    assert torch.equal(rendered.encode(audio), codes)
+    assert rendered.identity()["fingerprint"] == codec.identity()["fingerprint"]
+    assert not torch.allclose(rendered.decode(codes), codec.decode(codes))
 
     # the held-out numbers of the finished codec on their own, as train-codec reported them at its last step
     measured = subprocess.run([sys.executable, "-m", "synthgen", "eval-codec", "--codec", str(tmp_path / "run" / "codec"),

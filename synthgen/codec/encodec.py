@@ -119,9 +119,13 @@ class Codec:
         return self.decode(self.encode(audio))[..., : audio.shape[-1]]
 
     def identity(self) -> dict:
-        """What a token cache records to tell which codec made its codes."""
+        """What a token cache records to tell which codec made its codes. The fingerprint covers the encoder
+        and the codebooks, which decide the codes, and not the decoder: a codec whose decoder alone was
+        fine-tuned (`train-codec --decoder-only`) writes the same codes, so caches and models stay valid."""
         digest = hashlib.sha256()
         for key, tensor in sorted(self.model.state_dict().items()):
+            if key.startswith("decoder."):
+                continue
             digest.update(key.encode())
             digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
         return dict(

@@ -25,7 +25,7 @@ from synthgen.data.sources import list_tracks, load_pair
 from synthgen.errors import SynthGenError
 from synthgen.eval.distances import mel_l1, multi_resolution_stft_loss, si_sdr
 from synthgen.eval.metrics import harmonic_fit
-from synthgen.eval.probes import frame_comb_share
+from synthgen.eval.probes import frame_comb_share, pitch_class_profile
 from synthgen.files import append_jsonl, atomic_directory, truncate_jsonl, write_atomic
 
 
@@ -42,12 +42,17 @@ class CodecTrainConfig:
     ema_decay: float = 0.99
     dead_code_threshold: float = 0.1  # EMA usage (vectors per step) below which a code is replaced
     commitment_weight: float = 0.25
+    waveform_weight: float = 0.1  # time-domain L1; the only loss term that asks for the input's phase
+    # train the decoder alone (needs `init`): encoder and codebooks stay as they are, so the codes (and any
+    # token cache or language model made with them) stay valid while the decoder learns to render them
+    decoder_only: bool = False
     # STFT sizes of the training loss: 4096 points (7.8 Hz bins) resolve the harmonics of low notes, so
     # pitch is learnt, not only the spectral envelope (held-out `harmony` stalled near 0.4 without it)
     stft_sizes: tuple[int, ...] = (512, 1024, 2048, 4096)
     # multi-scale STFT discriminator: weight of its adversarial + feature-matching losses (0: none). It can
     # be switched on when resuming a run trained without one; it starts fresh then.
     adversarial_weight: float = 0.0
+    discriminator_channels: int = 32  # width of each scale's 2-D convolutions (cost grows with its square)
     warmup_steps: int = 500  # steps as a plain autoencoder before the codebooks start (k-means on that encoder)
     init_batches: int = 16  # batches of encoder outputs the k-means initialisation sees
     save_every: int = 200
@@ -179,16 +184,21 @@ def _codec_losses(codec: Codec, audio: torch.Tensor, config: CodecTrainConfig, q
     """Training losses for a batch [B, 1, N] and the decoded batch [B, 1, N]. Without `quantized_step`
     (warm-up) the decoder reads the encoder's output directly, so the encoder learns features worth
     quantizing before the codebooks start; the discriminator (if any) joins on quantized steps."""
-    embeddings = codec.model.encoder(audio)
-    if quantized_step:
+    if config.decoder_only:
+        with torch.no_grad():
+            quantized = codec.model.quantizer.decode(codec.encode(audio).transpose(0, 1).clone())
+        commitment = quantized.new_zeros(())
+    elif quantized_step:
+        embeddings = codec.model.encoder(audio)
         quantized, _, commitment = quantize(codec, embeddings, True, config.ema_decay, config.dead_code_threshold, generator)
     else:
+        embeddings = codec.model.encoder(audio)
         quantized, commitment = embeddings, embeddings.new_zeros(())
     decoded = codec.model.decoder(quantized)[..., : audio.shape[-1]]
     x, y = decoded[:, 0], audio[:, 0]
     parts = dict(l1=(x - y).abs().mean(), stft=multi_resolution_stft_loss(x, y, tuple(config.stft_sizes)),
                  mel=mel_l1(x, y, codec.sample_rate), commitment=commitment)
-    loss = 0.1 * parts["l1"] + parts["stft"] + parts["mel"] + config.commitment_weight * parts["commitment"]
+    loss = config.waveform_weight * parts["l1"] + parts["stft"] + parts["mel"] + config.commitment_weight * parts["commitment"]
     if discriminator is not None and quantized_step:
         with torch.no_grad():  # real audio's scores and features are targets only
             real = discriminator(audio)
@@ -197,13 +207,40 @@ def _codec_losses(codec: Codec, audio: torch.Tensor, config: CodecTrainConfig, q
     return loss, {k: float(v) for k, v in parts.items()}, decoded
 
 
+NOTE_RANGE = range(36, 85)  # MIDI C2-C6: the registers SynthStems parts play in
+
+
+def harmonic_notes(midi_notes, sample_rate: int, seconds: float = 1.0, partials: int = 8) -> torch.Tensor:
+    """One steady note per MIDI number: partials 1..8 (below Nyquist) at amplitude 1/k, a 10 ms fade-in,
+    peak 0.1. -> audio [notes, 1, N]."""
+    t = np.arange(int(seconds * sample_rate)) / sample_rate
+    rows = []
+    for midi in midi_notes:
+        f0 = 440.0 * 2 ** ((midi - 69) / 12)
+        wave = sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, partials + 1) if k * f0 < sample_rate / 2)
+        rows.append(0.1 * wave * np.minimum(1.0, t / 0.01) / np.abs(wave).max())
+    return torch.from_numpy(np.stack(rows)).float()[:, None]
+
+
+@torch.no_grad()
+def note_pitch_accuracy(codec: Codec, midi_notes=NOTE_RANGE) -> float:
+    """Share of plain harmonic notes (one per semitone, `harmonic_notes`) whose reconstruction's strongest
+    pitch class is the note's own: does a codec keep the pitch of a single note? 1 for a transparent codec,
+    1/12 by chance."""
+    notes = harmonic_notes(midi_notes, codec.sample_rate).to(codec.device)
+    decoded = codec.reconstruct(notes)[:, 0].float().cpu().numpy()
+    hits = [int(np.argmax(pitch_class_profile(x, codec.sample_rate).mean(axis=0))) == midi % 12
+            for x, midi in zip(decoded, midi_notes)]
+    return float(np.mean(hits))
+
+
 @torch.no_grad()
 def evaluate_codec(codec: Codec, audio: torch.Tensor) -> dict:
     """Reconstruction of held-out audio [B, 1, N] through encode -> decode (spectral distances, SI-SDR,
     `harmony`: the chroma correlation of reconstruction and original, 1 when pitch survives the codec;
     `level_db`: the reconstruction's RMS against the original's, mean over segments; `frame_comb`: the
     share of the reconstruction's energy on multiples of the frame rate, the decoder's periodic artefact),
-    and codebook usage."""
+    `note_pitch` (`note_pitch_accuracy`, on synthetic notes rather than `audio`) and codebook usage."""
     codes = codec.encode(audio)
     decoded = codec.decode(codes)[..., : audio.shape[-1]]
     x, y = decoded[:, 0], audio[:, 0]
@@ -218,7 +255,7 @@ def evaluate_codec(codec: Codec, audio: torch.Tensor) -> dict:
     comb = [frame_comb_share(a, codec.sample_rate, codec.frame_rate) for a in decoded_np]
     return dict(stft_distance=float(multi_resolution_stft_loss(x, y)), mel_l1=float(mel_l1(x, y, codec.sample_rate)),
                 si_sdr_db=float(si_sdr(x, y).mean()), harmony=float(np.nanmean(harmony)), level_db=float(level.mean()),
-                frame_comb=float(np.mean(comb)), codebook_perplexity=perplexity, segments=int(audio.shape[0]))
+                frame_comb=float(np.mean(comb)), note_pitch=note_pitch_accuracy(codec), codebook_perplexity=perplexity, segments=int(audio.shape[0]))
 
 
 def train_codec(config: CodecTrainConfig, resume: bool = False, progress: bool = True) -> Path:
@@ -231,6 +268,8 @@ def train_codec(config: CodecTrainConfig, resume: bool = False, progress: bool =
         raise SynthGenError(f"{out}: already holds a codec run; pass --resume to continue it or choose another --out")
     out.mkdir(parents=True, exist_ok=True)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if config.decoder_only and not config.init:
+        raise SynthGenError("train-codec --decoder-only needs --init CODEC_DIR: the codec whose codes the decoder learns to render")
     if config.init:  # fine-tuning: its codebooks are in use already, so no warm-up and no k-means
         codec = Codec.from_pretrained(config.init).to(device)
         warmup_steps = 0
@@ -240,10 +279,10 @@ def train_codec(config: CodecTrainConfig, resume: bool = False, progress: bool =
         for layer in codec.model.quantizer.layers:
             layer.codebook.inited.fill_(False)
     codec.model.train().requires_grad_(True)
-    codec.model.quantizer.requires_grad_(False)  # codebooks follow EMAs, not gradients
+    _freeze_untrained(codec, config)
     params = [p for p in codec.model.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(params, lr=config.lr, betas=(0.5, 0.9))
-    discriminator = MultiScaleSTFTDiscriminator().to(device) if config.adversarial_weight > 0 else None
+    discriminator = MultiScaleSTFTDiscriminator(channels=config.discriminator_channels).to(device) if config.adversarial_weight > 0 else None
     if discriminator is not None:
         discriminator_optimizer = torch.optim.Adam(discriminator.parameters(), lr=config.lr, betas=(0.5, 0.9))
     step = 0
@@ -290,7 +329,7 @@ def train_codec(config: CodecTrainConfig, resume: bool = False, progress: bool =
             append_jsonl(out / "log.jsonl", dict(step=step, **{f"valid_{k}": v for k, v in metrics.items()}))
             bar.write(f"step {step}: held-out mel L1 {metrics['mel_l1']:.3f}, SI-SDR {metrics['si_sdr_db']:.1f} dB, "
                       f"harmony {metrics['harmony']:.2f}, level {metrics['level_db']:+.1f} dB, "
-                      f"frame-rate comb {metrics['frame_comb']:.2f}, "
+                      f"frame-rate comb {metrics['frame_comb']:.2f}, note pitch {metrics['note_pitch']:.2f}, "
                       f"codebook perplexity {[round(p) for p in metrics['codebook_perplexity']]}")
         if step % config.save_every == 0 or step == config.steps:
             state = dict(model=codec.model.state_dict(), optimizer=optimizer.state_dict(), torch_rng=torch.get_rng_state(),
@@ -302,9 +341,16 @@ def train_codec(config: CodecTrainConfig, resume: bool = False, progress: bool =
             export = Codec(codec.model, name=f"trained:{config.init or config.preset}")
             _save_codec(export, out / "codec")
             codec.model.train().requires_grad_(True)
-            codec.model.quantizer.requires_grad_(False)
+            _freeze_untrained(codec, config)
     bar.close()
     return out / "codec"
+
+
+def _freeze_untrained(codec: Codec, config: CodecTrainConfig) -> None:
+    """Codebooks follow EMAs, not gradients; with `decoder_only` the encoder is fixed as well."""
+    codec.model.quantizer.requires_grad_(False)
+    if config.decoder_only:
+        codec.model.encoder.eval().requires_grad_(False)
 
 
 def _discriminator_step(discriminator: MultiScaleSTFTDiscriminator, optimizer: torch.optim.Optimizer, real: torch.Tensor,
