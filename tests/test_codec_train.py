@@ -87,6 +87,9 @@ def test_train_codec_runs_resumes_and_exports(tmp_path):
     assert [r["step"] for r in adversarial] == list(range(11, 21))
     assert all(np.isfinite([r["adversarial"], r["feature_matching"], r["discriminator"]]).all() for r in adversarial)
     assert "discriminator" in torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=False)
+    narrower = subprocess.run([*args, "--steps", "21", "--resume", "--adversarial-weight", "1", "--discriminator-channels", "8"],
+                              capture_output=True, text=True)
+    assert narrower.returncode != 0 and "resume with --discriminator-channels 32" in narrower.stderr
     valid = [r for r in log if "valid_mel_l1" in r]
     assert [r["step"] for r in valid] == [10, 20]
     assert all(len(r["valid_codebook_perplexity"]) == 4 and np.isfinite(r["valid_si_sdr_db"]) for r in valid)

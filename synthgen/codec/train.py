@@ -291,6 +291,10 @@ def train_codec(config: CodecTrainConfig, resume: bool = False, progress: bool =
         codec.model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         if discriminator is not None and "discriminator" in state:
+            saved_channels = state["config"].get("discriminator_channels", 32)
+            if saved_channels != config.discriminator_channels:
+                raise SynthGenError(f"{checkpoint_path}: its discriminator has {saved_channels} channels, not "
+                                    f"{config.discriminator_channels}; resume with --discriminator-channels {saved_channels}")
             discriminator.load_state_dict(state["discriminator"])
             discriminator_optimizer.load_state_dict(state["discriminator_optimizer"])
         torch.set_rng_state(state["torch_rng"].cpu())
