@@ -111,6 +111,7 @@ def test_train_codec_runs_resumes_and_exports(tmp_path):
     # the decoder alone: the codes, and so the fingerprint that caches and models check, stay the same
     assert subprocess.run([*args[:7], str(tmp_path / "nope"), "--decoder-only", "--steps", "1"],
                           capture_output=True, text=True).returncode != 0  # needs --init
+    assert not (tmp_path / "nope").exists()  # and stops before making its run folder
     decoder = subprocess.run([*args[:7], str(tmp_path / "decoder"), "--init", str(tmp_path / "run" / "codec"), "--steps", "3",
                               "--batch-size", "2", "--eval-every", "3", "--decoder-only", "--waveform-weight", "1"],
                              capture_output=True, text=True)

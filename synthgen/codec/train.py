@@ -22,6 +22,7 @@ from synthgen.audio import from_int16, to_int16
 from synthgen.codec.discriminator import MultiScaleSTFTDiscriminator, discriminator_loss, generator_losses
 from synthgen.codec.encodec import Codec
 from synthgen.data.sources import list_tracks, load_pair
+from synthgen.data.synthstems.synth import midi_to_hz
 from synthgen.errors import SynthGenError
 from synthgen.eval.distances import mel_l1, multi_resolution_stft_loss, si_sdr
 from synthgen.eval.metrics import harmonic_fit
@@ -184,16 +185,16 @@ def _codec_losses(codec: Codec, audio: torch.Tensor, config: CodecTrainConfig, q
     """Training losses for a batch [B, 1, N] and the decoded batch [B, 1, N]. Without `quantized_step`
     (warm-up) the decoder reads the encoder's output directly, so the encoder learns features worth
     quantizing before the codebooks start; the discriminator (if any) joins on quantized steps."""
-    if config.decoder_only:
+    if config.decoder_only:  # the codes as inference makes them (clone: out of inference mode)
         with torch.no_grad():
             quantized = codec.model.quantizer.decode(codec.encode(audio).transpose(0, 1).clone())
         commitment = quantized.new_zeros(())
-    elif quantized_step:
-        embeddings = codec.model.encoder(audio)
-        quantized, _, commitment = quantize(codec, embeddings, True, config.ema_decay, config.dead_code_threshold, generator)
     else:
         embeddings = codec.model.encoder(audio)
-        quantized, commitment = embeddings, embeddings.new_zeros(())
+        if quantized_step:
+            quantized, _, commitment = quantize(codec, embeddings, True, config.ema_decay, config.dead_code_threshold, generator)
+        else:
+            quantized, commitment = embeddings, embeddings.new_zeros(())
     decoded = codec.model.decoder(quantized)[..., : audio.shape[-1]]
     x, y = decoded[:, 0], audio[:, 0]
     parts = dict(l1=(x - y).abs().mean(), stft=multi_resolution_stft_loss(x, y, tuple(config.stft_sizes)),
@@ -216,7 +217,7 @@ def harmonic_notes(midi_notes, sample_rate: int, seconds: float = 1.0, partials:
     t = np.arange(int(seconds * sample_rate)) / sample_rate
     rows = []
     for midi in midi_notes:
-        f0 = 440.0 * 2 ** ((midi - 69) / 12)
+        f0 = midi_to_hz(midi)
         wave = sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, partials + 1) if k * f0 < sample_rate / 2)
         rows.append(0.1 * wave * np.minimum(1.0, t / 0.01) / np.abs(wave).max())
     return torch.from_numpy(np.stack(rows)).float()[:, None]
@@ -264,12 +265,12 @@ def train_codec(config: CodecTrainConfig, resume: bool = False, progress: bool =
         torch.set_num_threads(config.num_threads)
     out = Path(config.out)
     checkpoint_path = out / "checkpoint.pt"
+    if config.decoder_only and not config.init:
+        raise SynthGenError("train-codec --decoder-only needs --init CODEC_DIR: the codec whose codes the decoder learns to render")
     if checkpoint_path.exists() and not resume:
         raise SynthGenError(f"{out}: already holds a codec run; pass --resume to continue it or choose another --out")
     out.mkdir(parents=True, exist_ok=True)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if config.decoder_only and not config.init:
-        raise SynthGenError("train-codec --decoder-only needs --init CODEC_DIR: the codec whose codes the decoder learns to render")
     if config.init:  # fine-tuning: its codebooks are in use already, so no warm-up and no k-means
         codec = Codec.from_pretrained(config.init).to(device)
         warmup_steps = 0
@@ -291,7 +292,7 @@ def train_codec(config: CodecTrainConfig, resume: bool = False, progress: bool =
         codec.model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         if discriminator is not None and "discriminator" in state:
-            saved_channels = state["config"].get("discriminator_channels", 32)
+            saved_channels = state["config"].get("discriminator_channels", CodecTrainConfig.discriminator_channels)
             if saved_channels != config.discriminator_channels:
                 raise SynthGenError(f"{checkpoint_path}: its discriminator has {saved_channels} channels, not "
                                     f"{config.discriminator_channels}; resume with --discriminator-channels {saved_channels}")
