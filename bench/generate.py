@@ -23,7 +23,7 @@ from transformers.utils import logging
 
 from synthgen.audio import read_audio, write_wav
 from synthgen.chroma import chroma, dominant_pitch_class
-from synthgen.codec import Codec
+from synthgen.codec import EncodecCodec
 from synthgen.generate import GenerationSettings, generate_stem, place_stem, sample_window
 from synthgen.model import build_model
 
@@ -54,7 +54,7 @@ def best_of(repeats: int, fn) -> float:
 @torch.inference_mode()
 def compare(preset: str, seconds: float, repeats: int) -> dict:
     torch.manual_seed(0)
-    codec = Codec.from_preset(CODECS[preset])
+    codec = EncodecCodec.from_preset(CODECS[preset])
     model = build_model(preset, codec.num_codebooks, codec.cardinality).eval()
     model.codec = codec
     model.config.use_context = False  # generate() has no time-aligned context
@@ -85,7 +85,7 @@ def compare(preset: str, seconds: float, repeats: int) -> dict:
 def pipeline(seconds: float) -> dict:
     """Read a stereo 44.1 kHz file, encode, LM with guidance, decode, write: the small preset end to end."""
     torch.manual_seed(0)
-    codec = Codec.from_preset("small")
+    codec = EncodecCodec.from_preset("small")
     model = build_model("small", codec.num_codebooks, codec.cardinality).eval()
     model.codec = codec
     with tempfile.TemporaryDirectory() as tmp:

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 from synthgen.errors import SynthGenError
+from synthgen.options import add_options, config_from
+from synthgen.training.codec_config import TRAIN_CONFIGS
 
 
 def _parse_shard(text: str) -> tuple[int, int]:
@@ -147,23 +149,31 @@ def _cmd_eval_codec(args: argparse.Namespace) -> int:
     import json
 
     from synthgen.codec import load_codec
-    from synthgen.codec.train import evaluate_codec, held_out_audio
+    from synthgen.data.audio_pool import held_out_audio
+    from synthgen.eval.codec import codec_table, evaluate_codec
     from synthgen.files import write_text_atomic
 
-    codec = load_codec(args.codec).to(_device(args.device))
-    audio = held_out_audio(args.data, codec.sample_rate, args.segments, args.split).to(codec.device)
-    metrics = evaluate_codec(codec, audio)
-    text = json.dumps(dict(codec=str(args.codec), data=str(args.data), split=args.split, **metrics), indent=1)
+    codecs = [load_codec(spec).to(_device(args.device)) for spec in args.codec]  # every name checked before work
+    audio = held_out_audio(args.data, codecs[0].sample_rate, args.segments, args.split)
+    rows = [dict(codec=str(spec), kind=codec.kind, **evaluate_codec(codec, audio.to(codec.device)))
+            for spec, codec in zip(args.codec, codecs)]
+    table = codec_table(rows)
     if args.out:
-        write_text_atomic(Path(args.out), text + "\n")
-    print(text)
+        write_text_atomic(Path(args.out), json.dumps(dict(data=str(args.data), split=args.split, codecs=rows), indent=1) + "\n")
+        write_text_atomic(Path(args.out).with_suffix(".md"), table)
+    print(table, end="")
     return 0
 
 
 def _cmd_train_codec(args: argparse.Namespace) -> int:
-    from synthgen.codec.train import CodecTrainConfig, train_codec
+    from synthgen.training.codec import train_codec
+    from synthgen.training.codec_config import kind_options
 
-    out = train_codec(_config_from(CodecTrainConfig, args), resume=args.resume)
+    for other in TRAIN_CONFIGS.keys() - {args.kind}:
+        foreign = sorted(kind_options(other) - kind_options(args.kind) & vars(args).keys())
+        if foreign:
+            raise SynthGenError(f"--{foreign[0].replace('_', '-')} is an option of --kind {other}, not {args.kind}")
+    out = train_codec(config_from(TRAIN_CONFIGS[args.kind], args), resume=args.resume)
     print(f"codec saved in {out}")
     return 0
 
@@ -320,40 +330,20 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     train.set_defaults(run=_cmd_train)
 
-    codec = commands.add_parser("train-codec", help="train an EnCodec on the audio of a data folder")
-    codec.add_argument("--data", required=True, help="data folder (any layout `prepare` reads)")
-    codec.add_argument("--out", required=True, help="run folder: checkpoint.pt, log.jsonl, codec/")
-    codec.add_argument("--preset", default="small", help="codec architecture (tiny | small)")
-    codec.add_argument("--init", default=None, metavar="CODEC_DIR",
-                       help="fine-tune this codec (a save_pretrained directory, e.g. a shipped or trained one) instead of a new --preset")
-    codec.add_argument("--steps", type=int, default=20000)
-    codec.add_argument("--batch-size", type=int, default=16, help="audio segments per step")
-    codec.add_argument("--segment-seconds", type=float, default=0.5)
-    codec.add_argument("--lr", type=float, default=3e-4)
-    codec.add_argument("--warmup-steps", type=int, default=500, help="plain autoencoder steps before quantizing")
-    codec.add_argument("--stft-sizes", type=int, nargs="+", default=[512, 1024, 2048, 4096],
-                       help="FFT sizes of the multi-resolution STFT loss")
-    codec.add_argument("--adversarial-weight", type=float, default=0.0,
-                       help="weight of a multi-scale STFT discriminator's losses (0: none; may be switched on at --resume)")
-    codec.add_argument("--discriminator-channels", type=int, default=32,
-                       help="width of the discriminator's convolutions (its cost grows with the square)")
-    codec.add_argument("--waveform-weight", type=float, default=0.1, help="weight of the time-domain L1 loss")
-    codec.add_argument("--decoder-only", action="store_true",
-                       help="with --init: train the decoder alone, so the codes (token caches, language models) stay valid")
-    codec.add_argument("--dead-code-threshold", type=float, default=0.1, help="EMA uses per step below which a code is replaced")
-    codec.add_argument("--save-every", type=int, default=200)
-    codec.add_argument("--eval-every", type=int, default=1000)
-    codec.add_argument("--seed", type=int, default=0)
-    codec.add_argument("--num-threads", type=int, default=None, help="torch CPU threads")
-    codec.add_argument("--resume", action="store_true")
+    codec = commands.add_parser("train-codec", help="train a codec (spectral or EnCodec) on the audio of a data folder",
+                                description="Options a kind does not have are refused; defaults are the kind's own.")
+    codec.add_argument("--kind", default="spectral", choices=list(TRAIN_CONFIGS), help="codec kind (default spectral)")
+    add_options(codec, *TRAIN_CONFIGS.values(), required=("data", "out"), defaults=False)
+    codec.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     codec.set_defaults(run=_cmd_train_codec)
 
     codec_eval = commands.add_parser("eval-codec", help="a codec's reconstruction of held-out audio (what train-codec reports)")
-    codec_eval.add_argument("--codec", required=True, help="codec directory (save_pretrained) or preset")
+    codec_eval.add_argument("--codec", required=True, action="append",
+                            help="codec directory (save_pretrained) or preset; repeat to compare codecs in one table")
     codec_eval.add_argument("--data", required=True, help="data folder (any layout `prepare` reads)")
     codec_eval.add_argument("--split", default="valid", choices=["train", "valid", "test"])
     codec_eval.add_argument("--segments", type=int, default=32, help="2 s segments (the same ones train-codec reports on)")
-    codec_eval.add_argument("--out", help="also write the numbers to this JSON file")
+    codec_eval.add_argument("--out", help="also write the numbers to this JSON file (and the table beside it as .md)")
     codec_eval.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     codec_eval.set_defaults(run=_cmd_eval_codec)
 

@@ -98,7 +98,7 @@ def make_tiny_musicgen_melody(directory: Path) -> Path:
     from transformers import (MusicgenMelodyConfig, MusicgenMelodyDecoderConfig,
                               MusicgenMelodyForConditionalGeneration, PreTrainedTokenizerFast, T5Config)
 
-    from synthgen.codec import Codec
+    from synthgen.codec import EncodecCodec
 
     words = "a bright dark soft warm pad lead bass arpeggio synth saw sine holding the chords playing melody".split()
     vocab = {"<pad>": 0, "</s>": 1, "<unk>": 2, **{w: i + 3 for i, w in enumerate(words)}}
@@ -106,7 +106,7 @@ def make_tiny_musicgen_melody(directory: Path) -> Path:
     backend.pre_tokenizer = pre_tokenizers.Whitespace()
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, pad_token="<pad>", unk_token="<unk>", eos_token="</s>")
     text = T5Config(vocab_size=len(vocab), d_model=16, d_kv=8, d_ff=32, num_layers=1, num_heads=2)
-    audio = Codec.from_preset("tiny", seed=5).model.config
+    audio = EncodecCodec.from_preset("tiny", seed=5).model.config
     decoder = MusicgenMelodyDecoderConfig(vocab_size=64, num_codebooks=4, hidden_size=24, num_hidden_layers=2,
                                           num_attention_heads=2, ffn_dim=48, pad_token_id=64, bos_token_id=64)
     config = MusicgenMelodyConfig(text_encoder=text.to_dict(), audio_encoder=audio.to_dict(), decoder=decoder.to_dict(),
@@ -121,13 +121,13 @@ def make_tiny_model_dir(directory: Path) -> Path:
     """A tiny random SynthGen with a tiny codec whose codes vary with the audio, saved for loading."""
     import torch
 
-    from synthgen.codec import Codec
+    from synthgen.codec import EncodecCodec
     from synthgen.model import build_model
 
     torch.manual_seed(0)
     model = build_model("tiny", 4, 64)
     torch.nn.init.normal_(model.context_proj.weight, std=0.5)
-    codec = Codec.from_preset("tiny", seed=1)
+    codec = EncodecCodec.from_preset("tiny", seed=1)
     for layer in codec.model.quantizer.layers:
         torch.nn.init.normal_(layer.codebook.embed, std=0.05)
     model.codec = codec

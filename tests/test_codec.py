@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from synthgen.codec import Codec, load_codec
+from synthgen.codec import EncodecCodec, load_codec
 from synthgen.errors import SynthGenError
 
 
@@ -18,7 +18,7 @@ def test_tiny_preset_interface():
 
 
 def test_pretrained_directory_round_trip(tmp_path):
-    codec = Codec.from_preset("tiny", seed=3)
+    codec = EncodecCodec.from_preset("tiny", seed=3)
     codec.save_pretrained(tmp_path / "encodec")
     loaded = load_codec(tmp_path / "encodec")
     audio = torch.randn(1, 1, 32000)
@@ -45,3 +45,47 @@ def test_fingerprint_covers_what_decides_the_codes():
 def test_unknown_codec():
     with pytest.raises(SynthGenError, match="not a directory and not a preset"):
         load_codec("huge")
+
+
+@pytest.mark.parametrize("spec, cardinality", [("tiny", 64), ("encodec:tiny", 64), ("spectral:tiny", 1024)])
+def test_both_kinds_keep_the_contract(tmp_path, spec, cardinality):
+    codec = load_codec(spec)
+    assert (codec.sample_rate, codec.frame_rate, codec.num_codebooks, codec.cardinality) == (32000, 50.0, 4, cardinality)
+    audio = 0.3 * torch.randn(2, 1, 32000 + 100, generator=torch.Generator().manual_seed(0))
+    codes = codec.encode(audio)
+    assert codes.shape == (2, 4, 51) and codes.dtype == torch.int64  # T = ceil(N / 640)
+    assert 0 <= codes.min() and codes.max() < cardinality
+    decoded = codec.decode(codes)
+    assert decoded.shape == (2, 1, 51 * 640) and torch.isfinite(decoded).all()
+    assert codec.latents(audio).shape[::2] == (2, 51)
+    codec.save_pretrained(tmp_path / "codec")
+    loaded = load_codec(tmp_path / "codec")
+    assert loaded.kind == codec.kind and torch.equal(loaded.encode(audio), codes)
+    assert loaded.identity()["fingerprint"] == codec.identity()["fingerprint"]
+    assert torch.allclose(loaded.decode(codes), decoded, atol=1e-5)
+
+
+def test_spectral_fingerprint_covers_the_encoder_not_the_decoder():
+    codec = load_codec("spectral:tiny")
+    before = codec.identity()["fingerprint"]
+    assert before != load_codec("tiny").identity()["fingerprint"]
+    with torch.no_grad():
+        codec.net.decoder[-1].bias.add_(0.5)
+    assert codec.identity()["fingerprint"] == before
+    with torch.no_grad():
+        codec.net.bin_mean.add_(0.5)  # the analysis decides the codes too
+    assert codec.identity()["fingerprint"] != before
+
+
+def test_codec_directory_errors_name_the_problem(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SynthGenError, match="no config.json"):
+        load_codec(tmp_path / "empty")
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "config.json").write_text("{not json")
+    with pytest.raises(SynthGenError, match="not valid JSON"):
+        load_codec(tmp_path / "bad")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "config.json").write_text('{"model_type": "bert"}')
+    with pytest.raises(SynthGenError, match="not a codec of a known kind"):
+        load_codec(tmp_path / "other")

@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from synthgen.codec import Codec, load_codec
 from synthgen.audio import resample
-from synthgen.codec.train import harmonic_notes, kmeans, note_pitch_accuracy, quantize
+from synthgen.codec import EncodecCodec, load_codec
+from synthgen.codec.quantize import ema_quantize, kmeans
+from synthgen.data.tones import harmonic_notes
+from synthgen.eval.codec import note_pitch_accuracy
 from synthgen.eval.distances import mel_l1, multi_resolution_stft_loss, si_sdr
 from synthgen.data.synthstems.generator import SynthStemsConfig, generate_dataset
 
@@ -54,11 +56,11 @@ def test_kmeans_finds_clusters():
 
 
 def test_ema_quantizer_learns_and_replaces_dead_codes():
-    codec = Codec.from_preset("tiny")
+    codec = EncodecCodec.from_preset("tiny")
     for layer in codec.model.quantizer.layers:
         layer.codebook.inited.fill_(False)
     embeddings = torch.randn(4, 16, 50, generator=torch.Generator().manual_seed(0)).requires_grad_(True)
-    quantized, codes, commitment = quantize(codec, embeddings, True, 0.9, 0.5, torch.Generator().manual_seed(0))
+    quantized, codes, commitment = ema_quantize(codec.model.quantizer.layers, embeddings, True, 0.9, 0.5, torch.Generator().manual_seed(0))
     assert quantized.shape == embeddings.shape and codes.shape == (4, 4, 50)
     assert codes[0].unique().numel() > 20  # k-means initialisation spreads the codes
     (quantized.sum() + commitment).backward()  # straight-through: gradients reach the encoder's output
@@ -66,15 +68,15 @@ def test_ema_quantizer_learns_and_replaces_dead_codes():
     embeddings = embeddings.detach()
     first = commitment.item()
     for _ in range(20):
-        _, _, commitment = quantize(codec, embeddings, True, 0.9, 0.5, torch.Generator().manual_seed(1))
+        _, _, commitment = ema_quantize(codec.model.quantizer.layers, embeddings, True, 0.9, 0.5, torch.Generator().manual_seed(1))
     assert float(commitment) < first
     assert (codec.model.quantizer.layers[0].codebook.cluster_size >= 0.5).float().mean() > 0.05
 
 
 def test_train_codec_runs_resumes_and_exports(tmp_path):
     generate_dataset(tmp_path / "data", 4, SynthStemsConfig(seconds=3.0, seed=2), (0.5, 0.5, 0.0), progress=False)
-    args = [sys.executable, "-m", "synthgen", "train-codec", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "run"),
-            "--preset", "tiny", "--batch-size", "2", "--save-every", "5", "--eval-every", "10", "--warmup-steps", "3"]
+    args = [sys.executable, "-m", "synthgen", "train-codec", "--kind", "encodec", "--data", str(tmp_path / "data"),
+            "--out", str(tmp_path / "run"), "--preset", "tiny", "--batch-size", "2", "--save-every", "5", "--eval-every", "10", "--warmup-steps", "3"]
     first = subprocess.run([*args, "--steps", "10"], capture_output=True, text=True)
     assert first.returncode == 0, first.stderr[-2000:]
     assert subprocess.run([*args, "--steps", "20"], capture_output=True, text=True).returncode != 0  # needs --resume
@@ -100,7 +102,7 @@ def test_train_codec_runs_resumes_and_exports(tmp_path):
     assert codec.encode(audio).shape == (1, 4, 50)
 
     # fine-tuning that codec: quantized from the first step (no warm-up, no new k-means), codes kept
-    tuned = subprocess.run([*args[:7], str(tmp_path / "tuned"), "--init", str(tmp_path / "run" / "codec"), "--steps", "3",
+    tuned = subprocess.run([*args[:9], str(tmp_path / "tuned"), "--init", str(tmp_path / "run" / "codec"), "--steps", "3",
                             "--warmup-steps", "500", "--batch-size", "2", "--eval-every", "3"], capture_output=True, text=True)
     assert tuned.returncode == 0, tuned.stderr[-2000:]
     first = json.loads((tmp_path / "tuned" / "log.jsonl").read_text().splitlines()[0])
@@ -109,10 +111,10 @@ def test_train_codec_runs_resumes_and_exports(tmp_path):
     assert same > 0.5
 
     # the decoder alone: the codes, and so the fingerprint that caches and models check, stay the same
-    assert subprocess.run([*args[:7], str(tmp_path / "nope"), "--decoder-only", "--steps", "1"],
+    assert subprocess.run([*args[:9], str(tmp_path / "nope"), "--decoder-only", "--steps", "1"],
                           capture_output=True, text=True).returncode != 0  # needs --init
     assert not (tmp_path / "nope").exists()  # and stops before making its run folder
-    decoder = subprocess.run([*args[:7], str(tmp_path / "decoder"), "--init", str(tmp_path / "run" / "codec"), "--steps", "3",
+    decoder = subprocess.run([*args[:9], str(tmp_path / "decoder"), "--init", str(tmp_path / "run" / "codec"), "--steps", "3",
                               "--batch-size", "2", "--eval-every", "3", "--decoder-only", "--waveform-weight", "1"],
                              capture_output=True, text=True)
     assert decoder.returncode == 0, decoder.stderr[-2000:]
@@ -127,4 +129,4 @@ def test_train_codec_runs_resumes_and_exports(tmp_path):
                                "--data", str(tmp_path / "data"), "--out", str(tmp_path / "codec.json")], capture_output=True, text=True)
     assert measured.returncode == 0, measured.stderr[-2000:]
     report = json.loads((tmp_path / "codec.json").read_text())
-    assert report["mel_l1"] == pytest.approx(valid[-1]["valid_mel_l1"], rel=1e-4) and report["segments"] == 32
+    assert report["codecs"][0]["mel_l1"] == pytest.approx(valid[-1]["valid_mel_l1"], rel=1e-4) and report["codecs"][0]["segments"] == 32

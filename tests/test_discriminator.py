@@ -2,7 +2,7 @@
 
 import torch
 
-from synthgen.codec.discriminator import MultiScaleSTFTDiscriminator, discriminator_loss, generator_losses
+from synthgen.training.discriminator import MultiScaleSTFTDiscriminator, discriminator_loss, generator_losses
 
 
 def tones(batch: int, n: int = 8000, sr: int = 16000) -> torch.Tensor:

@@ -1,25 +1,25 @@
-"""EnCodec wrapper over `transformers.EncodecModel`: one interface whatever weights are behind it."""
+"""The `encodec` kind: transformers' EncodecModel, so a local facebook/encodec_32khz snapshot loads unchanged."""
 
 from __future__ import annotations
 
-import hashlib
 import math
 from pathlib import Path
 
 import torch
 from transformers import EncodecConfig, EncodecModel
 
+from synthgen.codec.base import HOP_LENGTH, NUM_CODEBOOKS, SAMPLE_RATE, Codec
 from synthgen.errors import SynthGenError
 
 # Architectures by name. Every preset is 32 kHz mono with a hop of 640 samples (50 frames/s) and
 # 4 codebooks, like facebook/encodec_32khz, so that models trained on one codec's codes line up
 # in time with any other.
-CODEC_PRESETS: dict[str, dict] = {
+ENCODEC_PRESETS: dict[str, dict] = {
     "tiny": dict(num_filters=4, hidden_size=16, codebook_dim=16, codebook_size=64, num_lstm_layers=1),
     "small": dict(num_filters=16, hidden_size=64, codebook_dim=64, codebook_size=1024, num_lstm_layers=1),
 }
-_COMMON = dict(sampling_rate=32000, audio_channels=1, upsampling_ratios=[8, 5, 4, 4], normalize=False)
-NUM_CODEBOOKS = 4
+_COMMON = dict(sampling_rate=SAMPLE_RATE, audio_channels=1, upsampling_ratios=[8, 5, 4, 4], normalize=False)
+assert math.prod(_COMMON["upsampling_ratios"]) == HOP_LENGTH
 
 
 def _bandwidth_for(config: EncodecConfig, num_codebooks: int) -> float:
@@ -44,32 +44,27 @@ def _variance_preserving_init(model: EncodecModel) -> None:
                 module.bias.zero_()
 
 
-class Codec:
-    """An EnCodec model with the codec interface the rest of SynthGen uses. Like a tokenizer, it is
-    not a submodule of the language model: it is frozen, saved beside the model and moved with `to`.
+class EncodecCodec(Codec):
+    """An EnCodec model behind the codec contract (`codec/base.py`); `model` is the EncodecModel."""
 
-    encode: audio [B, C, N] at `sample_rate` -> codes [B, K, T] (int64), T = ceil(N / hop_length)
-    decode: codes [B, K, T] -> audio [B, C, T * hop_length]
-    """
+    kind = "encodec"
 
     def __init__(self, model: EncodecModel, name: str):
-        self.model = model.eval().requires_grad_(False)
-        self.name = name
         config = model.config
-        self.sample_rate: int = config.sampling_rate
-        self.channels: int = config.audio_channels
-        self.hop_length: int = config.hop_length
-        self.frame_rate: float = config.sampling_rate / config.hop_length
-        self.cardinality: int = config.codebook_size
-        self.num_codebooks: int = config.num_quantizers
+        if (config.sampling_rate, config.audio_channels, config.hop_length) != (SAMPLE_RATE, 1, HOP_LENGTH):
+            raise SynthGenError(f"{name}: an EnCodec of {config.sampling_rate} Hz, {config.audio_channels} channels and "
+                                f"hop {config.hop_length}; SynthGen codecs are {SAMPLE_RATE} Hz mono with hop {HOP_LENGTH}")
+        super().__init__(model, name, config.codebook_size)
+        self.model = self.module
+        self.num_codebooks = config.num_quantizers
         self.bandwidth: float = config.target_bandwidths[-1]
 
     @classmethod
-    def from_preset(cls, preset: str, seed: int = 0) -> "Codec":
+    def from_preset(cls, preset: str, seed: int = 0) -> "EncodecCodec":
         """Build a randomly initialised codec of a named architecture (seeded, so always the same)."""
-        if preset not in CODEC_PRESETS:
-            raise SynthGenError(f"unknown codec preset '{preset}' (choose from {', '.join(CODEC_PRESETS)})")
-        config = EncodecConfig(**_COMMON, **CODEC_PRESETS[preset])
+        if preset not in ENCODEC_PRESETS:
+            raise SynthGenError(f"unknown encodec preset '{preset}' (choose from {', '.join(ENCODEC_PRESETS)})")
+        config = EncodecConfig(**_COMMON, **ENCODEC_PRESETS[preset])
         config.target_bandwidths = [_bandwidth_for(config, NUM_CODEBOOKS)]
         with torch.random.fork_rng():
             torch.manual_seed(seed)
@@ -78,30 +73,18 @@ class Codec:
         return cls(model, name=f"preset:{preset}")
 
     @classmethod
-    def from_pretrained(cls, directory: str | Path) -> "Codec":
+    def from_pretrained(cls, directory: str | Path) -> "EncodecCodec":
         """Load a codec saved by `save_pretrained` (e.g. a local facebook/encodec_32khz snapshot)."""
-        directory = Path(directory)
-        if not (directory / "config.json").is_file():
-            raise SynthGenError(f"{directory}: not a codec directory (no config.json)")
         model = EncodecModel.from_pretrained(str(directory), local_files_only=True)
-        return cls(model, name=str(directory.resolve()))
+        return cls(model, name=str(Path(directory).resolve()))
 
     def save_pretrained(self, directory: str | Path) -> None:
         self.model.save_pretrained(str(directory))
 
-    def to(self, device: torch.device | str) -> "Codec":
-        self.model.to(device)
-        return self
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.model.parameters()).device
-
     @torch.inference_mode()
     def encode(self, audio: torch.Tensor) -> torch.Tensor:
-        """audio [B, C, N] float at `sample_rate` -> codes [B, K, T] int64."""
-        if audio.dim() != 3 or audio.shape[1] != self.channels:
-            raise ValueError(f"expected audio [B, {self.channels}, N], got {tuple(audio.shape)}")
+        """audio [B, 1, N] float at `sample_rate` -> codes [B, K, T] int64."""
+        self.check_audio(audio)
         out = self.model.encode(audio, bandwidth=self.bandwidth, return_dict=True)
         codes = out.audio_codes  # [chunks, B, K, T]; one chunk when chunk_length_s is None
         if codes.shape[0] != 1:
@@ -110,40 +93,14 @@ class Codec:
 
     @torch.inference_mode()
     def decode(self, codes: torch.Tensor) -> torch.Tensor:
-        """codes [B, K, T] int64 -> audio [B, C, T * hop_length] float."""
-        out = self.model.decode(codes[None], [None], return_dict=True)
-        return out.audio_values
+        """codes [B, K, T] int64 -> audio [B, 1, T * hop_length] float."""
+        return self.model.decode(codes[None], [None], return_dict=True).audio_values
 
-    def reconstruct(self, audio: torch.Tensor) -> torch.Tensor:
-        """audio [B, C, N] -> the same through encode and decode, [B, C, N]: what the codec keeps."""
-        return self.decode(self.encode(audio))[..., : audio.shape[-1]]
+    @torch.inference_mode()
+    def latents(self, audio: torch.Tensor) -> torch.Tensor:
+        """audio [B, 1, N] -> encoder frames [B, D, T]."""
+        self.check_audio(audio)
+        return self.model.encoder(audio)
 
-    def identity(self) -> dict:
-        """What a token cache records to tell which codec made its codes. The fingerprint covers the encoder
-        and the codebooks, which decide the codes, and not the decoder: a codec whose decoder alone was
-        fine-tuned (`train-codec --decoder-only`) writes the same codes, so caches and models stay valid."""
-        digest = hashlib.sha256()
-        for key, tensor in sorted(self.model.state_dict().items()):
-            if key.startswith("decoder."):
-                continue
-            digest.update(key.encode())
-            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-        return dict(
-            name=self.name,
-            fingerprint=digest.hexdigest()[:16],
-            sample_rate=self.sample_rate,
-            frame_rate=self.frame_rate,
-            num_codebooks=self.num_codebooks,
-            cardinality=self.cardinality,
-        )
-
-
-def load_codec(spec: str | Path) -> Codec:
-    """A codec from a preset name or a directory written by `save_pretrained`."""
-    if Path(spec).is_dir():
-        return Codec.from_pretrained(spec)
-    if str(spec) in CODEC_PRESETS:
-        return Codec.from_preset(str(spec))
-    raise SynthGenError(
-        f"codec '{spec}': not a directory and not a preset (presets: {', '.join(CODEC_PRESETS)})"
-    )
+    def code_state(self) -> dict[str, torch.Tensor]:
+        return {k: v for k, v in self.model.state_dict().items() if not k.startswith("decoder.")}

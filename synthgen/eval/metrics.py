@@ -161,7 +161,7 @@ def codec_embedding(codec) -> Embedding:
     def embed(audio: np.ndarray, sr: int) -> np.ndarray:
         x = torch.from_numpy(resample(audio[None].astype(np.float32), sr, codec.sample_rate))[None]
         with torch.inference_mode():
-            return codec.model.encoder(x.to(codec.device))[0].T.float().cpu().numpy()
+            return codec.latents(x.to(codec.device))[0].T.float().cpu().numpy()
 
     return embed
 

@@ -18,7 +18,7 @@ from torch import nn
 from transformers import MusicgenMelodyDecoderConfig, MusicgenMelodyForCausalLM
 
 from synthgen.chroma import dominant_pitch_class
-from synthgen.codec import Codec
+from synthgen.codec import Codec, load_codec
 from synthgen.errors import SynthGenError
 from synthgen.files import atomic_directory, model_directory
 from synthgen.model.delay import apply_delay, code_mask, decoder_inputs
@@ -232,7 +232,7 @@ class SynthGen(nn.Module):
         if missing or unexpected:
             raise SynthGenError(f"{directory}: weights do not match the config (missing {missing[:3]}, unexpected {unexpected[:3]})")
         if (directory / "codec").is_dir():
-            model.codec = Codec.from_pretrained(directory / "codec")
+            model.codec = load_codec(directory / "codec")
         return model.eval()
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from torch import nn
 from transformers import AutoTokenizer, MusicgenMelodyForConditionalGeneration
 
-from synthgen.codec import Codec
+from synthgen.codec import EncodecCodec
 from synthgen.errors import SynthGenError
 from synthgen.model.lm import SynthGen, SynthGenConfig
 from synthgen.model.text import TextEncoder
@@ -31,7 +31,7 @@ def from_musicgen_melody(directory: str | Path, lora: bool = False, lora_rank: i
         text_proj=getattr(pretrained, "enc_to_dec_proj", nn.Identity()),
         chroma_proj=getattr(pretrained, "audio_enc_to_dec_proj", nn.Identity()),
     )
-    model.codec = Codec(pretrained.audio_encoder, name=str(directory.resolve()))
+    model.codec = EncodecCodec(pretrained.audio_encoder, name=str(directory.resolve()))
     if lora:
         add_lora(model, lora_rank)
     return model

@@ -1,0 +1,86 @@
+"""Codec evaluation: what a codec keeps of held-out audio and of single notes, and how fast it runs.
+
+Audio is [B, 1, N] at the codec's rate.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from synthgen.codec import Codec
+from synthgen.data.tones import harmonic_notes
+from synthgen.eval.distances import mel_l1, multi_resolution_stft_loss, si_sdr
+from synthgen.eval.metrics import harmonic_fit
+from synthgen.eval.probes import frame_comb_share, pitch_class_profile
+
+NOTE_RANGE = range(36, 85)  # MIDI C2-C6: the registers SynthStems parts play in
+HIGH_NOTE_RANGE = range(72, 97)  # MIDI C5-C7: high leads
+
+
+@torch.no_grad()
+def note_pitch_accuracy(codec: Codec, midi_notes=NOTE_RANGE) -> float:
+    """Share of plain harmonic notes (one per semitone, `harmonic_notes`) whose reconstruction's strongest
+    pitch class is the note's own: does a codec keep the pitch of a single note? 1 for a transparent codec,
+    1/12 by chance."""
+    notes = harmonic_notes(midi_notes, codec.sample_rate).to(codec.device)
+    decoded = codec.reconstruct(notes)[:, 0].float().cpu().numpy()
+    hits = [int(np.argmax(pitch_class_profile(x, codec.sample_rate).mean(axis=0))) == midi % 12
+            for x, midi in zip(decoded, midi_notes)]
+    return float(np.mean(hits))
+
+
+def codebook_perplexity(codes: torch.Tensor, cardinality: int) -> list[float]:
+    """Perplexity of each codebook's code distribution over codes [B, K, T] (cardinality when all are used
+    equally often, 1 when one code is always chosen)."""
+    out = []
+    for q in range(codes.shape[1]):
+        counts = torch.bincount(codes[:, q].flatten(), minlength=cardinality).float()
+        p = counts[counts > 0] / counts.sum()
+        out.append(float(torch.exp(-(p * p.log()).sum())))
+    return out
+
+
+@torch.no_grad()
+def evaluate_codec(codec: Codec, audio: torch.Tensor) -> dict:
+    """Reconstruction of held-out audio [B, 1, N] through encode -> decode (spectral distances, SI-SDR,
+    `harmony`: the chroma correlation of reconstruction and original, 1 when pitch survives the codec;
+    `level_db`: the reconstruction's RMS against the original's, mean over segments; `frame_comb`: the
+    share of the reconstruction's energy on multiples of the frame rate, the decoder's periodic artefact),
+    `note_pitch` and `note_pitch_high` (`note_pitch_accuracy` on C2-C6 and C5-C7, synthetic notes rather
+    than `audio`), codebook usage and encode / decode speed in x real time."""
+    start = time.perf_counter()
+    codes = codec.encode(audio)
+    encoded = time.perf_counter()
+    decoded = codec.decode(codes)[..., : audio.shape[-1]]
+    seconds = audio.shape[0] * audio.shape[-1] / codec.sample_rate
+    speed = dict(encode_x_realtime=seconds / (encoded - start), decode_x_realtime=seconds / (time.perf_counter() - encoded))
+    x, y = decoded[:, 0], audio[:, 0]
+    decoded_np, original_np = x.float().cpu().numpy(), y.float().cpu().numpy()
+    harmony = [harmonic_fit(a, b, codec.sample_rate) for a, b in zip(decoded_np, original_np)]
+    level = 20 * np.log10((decoded_np.std(axis=1) + 1e-8) / (original_np.std(axis=1) + 1e-8))
+    comb = [frame_comb_share(a, codec.sample_rate, codec.frame_rate) for a in decoded_np]
+    return dict(stft_distance=float(multi_resolution_stft_loss(x, y)), mel_l1=float(mel_l1(x, y, codec.sample_rate)),
+                si_sdr_db=float(si_sdr(x, y).mean()), harmony=float(np.nanmean(harmony)), level_db=float(level.mean()),
+                frame_comb=float(np.mean(comb)), note_pitch=note_pitch_accuracy(codec),
+                note_pitch_high=note_pitch_accuracy(codec, HIGH_NOTE_RANGE),
+                codebook_perplexity=codebook_perplexity(codes, codec.cardinality), **speed, segments=int(audio.shape[0]))
+
+
+TABLE_COLUMNS = (("note_pitch", "note pitch C2-C6", "{:.3f}"), ("note_pitch_high", "note pitch C5-C7", "{:.3f}"),
+                 ("harmony", "held-out harmony", "{:.3f}"), ("frame_comb", "frame comb", "{:.3f}"),
+                 ("level_db", "level dB", "{:+.1f}"), ("mel_l1", "mel L1", "{:.3f}"), ("si_sdr_db", "SI-SDR dB", "{:.1f}"),
+                 ("codebook_perplexity", "perplexity per codebook", None),
+                 ("encode_x_realtime", "encode x real time", "{:.0f}"), ("decode_x_realtime", "decode x real time", "{:.0f}"))
+
+
+def codec_table(rows: list[dict]) -> str:
+    """Markdown table of `evaluate_codec` results, one row per codec (each row also has `codec` and `kind`)."""
+    lines = ["| codec | kind | " + " | ".join(title for _, title, _ in TABLE_COLUMNS) + " |",
+             "|" + " --- |" * (len(TABLE_COLUMNS) + 2)]
+    for row in rows:
+        cells = [" ".join(str(round(p)) for p in row[key]) if fmt is None else fmt.format(row[key]) for key, _, fmt in TABLE_COLUMNS]
+        lines.append(f"| {row['codec']} | {row['kind']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

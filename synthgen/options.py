@@ -1,0 +1,53 @@
+"""Command-line options built from config dataclasses, so each default and its help are written once, in the
+field (`help` in the field's metadata). Used by `cli.py`."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import typing
+
+
+def _argument(hint) -> dict:
+    """argparse keywords for a field's type hint: bool -> a flag, tuple[int, ...] -> nargs, X | None -> X."""
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if hint is bool:
+        return dict(action="store_true")
+    if typing.get_origin(hint) is tuple:
+        return dict(type=args[0], nargs="+")
+    if args:
+        return _argument(args[0])
+    return dict(type=hint)
+
+
+def add_options(parser: argparse.ArgumentParser, *config_classes, skip: tuple[str, ...] = (), required: tuple[str, ...] = (),
+                defaults: bool = True) -> None:
+    """An option --field-name for every field of the config classes (the first class that has a field gives its
+    help and default). With defaults=False options left out are left out of the namespace too, so a class
+    chosen later (e.g. by --kind) fills them with its own defaults."""
+    seen = set()
+    for cls in config_classes:
+        hints = typing.get_type_hints(cls)
+        for field in dataclasses.fields(cls):
+            if field.name in seen or field.name in skip:
+                continue
+            seen.add(field.name)
+            keywords = _argument(hints[field.name])
+            default = field.default if field.default is not dataclasses.MISSING else None
+            help_text = field.metadata.get("help", "")
+            if field.name in required:
+                keywords["required"] = True
+            elif defaults:
+                keywords["default"] = default
+            else:
+                keywords["default"] = argparse.SUPPRESS
+            if default not in (None, False) and field.name not in required:
+                help_text += f" (default {' '.join(map(str, default)) if isinstance(default, tuple) else default})"
+            parser.add_argument(f"--{field.name.replace('_', '-')}", help=help_text, **keywords)
+
+
+def config_from(config_class, args: argparse.Namespace):
+    """A config dataclass filled from the parsed options of the same names (tuples for nargs lists)."""
+    names = {f.name for f in dataclasses.fields(config_class)}
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in vars(args).items() if k in names}
+    return config_class(**values)

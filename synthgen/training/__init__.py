@@ -1,0 +1,1 @@
+"""Training loops: the language model and the seed's baselines (`lm`), the codecs (`codec`)."""
