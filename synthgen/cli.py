@@ -150,13 +150,16 @@ def _cmd_eval_codec(args: argparse.Namespace) -> int:
 
     from synthgen.codec import load_codec
     from synthgen.data.audio_pool import held_out_audio
-    from synthgen.eval.codec import codec_table, evaluate_codec
+    from synthgen.eval.codec import codec_table, evaluate_codec, truth_through_codec
     from synthgen.files import write_text_atomic
 
     codecs = [load_codec(spec).to(_device(args.device)) for spec in args.codec]  # every name checked before work
     audio = held_out_audio(args.data, codecs[0].sample_rate, args.segments, args.split)
     rows = [dict(codec=str(spec), kind=codec.kind, **evaluate_codec(codec, audio.to(codec.device)))
             for spec, codec in zip(args.codec, codecs)]
+    if args.suite_windows:
+        for row, codec in zip(rows, codecs):
+            row["suite"] = truth_through_codec(codec, args.data, "test", args.suite_windows)
     table = codec_table(rows)
     if args.out:
         write_text_atomic(Path(args.out), json.dumps(dict(data=str(args.data), split=args.split, codecs=rows), indent=1) + "\n")
@@ -343,6 +346,8 @@ def build_parser() -> argparse.ArgumentParser:
     codec_eval.add_argument("--data", required=True, help="data folder (any layout `prepare` reads)")
     codec_eval.add_argument("--split", default="valid", choices=["train", "valid", "test"])
     codec_eval.add_argument("--segments", type=int, default=32, help="2 s segments (the same ones train-codec reports on)")
+    codec_eval.add_argument("--suite-windows", type=int, default=0, metavar="N",
+                            help="also measure eval-audio's truth and truth-codec rows on N test windows (harmony, attack, role)")
     codec_eval.add_argument("--out", help="also write the numbers to this JSON file (and the table beside it as .md)")
     codec_eval.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     codec_eval.set_defaults(run=_cmd_eval_codec)

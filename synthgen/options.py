@@ -20,11 +20,21 @@ def _argument(hint) -> dict:
     return dict(type=hint)
 
 
+def _default(cls, name: str):
+    field = cls.__dataclass_fields__[name]
+    return field.default if field.default is not dataclasses.MISSING else None
+
+
+def _shown(value) -> str:
+    return " ".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+
 def add_options(parser: argparse.ArgumentParser, *config_classes, skip: tuple[str, ...] = (), required: tuple[str, ...] = (),
                 defaults: bool = True) -> None:
     """An option --field-name for every field of the config classes (the first class that has a field gives its
-    help and default). With defaults=False options left out are left out of the namespace too, so a class
-    chosen later (e.g. by --kind) fills them with its own defaults."""
+    help). With defaults=False, options left out are left out of the namespace too, so that a class chosen
+    later (e.g. by --kind) fills them with its own defaults; the help then names each class's default by its
+    `kind` where they differ."""
     seen = set()
     for cls in config_classes:
         hints = typing.get_type_hints(cls)
@@ -33,16 +43,18 @@ def add_options(parser: argparse.ArgumentParser, *config_classes, skip: tuple[st
                 continue
             seen.add(field.name)
             keywords = _argument(hints[field.name])
-            default = field.default if field.default is not dataclasses.MISSING else None
+            default = _default(cls, field.name)
             help_text = field.metadata.get("help", "")
             if field.name in required:
                 keywords["required"] = True
-            elif defaults:
-                keywords["default"] = default
             else:
-                keywords["default"] = argparse.SUPPRESS
-            if default not in (None, False) and field.name not in required:
-                help_text += f" (default {' '.join(map(str, default)) if isinstance(default, tuple) else default})"
+                keywords["default"] = default if defaults else argparse.SUPPRESS
+                owners = [c for c in config_classes if field.name in c.__dataclass_fields__]
+                shown = {getattr(c, "kind", c.__name__): _default(c, field.name) for c in owners}
+                if len(set(map(_shown, shown.values()))) > 1:
+                    help_text += " (default " + ", ".join(f"{_shown(v)} for {k}" for k, v in shown.items()) + ")"
+                elif default not in (None, False):
+                    help_text += f" (default {_shown(default)})"
             parser.add_argument(f"--{field.name.replace('_', '-')}", help=help_text, **keywords)
 
 

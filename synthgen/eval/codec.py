@@ -83,4 +83,24 @@ def codec_table(rows: list[dict]) -> str:
     for row in rows:
         cells = [" ".join(str(round(p)) for p in row[key]) if fmt is None else fmt.format(row[key]) for key, _, fmt in TABLE_COLUMNS]
         lines.append(f"| {row['codec']} | {row['kind']} | " + " | ".join(cells) + " |")
+    suites = [row for row in rows if "suite" in row]
+    if suites:
+        keys = [k for k in ("harmony", "attack", "role") if k in suites[0]["suite"]["truth"]]
+        lines += ["", f"eval-audio references on {suites[0]['suite']['windows']} test windows (truth: the true stems; "
+                  "truth-codec: the same through the codec):", "",
+                  "| codec | " + " | ".join(f"truth {k} | truth-codec {k}" for k in keys) + " |", "|" + " --- |" * (1 + 2 * len(keys))]
+        for row in suites:
+            cells = [f"{row['suite']['truth'][k]:.3f} | {row['suite']['truth_codec'][k]:.3f}" for k in keys]
+            lines.append(f"| {row['codec']} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def truth_through_codec(codec: Codec, data: str, split: str = "test", windows: int | None = None, progress: bool = True) -> dict:
+    """eval-audio's reference rows for a codec alone: `truth` (the true synth stems) and `truth-codec` (the same
+    through this codec, the ceiling of any language model writing its codes), each a dict of suite measures
+    (harmony, attack, role ...), on the split's 10 s windows."""
+    from synthgen.eval.suite import CODEC_REFERENCE, eval_windows, run_suite
+
+    chosen = eval_windows(data, split, codec.sample_rate, limit=windows)
+    rows = run_suite([], chosen, codec.sample_rate, progress=progress, codec=codec)["rows"]
+    return dict(truth=rows["truth"], truth_codec=rows[CODEC_REFERENCE], windows=len(chosen))

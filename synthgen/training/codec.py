@@ -22,6 +22,7 @@ import math
 from dataclasses import asdict
 from pathlib import Path
 
+import librosa
 import numpy as np
 import torch
 from tqdm import tqdm
@@ -53,6 +54,8 @@ class SpectralTrainer:
         self.train_mode()
         self.optimizer = torch.optim.AdamW(self.net.parameters(), lr=config.lr)
         self.autoencoder_steps = 0  # FSQ has nothing to initialise: quantized from the first step
+        filters = librosa.filters.chroma(sr=codec.sample_rate, n_fft=codec.config.n_fft)  # [12, F]
+        self.chroma_filters = torch.from_numpy(filters).float().to(device)
         self.tones: torch.Tensor | None = None
 
     def train_mode(self) -> None:
@@ -97,13 +100,24 @@ class SpectralTrainer:
         magnitude, predicted_magnitude = target.exp(), predicted.exp()
         parts = dict(log_l1=(predicted - target).abs().mean(),
                      linear_l1=(predicted_magnitude - magnitude).abs().sum() / magnitude.sum(),
+                     chroma=self.chroma_loss(predicted_magnitude, magnitude),
                      saturation=saturation_penalty(values))
-        loss = parts["log_l1"] + parts["linear_l1"] + self.config.saturation_weight * parts["saturation"]
+        loss = (parts["log_l1"] + parts["linear_l1"] + self.config.chroma_weight * parts["chroma"]
+                + self.config.saturation_weight * parts["saturation"])
         self.optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.net.parameters(), 10.0)
         self.optimizer.step()
         return dict(loss=float(loss), lr=self.learning_rate(step), **{k: float(v) for k, v in parts.items()})
+
+    def chroma_loss(self, predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Pitch-class loss between magnitudes [B, F, T]: L1 between each frame's chroma normalised to sum 1,
+        frames weighted by their share of the target's energy. It asks for the notes' pitch directly, where
+        the spectral losses spread their weight over every bin."""
+        p, q = (torch.einsum("cf,bft->bct", self.chroma_filters, m) for m in (predicted, target))
+        p, q = p / (p.sum(1, keepdim=True) + 1e-6), q / (q.sum(1, keepdim=True) + 1e-6)
+        energy = target.pow(2).sum(1)
+        return ((p - q).abs().sum(1) * energy).sum() / (energy.sum() + 1e-9)
 
     def state_dict(self) -> dict:
         return dict(model=self.net.state_dict(), optimizer=self.optimizer.state_dict())

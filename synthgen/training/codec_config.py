@@ -33,13 +33,14 @@ class CodecTrainConfig:
 @dataclass
 class SpectralTrainConfig(CodecTrainConfig):
     kind = "spectral"
-    steps: int = _help("optimizer steps", default=60000)
+    steps: int = _help("optimizer steps", default=50000)
     batch_size: int = _help("segments per step", default=8)
     lr: float = _help("peak learning rate (AdamW; cosine decay to min_lr)", default=1e-3)
     min_lr: float = _help("learning rate at the last step", default=1e-4)
     warmup_steps: int = _help("steps of linear learning-rate warm-up", default=100)
     tone_share: float = _help("share of each batch that is random tones and chords (data/tones.py)", default=0.25)
     saturation_weight: float = _help("weight of the penalty on pre-FSQ values beyond ±2", default=1.0)
+    chroma_weight: float = _help("weight of the pitch-class loss (L1 between frames' normalised chroma)", default=1.0)
     save_every: int = _help("steps between checkpoints", default=1000)
     eval_every: int = _help("steps between held-out evaluations", default=5000)
 
