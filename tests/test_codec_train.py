@@ -130,3 +130,29 @@ def test_train_codec_runs_resumes_and_exports(tmp_path):
     assert measured.returncode == 0, measured.stderr[-2000:]
     report = json.loads((tmp_path / "codec.json").read_text())
     assert report["codecs"][0]["mel_l1"] == pytest.approx(valid[-1]["valid_mel_l1"], rel=1e-4) and report["codecs"][0]["segments"] == 32
+
+
+def test_train_spectral_codec_runs_resumes_and_refuses_other_kinds_options(tmp_path):
+    generate_dataset(tmp_path / "data", 4, SynthStemsConfig(seconds=3.0, seed=2), (0.5, 0.5, 0.0), progress=False)
+    args = [sys.executable, "-m", "synthgen", "train-codec", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "run"),
+            "--preset", "tiny", "--batch-size", "4", "--save-every", "4", "--eval-every", "8", "--eval-segments", "2"]
+    first = subprocess.run([*args, "--steps", "8"], capture_output=True, text=True)  # --kind spectral is the default
+    assert first.returncode == 0, first.stderr[-2000:]
+    resumed = subprocess.run([*args, "--steps", "12", "--resume"], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    steps = [r for r in log if "loss" in r]
+    assert [r["step"] for r in steps] == list(range(1, 13))
+    assert all(np.isfinite([r["log_l1"], r["linear_l1"], r["chroma"], r["saturation"]]).all() for r in steps)
+    assert steps[0]["lr"] < steps[5]["lr"]  # warm-up
+    valid = [r for r in log if "valid_note_pitch" in r]
+    assert [r["step"] for r in valid] == [8, 12]
+    assert all(0 <= r["valid_note_pitch_high"] <= 1 and r["valid_decode_x_realtime"] > 0 for r in valid)
+    codec = load_codec(tmp_path / "run" / "codec")
+    assert codec.kind == "spectral" and codec.cardinality == 1024
+    assert codec.net.bin_mean.abs().sum() > 0  # the data's mean log-magnitude, not the zeros it starts from
+    wrong = subprocess.run([*args[:7], str(tmp_path / "x"), "--ema-decay", "0.9"], capture_output=True, text=True)
+    assert wrong.returncode == 2 and "--ema-decay is an option of --kind encodec, not spectral" in wrong.stderr
+    assert not (tmp_path / "x").exists()
+    other = subprocess.run([*args, "--steps", "13", "--resume", "--kind", "encodec"], capture_output=True, text=True)
+    assert other.returncode == 2 and "resume it with --kind spectral" in other.stderr

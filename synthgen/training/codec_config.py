@@ -15,7 +15,7 @@ class CodecTrainConfig:
 
     data: str = _help("data folder (its train split is learnt, its valid split measured)")
     out: str = _help("run folder")
-    preset: str = _help("codec size (see CODEC_PRESETS)", default="small")
+    preset: str = _help("codec size: tiny | small (| large for spectral)", default="small")
     init: str | None = _help("start from this codec directory (fine-tuning) instead of a fresh preset", default=None)
     steps: int = _help("optimizer steps", default=20000)
     batch_size: int = _help("segments per step", default=16)
