@@ -150,7 +150,7 @@ def _cmd_eval_codec(args: argparse.Namespace) -> int:
 
     from synthgen.codec import load_codec
     from synthgen.data.audio_pool import held_out_audio
-    from synthgen.eval.codec import codec_table, evaluate_codec, truth_through_codec
+    from synthgen.eval.codec import codec_table, evaluate_codec, example_audio, plot_reconstructions, truth_through_codec
     from synthgen.files import write_text_atomic
 
     codecs = [load_codec(spec).to(_device(args.device)) for spec in args.codec]  # every name checked before work
@@ -161,6 +161,11 @@ def _cmd_eval_codec(args: argparse.Namespace) -> int:
         for row, codec in zip(rows, codecs):
             row["suite"] = truth_through_codec(codec, args.data, "test", args.suite_windows)
     table = codec_table(rows)
+    if args.plots:
+        Path(args.plots).mkdir(parents=True, exist_ok=True)
+        examples = example_audio(args.data, codecs[0].sample_rate)
+        for path in plot_reconstructions({f"{spec} ({c.kind})": c for spec, c in zip(args.codec, codecs)}, examples, args.plots):
+            print(f"written: {path}")
     if args.out:
         write_text_atomic(Path(args.out), json.dumps(dict(data=str(args.data), split=args.split, codecs=rows), indent=1) + "\n")
         write_text_atomic(Path(args.out).with_suffix(".md"), table)
@@ -349,6 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
     codec_eval.add_argument("--suite-windows", type=int, default=0, metavar="N",
                             help="also measure eval-audio's truth and truth-codec rows on N test windows (harmony, attack, role)")
     codec_eval.add_argument("--out", help="also write the numbers to this JSON file (and the table beside it as .md)")
+    codec_eval.add_argument("--plots", metavar="DIR", help="also write spectrograms of a lead, a pad and a mixture "
+                            "through each codec into DIR")
     codec_eval.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     codec_eval.set_defaults(run=_cmd_eval_codec)
 

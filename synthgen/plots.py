@@ -8,9 +8,10 @@ import numpy as np
 
 
 def waveforms_and_spectrograms(tracks: dict[str, np.ndarray], sample_rate: int, path: str | Path,
-                               max_hz: float = 8000.0) -> Path:
-    """One waveform and one spectrogram per track (mono [N] each), stacked on the same time axis.
-    Writes a PNG at `path` and returns it."""
+                               max_hz: float = 8000.0, min_hz: float = 40.0) -> Path:
+    """One waveform and one log-frequency spectrogram per track (mono [N] each; notes show as horizontal
+    lines an octave apart at equal distances), stacked on the same time axis. Writes a PNG at `path` and
+    returns it."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -26,10 +27,11 @@ def waveforms_and_spectrograms(tracks: dict[str, np.ndarray], sample_rate: int, 
         wave.set_ylabel(name, rotation=0, ha="right", va="center")
         wave.set_yticks([])
         floor = 1e-7 * np.random.default_rng(0).standard_normal(len(audio))  # -140 dB: no log of zero
-        power, _, _, image = spec.specgram(audio + floor, NFFT=1024, Fs=sample_rate, noverlap=768, cmap="magma")
+        power, _, _, image = spec.specgram(audio + floor, NFFT=4096, Fs=sample_rate, noverlap=3584, cmap="magma")
         top = 10 * np.log10(power.max() + 1e-30)
         image.set_clim(top - 100, top)  # 100 dB below the loudest bin, whatever the level (also for silence)
-        spec.set_ylim(0, min(max_hz, sample_rate / 2))
+        spec.set_yscale("log")
+        spec.set_ylim(min_hz, min(max_hz, sample_rate / 2))
         spec.set_ylabel("Hz")
     axes[-1].set_xlabel("seconds")
     axes[-1].set_xlim(0, max(len(a) for a in tracks.values()) / sample_rate)

@@ -104,3 +104,38 @@ def truth_through_codec(codec: Codec, data: str, split: str = "test", windows: i
     chosen = eval_windows(data, split, codec.sample_rate, limit=windows)
     rows = run_suite([], chosen, codec.sample_rate, progress=progress, codec=codec)["rows"]
     return dict(truth=rows["truth"], truth_codec=rows[CODEC_REFERENCE], windows=len(chosen))
+
+
+def example_audio(data: str, sample_rate: int, seconds: float = 6.0) -> dict[str, np.ndarray]:
+    """Audio to look at through a codec: a lead and a pad synth stem and a mixture, [N] each, the first
+    `seconds` of the first valid or test track that has each (SynthStems' `role` attribute)."""
+    from synthgen.data.sources import list_tracks, load_pair
+
+    examples: dict[str, np.ndarray] = {}
+    length = int(seconds * sample_rate)
+    for track in [t for t in list_tracks(data) if t.split in ("valid", "test")]:
+        role = track.attributes.get("role")
+        wanted = [name for name in (f"{role} stem", "mixture") if name in ("lead stem", "pad stem", "mixture") and name not in examples]
+        if wanted:
+            mixture, target = load_pair(track, sample_rate, 1, "extract")
+            for name in wanted:
+                examples[name] = (mixture if name == "mixture" else target)[0, :length]
+    return examples
+
+
+def plot_reconstructions(codecs: dict[str, Codec], examples: dict[str, np.ndarray], out_dir) -> list:
+    """One PNG per example in out_dir: the original above each codec's reconstruction (log-frequency
+    spectrograms on one time axis). Returns the paths."""
+    from pathlib import Path
+
+    from synthgen.plots import waveforms_and_spectrograms
+
+    paths = []
+    for name, audio in examples.items():
+        tracks = {"original": audio}
+        for label, codec in codecs.items():
+            x = torch.from_numpy(audio.astype(np.float32))[None, None].to(codec.device)
+            tracks[label] = codec.reconstruct(x)[0, 0].float().cpu().numpy()
+        sample_rate = next(iter(codecs.values())).sample_rate
+        paths.append(waveforms_and_spectrograms(tracks, sample_rate, Path(out_dir) / f"{name.replace(' ', '_')}.png"))
+    return paths
