@@ -21,22 +21,23 @@ import torch
 from transformers import MusicgenMelodyConfig, MusicgenMelodyForConditionalGeneration
 from transformers.utils import logging
 
-from synthgen.audio import read_audio, write_wav
+from synthgen.audio import write_wav
 from synthgen.chroma import chroma, dominant_pitch_class
 from synthgen.codec import EncodecCodec
-from synthgen.generate import GenerationSettings, generate_stem, place_stem, sample_window
+from synthgen.generate import GenerationSettings, sample_window
 from synthgen.model import build_model
+from synthgen.pipeline import Pipeline
 
 CODECS = {"tiny": "tiny", "small": "small"}
 
 
-def reference_model(model) -> MusicgenMelodyForConditionalGeneration:
+def reference_model(model, codec: EncodecCodec) -> MusicgenMelodyForConditionalGeneration:
     """transformers' MusicGen-Melody assembled from our model's own modules (shared weights)."""
     config = MusicgenMelodyConfig(text_encoder=model.text_encoder.model.config.to_dict(),
-                                  audio_encoder=model.codec.model.config.to_dict(),
+                                  audio_encoder=codec.model.config.to_dict(),
                                   decoder=model.decoder.config.to_dict(), chroma_length=model.config.chroma_length)
     reference = MusicgenMelodyForConditionalGeneration(config, text_encoder=model.text_encoder.model,
-                                                       audio_encoder=model.codec.model, decoder=model.decoder)
+                                                       audio_encoder=codec.model, decoder=model.decoder)
     reference.enc_to_dec_proj = model.text_proj
     reference.audio_enc_to_dec_proj = model.chroma_proj
     return reference.eval()
@@ -56,7 +57,6 @@ def compare(preset: str, seconds: float, repeats: int) -> dict:
     torch.manual_seed(0)
     codec = EncodecCodec.from_preset(CODECS[preset])
     model = build_model(preset, codec.num_codebooks, codec.cardinality).eval()
-    model.codec = codec
     model.config.use_context = False  # generate() has no time-aligned context
     frames = round(seconds * codec.frame_rate)
     audio = torch.randn(1, round(seconds * codec.sample_rate)) * 0.1
@@ -68,7 +68,7 @@ def compare(preset: str, seconds: float, repeats: int) -> dict:
     ours = best_of(repeats, lambda: sample_window(model, prompt, context, features, settings, torch.Generator().manual_seed(0)))
     decode = best_of(repeats, lambda: codec.decode(codes))
 
-    reference = reference_model(model)
+    reference = reference_model(model, codec)
     tokens = model.text_encoder.tokenizer([prompt], return_tensors="pt")
     kwargs = dict(input_ids=tokens["input_ids"], attention_mask=tokens["attention_mask"],
                   input_features=dominant_pitch_class(features), do_sample=True, top_k=250, guidance_scale=3.0,
@@ -86,16 +86,14 @@ def pipeline(seconds: float) -> dict:
     """Read a stereo 44.1 kHz file, encode, LM with guidance, decode, write: the small preset end to end."""
     torch.manual_seed(0)
     codec = EncodecCodec.from_preset("small")
-    model = build_model("small", codec.num_codebooks, codec.cardinality).eval()
-    model.codec = codec
+    pipe = Pipeline(build_model("small", codec.num_codebooks, codec.cardinality).eval(), codec)
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "song.wav"
         t = np.arange(round(seconds * 44100)) / 44100
         write_wav(source, np.stack([0.3 * np.sin(2 * np.pi * 220 * t), 0.3 * np.sin(2 * np.pi * 330 * t)]), 44100)
         start = time.perf_counter()
-        audio, sr = read_audio(source)
-        stem = generate_stem(model, audio, sr, "a soft dark pad holding the chords", GenerationSettings())
-        write_wav(Path(tmp) / "synth.wav", place_stem(stem[0], audio.shape[0], sr), sr, subtype="PCM_24")
+        audio, sr, stems = pipe.render_file(source, "a soft dark pad holding the chords", GenerationSettings())
+        write_wav(Path(tmp) / "synth.wav", stems[0], sr, subtype="PCM_24")
         elapsed = time.perf_counter() - start
     return dict(seconds=seconds, elapsed=elapsed)
 

@@ -137,3 +137,17 @@ def normalize_loudness(audio: np.ndarray, sample_rate: int, lufs: float) -> np.n
     if not np.isfinite(measured):
         return audio
     return (audio * 10 ** ((lufs - measured) / 20)).astype(np.float32)
+
+
+def place_stem(stem: np.ndarray, channels: int, sample_rate: int, loudness: float | None = None) -> np.ndarray:
+    """A mono stem [N] as the output file's audio [channels, N]: in the centre of a stereo (or wider) file,
+    at an optional loudness in LUFS, and never above -1 dBFS."""
+    audio = set_channels(stem[None].astype(np.float32), channels)
+    if loudness is not None:
+        audio = normalize_loudness(audio, sample_rate, loudness)
+    return limit_peak(audio, -1.0)
+
+
+def mix_preview(mix: np.ndarray, stem_audio: np.ndarray, gain_db: float) -> np.ndarray:
+    """The input mix [C, N] with the stem [C, N] added at gain_db, scaled down if it would pass -1 dBFS."""
+    return limit_peak(mix + stem_audio * 10 ** (gain_db / 20), -1.0)

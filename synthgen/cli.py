@@ -94,10 +94,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 def _cmd_eval(args: argparse.Namespace) -> int:
     from synthgen.eval.codes import evaluate_codes, markdown_table, write_report
-    from synthgen.model import SynthGen
+    from synthgen.pipeline import Pipeline
 
-    model = SynthGen.from_pretrained(args.model)
-    report = evaluate_codes(model, args.data, args.split, args.batch_size)
+    pipeline = Pipeline.from_pretrained(args.model)
+    report = evaluate_codes(pipeline.model, pipeline.codec, args.data, args.split, args.batch_size)
     out = Path(args.out) if args.out else Path(args.model) / f"eval_{args.split}.json"
     write_report(report, out)
     print(markdown_table(report), end="")
@@ -226,27 +226,24 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from synthgen.audio import check_duration, is_silent, read_audio, write_wav
-    from synthgen.generate import generate_stem, mix_preview, place_stem
-    from synthgen.model import load_model
+    from synthgen.audio import check_duration, is_silent, mix_preview, write_wav
+    from synthgen.pipeline import Pipeline
 
     jobs = _generation_jobs(args.mix, args.out)
     for path, _ in jobs:
         if not path.exists():
             raise SynthGenError(f"{path}: no such file")
         check_duration(path, args.max_seconds)
-    model = load_model(args.model).to(_device(args.device))
+    pipeline = Pipeline.from_pretrained(args.model).to(_device(args.device))
     settings = _generation_settings(args)
     for path, out in tqdm(jobs, desc="files", unit="file", disable=len(jobs) == 1):
-        audio, sr = read_audio(path)
+        start = time.perf_counter()
+        audio, sr, stems = pipeline.render_file(path, args.prompt, settings, args.loudness, progress=True)
+        seconds = time.perf_counter() - start
         if is_silent(audio):
             print(f"synthgen: warning: {path}: the mix is silent; the synth follows the prompt alone", file=sys.stderr)
-        start = time.perf_counter()
-        stems = generate_stem(model, audio, sr, args.prompt, settings, progress=True)
-        seconds = time.perf_counter() - start
         outputs = [out] if len(stems) == 1 else [out.with_name(f"{out.stem}_{i + 1}{out.suffix}") for i in range(len(stems))]
-        for i, (stem, target) in enumerate(zip(stems, outputs)):
-            placed = place_stem(stem, audio.shape[0], sr, args.loudness)
+        for i, (placed, target) in enumerate(zip(stems, outputs)):
             write_wav(target, placed, sr, subtype="PCM_24")
             if args.mix_out:
                 preview = Path(args.mix_out) if len(jobs) == 1 else Path(args.mix_out) / f"{path.stem}.wav"

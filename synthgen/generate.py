@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from synthgen.audio import resample, set_channels
 from synthgen.chroma import chroma as chroma_features
+from synthgen.codec import Codec
 from synthgen.model.cached_decoder import CachedDecoder, fast_dtype
 from synthgen.model.delay import apply_delay, decoder_inputs, undo_delay
 from synthgen.model.lm import SynthGen
@@ -170,12 +171,12 @@ def crossfade_join(pieces: list[np.ndarray], starts: list[int], total: int, fade
 
 
 @torch.inference_mode()
-def generate_stem(model: SynthGen, audio: np.ndarray, sample_rate: int, prompt: str,
+def generate_stem(model: SynthGen, codec: Codec, audio: np.ndarray, sample_rate: int, prompt: str,
                   settings: GenerationSettings | None = None, progress: bool = False) -> np.ndarray:
-    """Write a synth stem for a mix. audio [C, N] (or [N]) at sample_rate -> stems [variations, N] at the
-    model's codec rate resampled back to sample_rate (mono; callers place it in their channels)."""
+    """Write a synth stem for a mix with a model and the codec of its codes. audio [C, N] (or [N]) at
+    sample_rate -> stems [variations, N] at the codec's rate resampled back to sample_rate (mono; callers
+    place it in their channels)."""
     settings = settings or GenerationSettings()
-    codec = model.codec
     audio = np.atleast_2d(np.asarray(audio, dtype=np.float32))
     mix = torch.from_numpy(resample(set_channels(audio, 1), sample_rate, codec.sample_rate)).to(model.device)  # [1, M]
     hop = codec.hop_length
@@ -199,21 +200,3 @@ def generate_stem(model: SynthGen, audio: np.ndarray, sample_rate: int, prompt: 
     bar.close()
     stems = crossfade_join(pieces, [s * hop for s, _ in plan], mix.shape[-1], overlap * hop)
     return resample(stems, codec.sample_rate, sample_rate)[:, : audio.shape[-1]] if sample_rate != codec.sample_rate else stems
-
-
-def place_stem(stem: np.ndarray, channels: int, sample_rate: int, loudness: float | None = None) -> np.ndarray:
-    """A mono stem [N] as the output file's audio [channels, N]: in the centre of a stereo (or wider) file,
-    at an optional loudness in LUFS, and never above -1 dBFS."""
-    from synthgen.audio import limit_peak, normalize_loudness
-
-    audio = set_channels(stem[None].astype(np.float32), channels)
-    if loudness is not None:
-        audio = normalize_loudness(audio, sample_rate, loudness)
-    return limit_peak(audio, -1.0)
-
-
-def mix_preview(mix: np.ndarray, stem_audio: np.ndarray, gain_db: float) -> np.ndarray:
-    """The input mix [C, N] with the stem [C, N] added at gain_db, scaled down if it would pass -1 dBFS."""
-    from synthgen.audio import limit_peak
-
-    return limit_peak(mix + stem_audio * 10 ** (gain_db / 20), -1.0)

@@ -35,13 +35,15 @@ from torch import nn
 from torch.utils.data import Dataset
 from tqdm import tqdm
 
-from synthgen.codec import load_codec
+from synthgen.codec import Codec, check_same_codec, load_codec
 from synthgen.data.audio_windows import AudioWindows, collate_audio
 from synthgen.data.cache import CodeCache
-from synthgen.data.synthstems.describe import can_describe, describe
+from synthgen.data.batches import Paraphrased, collate
 from synthgen.errors import SynthGenError
 from synthgen.files import append_jsonl, replace_directory, truncate_jsonl
 from synthgen.model import SynthGen, build_model
+from synthgen.model.pretrained import from_musicgen_melody
+from synthgen.pipeline import Pipeline
 
 
 @dataclass
@@ -97,66 +99,34 @@ def rank_batches(order: list[int], batch_size: int, rank: int, world: int) -> li
     return batches
 
 
-class Paraphrased(Dataset):
-    """Training windows whose SynthStems description is reworded every epoch: `describe` drawn again from
-    the track's attributes, seeded by (seed, epoch, window). With one fixed description per track, the
-    wording identifies the track and the text pathway learns track identities instead of attributes.
-    Windows without describable attributes keep their description."""
-
-    def __init__(self, cache: CodeCache, seed: int):
-        self.cache, self.seed, self.epoch = cache, seed, 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        return len(self.cache)
-
-    def __getitem__(self, i: int) -> dict:
-        item = self.cache[i]
-        attributes = self.cache.window(i)["attributes"]
-        if can_describe(attributes):
-            item["description"] = describe(attributes, np.random.default_rng([self.seed, self.epoch, i]))
-        return item
-
-
-def collate(dataset: Dataset, indices: list[int], device: torch.device) -> dict:
-    """A batch of cached windows: target, context [B, K, T], chroma [B, F, 12], valid_frames [B], description."""
-    items = [dataset[i] for i in indices]
-    batch = {name: torch.stack([it[name] for it in items]).to(device) for name in ("target", "context", "chroma")}
-    batch["valid_frames"] = torch.tensor([it["valid_frames"] for it in items], device=device)
-    batch["description"] = [it["description"] for it in items]
-    return batch
-
-
 def _cache_codec(cache: CodeCache):
     """The codec that made a cache's codes (to ship with the model), checked by fingerprint."""
     identity = cache.codec
     codec = load_codec(identity["name"].removeprefix("preset:"))
-    if codec.identity()["fingerprint"] != identity["fingerprint"]:
-        raise SynthGenError(f"{cache.root}: its codec '{identity['name']}' has changed since the cache was made")
+    check_same_codec(codec, identity, cache.root)  # the codec has changed since the cache was made
     return codec
 
 
-def build_for_cache(config: TrainConfig, cache: CodeCache) -> SynthGen:
+def build_for_cache(config: TrainConfig, cache: CodeCache) -> tuple[SynthGen, Codec]:
+    """The model to train on a token cache and the codec that made the cache's codes (exported with it)."""
     identity = cache.codec
     if config.init:
-        model = SynthGen.from_pretrained(config.init)
+        pipeline = Pipeline.from_pretrained(config.init)
+        model, codec = pipeline.model, pipeline.codec
+    elif config.preset == "musicgen-melody":
+        if config.pretrained is None:
+            raise SynthGenError("--preset musicgen-melody needs --pretrained DIR (a local facebook/musicgen-melody snapshot)")
+        model, codec = from_musicgen_melody(config.pretrained, lora=config.lora)
     else:
-        model = build_model(config.preset, identity["num_codebooks"], identity["cardinality"],
-                            pretrained=config.pretrained, lora=config.lora)
-    if model.codec is not None:
-        if model.codec.identity()["fingerprint"] != identity["fingerprint"]:
-            raise SynthGenError(f"{cache.root}: encoded with codec '{identity['name']}', not with the model's own "
-                                "codec; run `synthgen prepare --codec` with that model's codec directory")
-    else:
-        model.codec = _cache_codec(cache)
+        model = build_model(config.preset, identity["num_codebooks"], identity["cardinality"])
         model.config.chroma_length = int(cache[0]["chroma"].shape[0])
-    return model
+        return model, _cache_codec(cache)
+    check_same_codec(codec, identity, cache.root)  # encode the data with the model's codec: prepare --codec
+    return model, codec
 
 
-def build_task(config: TrainConfig) -> tuple[Dataset, Dataset, nn.Module, Callable]:
-    """(train data, valid data, model, collate) for the run's arch."""
+def build_task(config: TrainConfig) -> tuple[Dataset, Dataset, nn.Module, Codec | None, Callable]:
+    """(train data, valid data, model, the codec to export with the model or None, collate) for the run's arch."""
     from synthgen.baselines import BASELINES
 
     if config.arch == "synthgen":
@@ -164,13 +134,13 @@ def build_task(config: TrainConfig) -> tuple[Dataset, Dataset, nn.Module, Callab
         if len(train_cache) == 0:
             raise SynthGenError(f"{config.data}: no training windows")
         train_data = Paraphrased(train_cache, config.seed) if config.paraphrase else train_cache
-        return train_data, valid_data, build_for_cache(config, train_cache), collate
+        return train_data, valid_data, *build_for_cache(config, train_cache), collate
     if config.arch in BASELINES:
         if config.init:
             raise SynthGenError(f"--init fine-tunes SynthGen models; --arch {config.arch} trains from scratch")
         if (Path(config.data) / "cache.json").is_file():
             raise SynthGenError(f"{config.data}: a token cache; --arch {config.arch} reads the audio of a data folder")
-        return AudioWindows(config.data, "train"), AudioWindows(config.data, "valid"), BASELINES[config.arch](), collate_audio
+        return AudioWindows(config.data, "train"), AudioWindows(config.data, "valid"), BASELINES[config.arch](), None, collate_audio
     raise SynthGenError(f"unknown --arch '{config.arch}' (choose from synthgen, {', '.join(BASELINES)})")
 
 
@@ -190,7 +160,7 @@ class Trainer:
         torch.manual_seed(config.seed)
         self.accelerator = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision=config.mixed_precision,
                                        gradient_accumulation_steps=config.grad_accum)
-        self.train_data, self.valid_data, self.model, self.collate = build_task(config)
+        self.train_data, self.valid_data, self.model, self.codec, self.collate = build_task(config)
         params = [p for p in self.model.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay, betas=(0.9, 0.95))
         scheduler = get_cosine_schedule_with_warmup(optimizer, config.warmup, config.steps)
@@ -330,7 +300,10 @@ class Trainer:
                 from synthgen.model.pretrained import merge_lora
 
                 merge_lora(model)
-            model.eval().save_pretrained(target)
+            if self.codec is None:
+                model.eval().save_pretrained(target)
+            else:
+                Pipeline(model.eval(), self.codec).save_pretrained(target)
         self.accelerator.wait_for_everyone()
         return target
 

@@ -21,14 +21,14 @@ EXAMPLE_PROMPTS = [
 ]
 
 
-def build_app(model, workdir: Path, max_seconds: float):
-    """The Gradio Blocks for a loaded model; outputs are written under `workdir`."""
+def build_app(pipeline, workdir: Path, max_seconds: float):
+    """The Gradio Blocks for a loaded pipeline; outputs are written under `workdir`."""
     import gradio as gr
     import soundfile as sf
 
-    from synthgen.audio import check_duration, is_silent, read_audio, set_channels, write_wav
+    from synthgen.audio import is_silent, mix_preview, set_channels, write_wav
     from synthgen.errors import SynthGenError
-    from synthgen.generate import GenerationSettings, generate_stem, mix_preview, place_stem
+    from synthgen.generate import GenerationSettings
     from synthgen.plots import waveforms_and_spectrograms
 
     def generate(mix_path, prompt, temperature, top_k, top_p, guidance_text, guidance_context, seed, variations,
@@ -37,27 +37,26 @@ def build_app(model, workdir: Path, max_seconds: float):
             raise gr.Error("Upload or record a mix first.")
         if not prompt or not prompt.strip():
             raise gr.Error("Describe the synth you want in the prompt box.")
-        try:
-            check_duration(mix_path, max_seconds)
-            audio, sr = read_audio(mix_path)
-        except SynthGenError as err:
-            raise gr.Error(str(err).replace(str(mix_path), Path(mix_path).name)) from None
-        if is_silent(audio):
-            gr.Warning("The mix is silent: the synth follows the prompt alone.")
         settings = GenerationSettings(temperature=temperature, top_k=int(top_k), top_p=top_p,
                                       guidance_text=guidance_text, guidance_context=guidance_context,
                                       seed=int(seed), variations=int(variations))
-        stems = generate_stem(model, audio, sr, prompt.strip(), settings, progress=True)
+        try:
+            audio, sr, stems = pipeline.render_file(mix_path, prompt.strip(), settings, max_seconds=max_seconds,
+                                                    progress=True)
+        except SynthGenError as err:
+            raise gr.Error(str(err).replace(str(mix_path), Path(mix_path).name)) from None
+        if is_silent(audio):
+            gr.Warning("The mix is silent: the synth followed the prompt alone.")
         folder = workdir / uuid.uuid4().hex
         folder.mkdir(parents=True)
         files = []
-        for i, stem in enumerate(stems):
+        for i, placed in enumerate(stems):
             path = folder / ("synth.wav" if len(stems) == 1 else f"synth_{i + 1}.wav")
-            write_wav(path, place_stem(stem, audio.shape[0], sr), sr, subtype="PCM_24")
+            write_wav(path, placed, sr, subtype="PCM_24")
             files.append(str(path))
         write_wav(folder / "mix.wav", audio, sr, subtype="PCM_24")
-        picture = waveforms_and_spectrograms({"mix": set_channels(audio, 1)[0], "synth": stems[0]}, sr,
-                                             folder / "picture.png")
+        picture = waveforms_and_spectrograms({"mix": set_channels(audio, 1)[0], "synth": set_channels(stems[0], 1)[0]},
+                                             sr, folder / "picture.png")
         state = dict(folder=str(folder), synth=files[0])
         return files[0], remix(state, gain_db), str(picture), files, state
 
@@ -106,10 +105,9 @@ def serve(model_dir: str | None, host: str, port: int, max_upload_mb: float, max
     workdir = Path(tempfile.mkdtemp(prefix="synthgen-ui-"))
     os.environ["GRADIO_TEMP_DIR"] = str(workdir / "uploads")  # uploads land in the app's own folder too
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from synthgen.model import load_model
+    from synthgen.pipeline import Pipeline
 
-    model = load_model(model_dir)
-    app = build_app(model, workdir / "outputs", max_seconds)
+    app = build_app(Pipeline.from_pretrained(model_dir), workdir / "outputs", max_seconds)
     app.queue(default_concurrency_limit=concurrency, max_size=32)
     print(f"SynthGen studio on http://{host}:{port} (files in {workdir})", flush=True)
     app.launch(server_name=host, server_port=port, max_file_size=int(max_upload_mb * 1024 * 1024), show_error=False,

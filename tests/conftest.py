@@ -123,6 +123,7 @@ def make_tiny_model_dir(directory: Path) -> Path:
 
     from synthgen.codec import EncodecCodec
     from synthgen.model import build_model
+    from synthgen.pipeline import Pipeline
 
     torch.manual_seed(0)
     model = build_model("tiny", 4, 64)
@@ -130,7 +131,6 @@ def make_tiny_model_dir(directory: Path) -> Path:
     codec = EncodecCodec.from_preset("tiny", seed=1)
     for layer in codec.model.quantizer.layers:
         torch.nn.init.normal_(layer.codebook.embed, std=0.05)
-    model.codec = codec
     model.config.chroma_length = 16
-    model.save_pretrained(directory)
+    Pipeline(model, codec).save_pretrained(directory)
     return directory

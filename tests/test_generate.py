@@ -8,7 +8,7 @@ import torch
 
 import synthgen.generate as generation
 from synthgen.generate import GenerationSettings, generate_stem, sample_window, window_plan
-from synthgen.model import SynthGen
+from synthgen.pipeline import Pipeline
 from tests.conftest import make_tiny_model_dir, tone, write
 
 SETTINGS = dict(window_seconds=2.0, overlap_seconds=0.5)
@@ -20,26 +20,31 @@ def model_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def model(model_dir):
-    return SynthGen.from_pretrained(model_dir)
+def pipeline(model_dir):
+    return Pipeline.from_pretrained(model_dir)
+
+
+@pytest.fixture(scope="module")
+def model(pipeline):
+    return pipeline.model
 
 
 @pytest.mark.parametrize("sr", [22050, 44100, 48000])
 @pytest.mark.parametrize("channels", [1, 2])
-def test_output_matches_input_length_rate_and_channels(model, sr, channels):
+def test_output_matches_input_length_rate_and_channels(pipeline, sr, channels):
     mix = tone(2.3, sr, channels)
-    stem, out_sr = model.generate(mix, sr, "a bright saw lead", **SETTINGS)
+    stem, out_sr = pipeline.generate(mix, sr, "a bright saw lead", **SETTINGS)
     assert out_sr == sr and stem.shape == mix.shape and stem.dtype == np.float32
     assert np.abs(stem).max() <= 10 ** (-1 / 20) + 1e-6
     if channels == 2:
         np.testing.assert_array_equal(stem[0], stem[1])  # a mono model's stem sits in the centre
 
 
-def test_same_seed_same_output_bit_for_bit(model):
+def test_same_seed_same_output_bit_for_bit(pipeline):
     mix = tone(2.0, 32000)
-    a, _ = model.generate(mix, 32000, "a dark pad", seed=3, **SETTINGS)
-    b, _ = model.generate(mix, 32000, "a dark pad", seed=3, **SETTINGS)
-    c, _ = model.generate(mix, 32000, "a dark pad", seed=4, **SETTINGS)
+    a, _ = pipeline.generate(mix, 32000, "a dark pad", seed=3, **SETTINGS)
+    b, _ = pipeline.generate(mix, 32000, "a dark pad", seed=3, **SETTINGS)
+    c, _ = pipeline.generate(mix, 32000, "a dark pad", seed=4, **SETTINGS)
     assert np.array_equal(a, b) and not np.array_equal(a, c)
 
 
@@ -72,7 +77,7 @@ def test_cached_loop_logits_equal_a_full_forward(model, prompt_frames):
     torch.testing.assert_close(logits, full, rtol=1e-4, atol=1e-4)  # every step, the prompt's included
 
 
-def test_long_input_goes_through_windows_with_continuous_seams(model, monkeypatch):
+def test_long_input_goes_through_windows_with_continuous_seams(pipeline, monkeypatch):
     seen = []
     original = generation.sample_window
 
@@ -87,7 +92,7 @@ def test_long_input_goes_through_windows_with_continuous_seams(model, monkeypatc
     settings = GenerationSettings(window_seconds=10.0, overlap_seconds=2.5)
     plan = window_plan(35 * 50, 500, 125)
     assert plan == [(0, 500), (375, 875), (750, 1250), (1125, 1625), (1500, 1750)]
-    stem = generate_stem(model, mix, sr, "a warm arp", settings)[0]
+    stem = generate_stem(pipeline.model, pipeline.codec, mix, sr, "a warm arp", settings)[0]
     assert stem.shape == (35 * sr,) and len(seen) == len(plan)
     for (_, previous), (prompt, _) in zip(seen, seen[1:]):
         assert torch.equal(prompt, previous[:, :, -125:])  # each window continues the last one's codes

@@ -5,7 +5,8 @@ from transformers import AutoTokenizer, MusicgenMelodyForConditionalGeneration
 from synthgen.chroma import dominant_pitch_class
 from synthgen.model import SynthGen, build_model
 from synthgen.model.delay import apply_delay, code_mask, decoder_inputs, undo_delay
-from synthgen.model.pretrained import merge_lora
+from synthgen.model.pretrained import from_musicgen_melody, merge_lora
+from synthgen.pipeline import Pipeline
 from tests.conftest import make_tiny_musicgen_melody
 
 K, V, T = 4, 64, 40
@@ -107,7 +108,8 @@ def musicgen_dir(tmp_path_factory):
 
 
 def test_musicgen_melody_loads_unchanged(musicgen_dir, tmp_path):
-    model = build_model("musicgen-melody", K, V, pretrained=musicgen_dir).eval()
+    model, codec = from_musicgen_melody(musicgen_dir)
+    model.eval()
     reference = MusicgenMelodyForConditionalGeneration.from_pretrained(str(musicgen_dir)).eval()
     tokenizer = AutoTokenizer.from_pretrained(str(musicgen_dir))
     batch = make_batch(b=1)
@@ -121,15 +123,15 @@ def test_musicgen_melody_loads_unchanged(musicgen_dir, tmp_path):
     want = want.reshape(1, K, -1, V)[:, :, -delayed.shape[-1] :]
     torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)  # the zero-initialised context changes nothing
 
-    model.save_pretrained(tmp_path / "saved")
+    Pipeline(model, codec).save_pretrained(tmp_path / "saved")
     assert (tmp_path / "saved" / "text_encoder").is_dir() and (tmp_path / "saved" / "codec").is_dir()
-    loaded = SynthGen.from_pretrained(tmp_path / "saved")
-    torch.testing.assert_close(full_logits(loaded, batch), full_logits(model, batch), rtol=0, atol=0)
-    assert loaded.codec.identity()["fingerprint"] == model.codec.identity()["fingerprint"]
+    loaded = Pipeline.from_pretrained(tmp_path / "saved")
+    torch.testing.assert_close(full_logits(loaded.model, batch), full_logits(model, batch), rtol=0, atol=0)
+    assert loaded.codec.identity()["fingerprint"] == codec.identity()["fingerprint"]
 
 
 def test_musicgen_melody_lora_trains_adapters_and_merges(musicgen_dir, tmp_path):
-    model = build_model("musicgen-melody", K, V, pretrained=musicgen_dir, lora=True)
+    model, _ = from_musicgen_melody(musicgen_dir, lora=True)
     trainable = {n for n, p in model.named_parameters() if p.requires_grad}
     assert trainable and all("lora_" in n or not n.startswith("decoder.") for n in trainable)
     assert not any(n.startswith("text_encoder.") for n in trainable)

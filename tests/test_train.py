@@ -136,7 +136,7 @@ def test_synthstems_descriptions_are_reworded_each_epoch_from_the_same_attribute
     from synthgen.data.cache import CodeCache
     from synthgen.data.synthstems.describe import BRIGHTNESS, can_describe
     from synthgen.data.synthstems.generator import SynthStemsConfig, generate_dataset
-    from synthgen.train import Paraphrased
+    from synthgen.data.batches import Paraphrased
 
     generate_dataset(tmp_path / "data", 3, SynthStemsConfig(seconds=3.0, seed=4), (1.0, 0.0, 0.0), progress=False)
     assert subprocess.run([*RUN, "prepare", tmp_path / "data", "--out", tmp_path / "cache", "--window", "2", "--hop", "1"],

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from synthgen.codec.base import HOP_LENGTH, NUM_CODEBOOKS, SAMPLE_RATE, Codec
+from synthgen.codec.base import HOP_LENGTH, NUM_CODEBOOKS, SAMPLE_RATE, Codec, check_same_codec
 from synthgen.codec.encodec import ENCODEC_PRESETS, EncodecCodec
 from synthgen.codec.spectral import SPECTRAL_PRESETS, SpectralCodec
 from synthgen.errors import SynthGenError
@@ -51,4 +51,4 @@ def load_codec(spec: str | Path) -> Codec:
 
 
 __all__ = ["CODEC_KINDS", "CODEC_PRESETS", "HOP_LENGTH", "NUM_CODEBOOKS", "SAMPLE_RATE", "Codec", "EncodecCodec",
-           "SpectralCodec", "codec_from_preset", "load_codec"]
+           "SpectralCodec", "check_same_codec", "codec_from_preset", "load_codec"]

@@ -88,3 +88,13 @@ class Codec:
             digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
         return dict(name=self.name, fingerprint=digest.hexdigest()[:16], sample_rate=self.sample_rate,
                     frame_rate=self.frame_rate, num_codebooks=self.num_codebooks, cardinality=self.cardinality)
+
+
+def check_same_codec(codec: Codec, identity: dict, where) -> None:
+    """Stop with one line when `codec` did not make the codes recorded with `identity` (a token cache's codec
+    record) at `where`."""
+    from synthgen.errors import SynthGenError
+
+    if codec.identity()["fingerprint"] != identity["fingerprint"]:
+        raise SynthGenError(f"{where}: its codes were made by codec '{identity['name']}' "
+                            f"(fingerprint {identity['fingerprint']}), not by '{codec.name}' ({codec.identity()['fingerprint']})")

@@ -15,7 +15,8 @@ from tqdm import tqdm
 from synthgen.data.cache import CodeCache
 from synthgen.files import write_text_atomic
 from synthgen.model import SynthGen
-from synthgen.train import collate
+from synthgen.codec import Codec, check_same_codec
+from synthgen.data.batches import collate
 
 
 def unigram_cross_entropy(train: CodeCache, test: CodeCache) -> list[float]:
@@ -50,13 +51,13 @@ def model_cross_entropy(model: SynthGen, data: CodeCache, condition: str, batch_
     return (sums / counts.clamp(min=1)).tolist()
 
 
-def evaluate_codes(model: SynthGen, cache_dir: str | Path, split: str = "test", batch_size: int = 16,
+def evaluate_codes(model: SynthGen, codec: Codec, cache_dir: str | Path, split: str = "test", batch_size: int = 16,
                    progress: bool = True) -> dict:
-    """Cross-entropy and perplexity per codebook for the model and the two references."""
+    """Cross-entropy and perplexity per codebook for the model and the two references, on a cache made with
+    the model's codec."""
     data = CodeCache(cache_dir, split=split)
     train = CodeCache(cache_dir, split="train")
-    if model.codec is not None and model.codec.identity()["fingerprint"] != data.codec["fingerprint"]:
-        raise ValueError("the model's codec did not make this cache's codes")
+    check_same_codec(codec, data.codec, cache_dir)
     model.eval()
     rows = {
         "model": model_cross_entropy(model, data, "full", batch_size, progress),

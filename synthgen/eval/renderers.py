@@ -6,24 +6,22 @@ import numpy as np
 
 from synthgen.files import model_directory
 from synthgen.generate import GenerationSettings, generate_stem
-from synthgen.model import SynthGen, load_model
+from synthgen.pipeline import Pipeline
 
 
 class SynthGenRenderer:
-    """SynthGen sampling one stem per context (the first of `settings.variations`)."""
+    """SynthGen sampling one stem per context (the first of `settings.variations`), as generated: mono,
+    not yet placed or limited like a written file."""
 
     uses_text = True
 
-    def __init__(self, model: SynthGen, settings: GenerationSettings, name: str):
-        self.model, self.settings, self.name = model, settings, name
-
-    @property
-    def codec(self):
-        return self.model.codec
+    def __init__(self, pipeline: Pipeline, settings: GenerationSettings, name: str):
+        self.pipeline, self.settings, self.name = pipeline, settings, name
+        self.codec = pipeline.codec
 
     def render(self, context: np.ndarray, sample_rate: int, description: str) -> np.ndarray:
         """context [N] -> stem [N]."""
-        return generate_stem(self.model, context, sample_rate, description, self.settings)[0]
+        return generate_stem(self.pipeline.model, self.codec, context, sample_rate, description, self.settings)[0]
 
 
 def load_renderer(spec: str | None, settings: GenerationSettings, device: str = "cpu"):
@@ -39,4 +37,4 @@ def load_renderer(spec: str | None, settings: GenerationSettings, device: str = 
         baseline = load_baseline(spec).to(device)
         baseline.name = name
         return baseline
-    return SynthGenRenderer(load_model(spec).to(device), settings, name)
+    return SynthGenRenderer(Pipeline.from_pretrained(spec).to(device), settings, name)

@@ -18,7 +18,6 @@ from torch import nn
 from transformers import MusicgenMelodyDecoderConfig, MusicgenMelodyForCausalLM
 
 from synthgen.chroma import dominant_pitch_class
-from synthgen.codec import Codec, load_codec
 from synthgen.errors import SynthGenError
 from synthgen.files import atomic_directory, model_directory
 from synthgen.model.delay import apply_delay, code_mask, decoder_inputs
@@ -62,7 +61,6 @@ class SynthGen(nn.Module):
             self.context_proj = nn.Linear(hidden, hidden)
             nn.init.zeros_(self.context_proj.weight)  # a pretrained decoder starts out unchanged
             nn.init.zeros_(self.context_proj.bias)
-        self.codec: Codec | None = None  # attached for generation; not a submodule
 
     # ----- sizes -----
     @property
@@ -179,28 +177,6 @@ class SynthGen(nn.Module):
         """Summed cross-entropy per codebook [K] and codes counted [K], with all conditions on."""
         return self.code_losses(batch, "full")
 
-    def to(self, *args, **kwargs) -> "SynthGen":
-        super().to(*args, **kwargs)
-        if self.codec is not None:
-            self.codec.to(self.device)
-        return self
-
-    # ----- generation -----
-    def generate(self, audio, sample_rate: int, prompt: str, **settings) -> tuple:
-        """A synth stem for a mix: audio [C, N] (or [N]) -> (stem [C, N], sample_rate), same length,
-        rate and channels. `settings` are GenerationSettings fields (seed, temperature, guidance_text ...);
-        with variations > 1 the result is [variations, C, N]."""
-        import numpy as np
-
-        from synthgen.generate import GenerationSettings, generate_stem, place_stem
-
-        if self.codec is None:
-            raise SynthGenError("this model has no codec attached; load it with SynthGen.from_pretrained")
-        audio = np.atleast_2d(np.asarray(audio, dtype=np.float32))
-        stems = generate_stem(self, audio, sample_rate, prompt, GenerationSettings(**settings))
-        placed = np.stack([place_stem(stem, audio.shape[0], sample_rate) for stem in stems])
-        return (placed[0] if len(placed) == 1 else placed), sample_rate
-
     # ----- saving and loading -----
     def trainable_state_dict(self) -> dict[str, torch.Tensor]:
         """Everything that is saved in model.safetensors: all but a frozen text encoder."""
@@ -208,15 +184,17 @@ class SynthGen(nn.Module):
         return {k: v.detach().contiguous().cpu() for k, v in self.state_dict().items() if not k.startswith(skip)}
 
     def save_pretrained(self, directory: str | Path) -> None:
-        """config.json + model.safetensors (+ text_encoder/ for T5, + codec/ when attached), written
-        into a temporary folder that replaces `directory` at the end."""
+        """config.json + model.safetensors (+ text_encoder/ for T5), written into a temporary folder that
+        replaces `directory` at the end (`Pipeline.save_pretrained` adds the codec beside them)."""
         with atomic_directory(directory) as tmp:
-            (tmp / CONFIG_NAME).write_text(json.dumps(asdict(self.config), indent=1))
-            save_file(self.trainable_state_dict(), str(tmp / WEIGHTS_NAME))
-            if self.config.text_encoder != "minilm":
-                self.text_encoder.save(tmp / "text_encoder")
-            if self.codec is not None:
-                self.codec.save_pretrained(tmp / "codec")
+            self.write_files(tmp)
+
+    def write_files(self, directory: Path) -> None:
+        """The files of `save_pretrained`, written straight into an existing folder."""
+        (directory / CONFIG_NAME).write_text(json.dumps(asdict(self.config), indent=1))
+        save_file(self.trainable_state_dict(), str(directory / WEIGHTS_NAME))
+        if self.config.text_encoder != "minilm":
+            self.text_encoder.save(directory / "text_encoder")
 
     @classmethod
     def from_pretrained(cls, directory: str | Path) -> "SynthGen":
@@ -231,8 +209,6 @@ class SynthGen(nn.Module):
         missing = [k for k in missing if not k.startswith("text_encoder.")]
         if missing or unexpected:
             raise SynthGenError(f"{directory}: weights do not match the config (missing {missing[:3]}, unexpected {unexpected[:3]})")
-        if (directory / "codec").is_dir():
-            model.codec = load_codec(directory / "codec")
         return model.eval()
 
 

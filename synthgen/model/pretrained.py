@@ -17,7 +17,8 @@ from synthgen.model.text import TextEncoder
 LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "out_proj"]
 
 
-def from_musicgen_melody(directory: str | Path, lora: bool = False, lora_rank: int = 16) -> SynthGen:
+def from_musicgen_melody(directory: str | Path, lora: bool = False, lora_rank: int = 16) -> tuple[SynthGen, EncodecCodec]:
+    """The snapshot's decoder, text encoder and projections as a SynthGen, and its EnCodec as the codec."""
     directory = Path(directory)
     if not (directory / "config.json").is_file():
         raise SynthGenError(f"{directory}: not a MusicGen-Melody snapshot (no config.json)")
@@ -31,10 +32,10 @@ def from_musicgen_melody(directory: str | Path, lora: bool = False, lora_rank: i
         text_proj=getattr(pretrained, "enc_to_dec_proj", nn.Identity()),
         chroma_proj=getattr(pretrained, "audio_enc_to_dec_proj", nn.Identity()),
     )
-    model.codec = EncodecCodec(pretrained.audio_encoder, name=str(directory.resolve()))
+    codec = EncodecCodec(pretrained.audio_encoder, name=str(directory.resolve()))
     if lora:
         add_lora(model, lora_rank)
-    return model
+    return model, codec
 
 
 def add_lora(model: SynthGen, rank: int) -> None:

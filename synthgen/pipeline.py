@@ -1,0 +1,85 @@
+"""The pipeline users load and call: a SynthGen language model and the codec its codes belong to.
+
+    Pipeline.from_pretrained(None)  -> the model shipped in the package (synthgen/weights/default)
+    pipeline.generate(audio [C, N] or [N], sample_rate, prompt, **GenerationSettings fields)
+        -> (stem [C, N], sample_rate), or [variations, C, N] with variations > 1
+    pipeline.render(...) / render_file(...)  -> stems placed in the mix's channels, as the CLI, the studio
+        page and eval-audio write them
+
+A pipeline folder is the language model's (config.json, model.safetensors, text_encoder/ for T5) with the
+codec beside it in codec/.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from synthgen.audio import check_duration, place_stem, read_audio
+from synthgen.codec import Codec, load_codec
+from synthgen.errors import SynthGenError
+from synthgen.files import atomic_directory, model_directory
+from synthgen.generate import GenerationSettings, generate_stem
+from synthgen.model import SynthGen
+
+DEFAULT_MODEL = Path(__file__).resolve().parent / "weights" / "default"
+CODEC_FOLDER = "codec"
+
+
+class Pipeline:
+    def __init__(self, model: SynthGen, codec: Codec):
+        self.model, self.codec = model, codec
+
+    @classmethod
+    def from_pretrained(cls, directory: str | Path | None = None) -> "Pipeline":
+        """A trained pipeline: a model directory, a training run folder, or (None) the one shipped in the package."""
+        if directory is None:
+            if not (DEFAULT_MODEL / "config.json").is_file():
+                raise SynthGenError("no --model given and this installation ships no default model")
+            directory = DEFAULT_MODEL
+        directory = model_directory(directory)
+        model = SynthGen.from_pretrained(directory)
+        if not (directory / CODEC_FOLDER).is_dir():
+            raise SynthGenError(f"{directory}: a language model without its codec (no {CODEC_FOLDER}/ folder)")
+        return cls(model, load_codec(directory / CODEC_FOLDER))
+
+    def save_pretrained(self, directory: str | Path) -> None:
+        """The model's folder with the codec in codec/, written into a temporary folder that replaces `directory`."""
+        with atomic_directory(directory) as tmp:
+            self.model.write_files(tmp)
+            self.codec.save_pretrained(tmp / CODEC_FOLDER)
+
+    def to(self, device: torch.device | str) -> "Pipeline":
+        self.model.to(device)
+        self.codec.to(device)
+        return self
+
+    def generate(self, audio, sample_rate: int, prompt: str, **settings) -> tuple[np.ndarray, int]:
+        """A synth stem for a mix: audio [C, N] or [N] (numpy or torch, channels first) -> (stem [C, N],
+        sample_rate), the same length, rate and channels; [variations, C, N] with variations > 1."""
+        placed = self.render(_channels_first(audio), sample_rate, prompt, GenerationSettings(**settings))
+        return (placed[0] if len(placed) == 1 else np.stack(placed)), sample_rate
+
+    def render(self, audio: np.ndarray, sample_rate: int, prompt: str, settings: GenerationSettings | None = None,
+               loudness: float | None = None, progress: bool = False) -> list[np.ndarray]:
+        """Stems for a mix [C, N], each placed in the mix's channels at an optional loudness: [variations] x [C, N]."""
+        stems = generate_stem(self.model, self.codec, audio, sample_rate, prompt, settings, progress)
+        return [place_stem(stem, audio.shape[0], sample_rate, loudness) for stem in stems]
+
+    def render_file(self, path: str | Path, prompt: str, settings: GenerationSettings | None = None,
+                    loudness: float | None = None, max_seconds: float | None = None,
+                    progress: bool = False) -> tuple[np.ndarray, int, list[np.ndarray]]:
+        """Read a mix file (refusing one over `max_seconds` before reading it) and render it:
+        -> (mix [C, N], sample_rate, stems [variations] x [C, N])."""
+        if max_seconds is not None:
+            check_duration(path, max_seconds)
+        audio, sample_rate = read_audio(path)
+        return audio, sample_rate, self.render(audio, sample_rate, prompt, settings, loudness, progress)
+
+
+def _channels_first(audio) -> np.ndarray:
+    """A mix as numpy [C, N]: [N] becomes one channel."""
+    array = audio.detach().cpu().numpy() if isinstance(audio, torch.Tensor) else np.asarray(audio)
+    return np.atleast_2d(array.astype(np.float32, copy=False))
