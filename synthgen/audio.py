@@ -16,6 +16,7 @@ import soxr
 from synthgen.errors import AudioError
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
+SAMPLE_RATE = 32000  # the rate every codec, token cache, model and data set of SynthGen runs at
 
 
 def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:

@@ -72,7 +72,8 @@ def _cmd_data_synth(args: argparse.Namespace) -> int:
     if args.tracks < 1 or args.seconds <= 0:
         raise SynthGenError("--tracks must be at least 1 and --seconds positive")
     start = time.perf_counter()
-    config = SynthStemsConfig(seconds=args.seconds, sample_rate=args.sample_rate, seed=args.seed)
+    rate = {"sample_rate": args.sample_rate} if args.sample_rate else {}
+    config = SynthStemsConfig(seconds=args.seconds, seed=args.seed, **rate)
     written = generate_dataset(args.out_dir, args.tracks, config, args.splits, workers=args.workers)
     elapsed = time.perf_counter() - start
     speed = f", {written * args.seconds / elapsed:.0f}x real time" if written else ""
@@ -86,7 +87,7 @@ def _config_from(config_class, args: argparse.Namespace):
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from synthgen.train import TrainConfig, run_training
+    from synthgen.training.lm import TrainConfig, run_training
 
     run_training(_config_from(TrainConfig, args), resume=args.resume)
     return 0
@@ -106,7 +107,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval_audio(args: argparse.Namespace) -> int:
-    from synthgen.audio import write_wav
+    from synthgen.audio import SAMPLE_RATE, write_wav
     from synthgen.eval.metrics import codec_embedding, load_embedding
     from synthgen.eval.renderers import load_renderer
     from synthgen.eval.suite import eval_windows, markdown_table, run_suite, write_report
@@ -116,7 +117,7 @@ def _cmd_eval_audio(args: argparse.Namespace) -> int:
     renderers = [load_renderer(spec, settings, _device(args.device)) for spec in (args.model or [None])]
     if len({r.name for r in renderers}) < len(renderers):
         raise SynthGenError("--model: two models have the same folder name; the report could not tell them apart")
-    sample_rate = 32000
+    sample_rate = SAMPLE_RATE
     windows = eval_windows(args.data, args.split, sample_rate, args.window, args.mode, args.windows)
     codecs = [r.codec for r in renderers if getattr(r, "codec", None) is not None]
     if args.embedding:
@@ -390,7 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel processes")
     synth.add_argument("--splits", type=_parse_fractions, default=(0.9, 0.05, 0.05), metavar="TRAIN,VALID,TEST",
                        help="split fractions (default 0.9,0.05,0.05)")
-    synth.add_argument("--sample-rate", type=int, default=32000)
+    synth.add_argument("--sample-rate", type=int, default=None, help="sample rate of the files (default: SynthGen's own)")
     synth.set_defaults(run=_cmd_data_synth)
     return parser
 

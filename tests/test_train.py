@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from synthgen.model import SynthGen
-from synthgen.train import TrainConfig, Trainer, rank_batches
+from synthgen.training.lm import TrainConfig, Trainer, rank_batches
 from tests.conftest import make_track_layout
 
 RUN = [sys.executable, "-m", "synthgen"]

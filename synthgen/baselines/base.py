@@ -10,7 +10,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from synthgen.audio import resample
+from synthgen.audio import SAMPLE_RATE, resample
 from synthgen.errors import SynthGenError
 from synthgen.files import atomic_directory, model_directory
 
@@ -24,7 +24,7 @@ class AudioBaseline(nn.Module):
 
     arch: str
     name: str  # the evaluation report's row (load_renderer names it after its folder)
-    sample_rate = 32000
+    sample_rate = SAMPLE_RATE
     uses_text = False
 
     def __init_subclass__(cls, **kwargs):

@@ -17,7 +17,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-SAMPLE_RATE = 32000  # every codec, and so every token cache and language model, runs at this rate
+from synthgen.audio import SAMPLE_RATE
+
 HOP_LENGTH = 640  # samples per code frame: 50 frames/s
 NUM_CODEBOOKS = 4
 

@@ -1,17 +1,13 @@
 """The `spectral` kind: log-magnitude STFT frames -> a small convolutional encoder -> FSQ codes -> a small
 convolutional decoder -> log-magnitudes -> fast Griffin-Lim -> audio.
 
-    audio [B, 1, N] --STFT (n_fft 2048, hop 640)--> log |X| [B, F, T]   (F = 1025 bins, T = ceil(N / 640))
-                    --RMS of 5 ms blocks---------> log envelope [B, E, T]   (E = 4 blocks of 160 samples a frame)
-        minus their mean --encoder--> values [B, G * D, T] --FSQ--> codes [B, G, T]   (G = 4 groups = codebooks)
-        --decoder--> log |X| and log envelope --Griffin-Lim, then the envelope's gain--> audio [B, 1, T * 640]
+    audio [B, 1, N] --STFT (n_fft 2048, hop 640)--> log |X| - bin mean [B, F, T]   (F = 1025 bins, T = ceil(N / 640))
+        --encoder--> values [B, G * D, T] --FSQ--> codes [B, G, T]   (G = 4 groups = codebooks, D = 4 levels each)
+        --decoder--> log |X| [B, F, T] --Griffin-Lim--> audio [B, 1, T * 640]
 
 Pitch lives in the magnitude spectrum and phase can be rebuilt, so the network only has to keep a spectrum at
 50 frames/s: it trains in minutes on a CPU where a waveform codec needs GPU-scale adversarial training.
-Frame t is centred on sample t * 640 (the STFT's `center` convention); its envelope blocks cover samples
-[t * 640, (t + 1) * 640). The 2048-point window smears an attack over 64 ms and Griffin-Lim spreads its energy
-before the onset; the envelope, kept in the codes at 5 ms resolution and imposed on Griffin-Lim's output as a
-smooth gain, puts attacks (and the level) back where they were.
+Frame t is centred on sample t * 640 (the STFT's `center` convention).
 """
 
 from __future__ import annotations
@@ -41,21 +37,13 @@ class SpectralConfig:
     decoder_dilations: tuple[int, ...] = (1, 3)
     griffin_lim_iterations: int = 32
     griffin_lim_momentum: float = 0.99
-    envelope_blocks: int = 0  # RMS blocks per frame kept in the codes (0: none, as the first spectral codecs)
 
     @property
     def bins(self) -> int:
         return self.n_fft // 2 + 1
 
-    @property
-    def features(self) -> int:
-        """Channels of a frame's features: log-magnitude bins, then log-envelope blocks."""
-        return self.bins + self.envelope_blocks
 
-
-SPECTRAL_PRESETS: dict[str, dict] = {"tiny": dict(hidden=32, griffin_lim_iterations=4, envelope_blocks=4),
-                                     "small": dict(envelope_blocks=4), "large": dict(hidden=512, envelope_blocks=4)}
-ENVELOPE_FLOOR = 1e-4  # log(RMS + ENVELOPE_FLOOR): -80 dB
+SPECTRAL_PRESETS: dict[str, dict] = {"tiny": dict(hidden=32, griffin_lim_iterations=4), "small": {}, "large": dict(hidden=512)}
 
 
 # ----- analysis and resynthesis -----
@@ -74,23 +62,6 @@ def istft(spec: torch.Tensor, n_fft: int) -> torch.Tensor:
     spec = torch.cat([spec, spec[..., -1:]], dim=-1)
     window = torch.hann_window(n_fft, device=spec.device)
     return torch.istft(spec, n_fft, HOP_LENGTH, window=window, center=True, length=(spec.shape[-1] - 1) * HOP_LENGTH)
-
-
-def block_rms(audio: torch.Tensor, blocks: int) -> torch.Tensor:
-    """audio [B, N] -> RMS of `blocks` equal blocks per frame [B, blocks, T], T = ceil(N / HOP_LENGTH)."""
-    frames = max(1, math.ceil(audio.shape[-1] / HOP_LENGTH))
-    audio = F.pad(audio, (0, frames * HOP_LENGTH - audio.shape[-1]))
-    rms = audio.reshape(audio.shape[0], frames, blocks, HOP_LENGTH // blocks).pow(2).mean(-1).add(1e-12).sqrt()
-    return rms.transpose(1, 2)
-
-
-def impose_envelope(audio: torch.Tensor, rms: torch.Tensor, max_gain: float = 8.0) -> torch.Tensor:
-    """audio [B, T * HOP_LENGTH] shaped so that its block RMS follows rms [B, E, T]: a gain per block (at most
-    `max_gain`, so near-silent blocks are not blown up into noise), interpolated linearly between block centres."""
-    blocks, frames = rms.shape[1:]
-    gain = (rms / block_rms(audio, blocks)).clamp(max=max_gain)
-    gain = gain.transpose(1, 2).reshape(audio.shape[0], 1, frames * blocks)  # block order in time
-    return audio * F.interpolate(gain, size=audio.shape[-1], mode="linear", align_corners=False)[:, 0]
 
 
 def griffin_lim(magnitude: torch.Tensor, n_fft: int, iterations: int, momentum: float) -> torch.Tensor:
@@ -124,44 +95,32 @@ class ResidualBlock(nn.Module):
 
 
 class SpectralNet(nn.Module):
-    """Encoder, FSQ and decoder over frame features [B, F + E, T] (log-magnitudes, then log-envelope blocks);
-    `bin_mean` [F + E] is the training data's mean of each feature, subtracted before the encoder and added
-    back after the decoder."""
+    """Encoder, FSQ and decoder over normalised log-magnitude frames [B, F, T]; `bin_mean` [F] is the training
+    data's mean log-magnitude per bin, subtracted before the encoder and added back after the decoder."""
 
     def __init__(self, config: SpectralConfig):
         super().__init__()
         size = NUM_CODEBOOKS * len(config.levels)
-        self.register_buffer("bin_mean", torch.zeros(config.features))
-        self.encoder = nn.Sequential(nn.Conv1d(config.features, config.hidden, 1), ResidualBlock(config.hidden), nn.GELU(),
+        self.register_buffer("bin_mean", torch.zeros(config.bins))
+        self.encoder = nn.Sequential(nn.Conv1d(config.bins, config.hidden, 1), ResidualBlock(config.hidden), nn.GELU(),
                                      nn.GroupNorm(1, config.hidden), nn.Conv1d(config.hidden, size, 1))
         self.quantizer = FSQ(config.levels, NUM_CODEBOOKS)
         self.decoder = nn.Sequential(nn.Conv1d(size, config.hidden, 3, padding=1),
                                      *(ResidualBlock(config.hidden, d) for d in config.decoder_dilations),
-                                     nn.GELU(), nn.Conv1d(config.hidden, config.features, 1))
+                                     nn.GELU(), nn.Conv1d(config.hidden, config.bins, 1))
 
-    def encode(self, features: torch.Tensor) -> torch.Tensor:
-        """features [B, F + E, T] -> pre-quantization values [B, G * D, T]."""
-        return self.encoder(features - self.bin_mean[:, None])
+    def encode(self, log_magnitude: torch.Tensor) -> torch.Tensor:
+        """log |X| [B, F, T] -> pre-quantization values [B, G * D, T]."""
+        return self.encoder(log_magnitude - self.bin_mean[:, None])
 
     def decode(self, quantized: torch.Tensor) -> torch.Tensor:
-        """quantized values [B, G * D, T] -> features [B, F + E, T]."""
+        """quantized values [B, G * D, T] -> log |X| [B, F, T]."""
         return self.decoder(quantized) + self.bin_mean[:, None]
 
 
-def analysis(audio: torch.Tensor, config: SpectralConfig) -> torch.Tensor:
-    """audio [B, 1, N] -> features [B, F + E, T]: log(|STFT| + LOG_FLOOR), then log(block RMS + ENVELOPE_FLOOR)."""
-    log_mag = torch.log(stft(audio[:, 0], config.n_fft).abs() + LOG_FLOOR)
-    if not config.envelope_blocks:
-        return log_mag
-    return torch.cat([log_mag, torch.log(block_rms(audio[:, 0], config.envelope_blocks) + ENVELOPE_FLOOR)], dim=1)
-
-
-def magnitude_and_envelope(features: torch.Tensor, config: SpectralConfig) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """features [B, F + E, T] -> linear magnitudes [B, F, T] and block RMS [B, E, T] (None without envelope)."""
-    magnitude = (features[:, : config.bins].exp() - LOG_FLOOR).clamp(min=0)
-    if not config.envelope_blocks:
-        return magnitude, None
-    return magnitude, (features[:, config.bins :].exp() - ENVELOPE_FLOOR).clamp(min=0)
+def log_magnitude(audio: torch.Tensor, n_fft: int) -> torch.Tensor:
+    """audio [B, 1, N] -> log(|STFT| + LOG_FLOOR) [B, F, T]."""
+    return torch.log(stft(audio[:, 0], n_fft).abs() + LOG_FLOOR)
 
 
 class SpectralCodec(Codec):
@@ -189,7 +148,7 @@ class SpectralCodec(Codec):
         directory = Path(directory)
         settings = json.loads((directory / "config.json").read_text())
         settings.pop("kind")
-        config = SpectralConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()})  # absent: default
+        config = SpectralConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()})
         net = SpectralNet(config)
         net.load_state_dict(load_file(str(directory / "model.safetensors")))
         return cls(net, config, name=str(directory.resolve()))
@@ -204,7 +163,7 @@ class SpectralCodec(Codec):
     def latents(self, audio: torch.Tensor) -> torch.Tensor:
         """audio [B, 1, N] -> pre-quantization values [B, G * D, T]."""
         self.check_audio(audio)
-        return self.net.encode(analysis(audio.float(), self.config))
+        return self.net.encode(log_magnitude(audio.float(), self.config.n_fft))
 
     @torch.inference_mode()
     def encode(self, audio: torch.Tensor) -> torch.Tensor:
@@ -212,16 +171,20 @@ class SpectralCodec(Codec):
         return self.net.quantizer(self.latents(audio))[1]
 
     @torch.inference_mode()
+    def decode_magnitude(self, codes: torch.Tensor) -> torch.Tensor:
+        """codes [B, 4, T] -> linear magnitudes [B, F, T]."""
+        log_mag = self.net.decode(self.net.quantizer.dequantize(codes.to(self.device)))
+        return (log_mag.exp() - LOG_FLOOR).clamp(min=0)
+
+    @torch.inference_mode()
     def decode(self, codes: torch.Tensor) -> torch.Tensor:
         """codes [B, 4, T] -> audio [B, 1, T * 640]."""
-        features = self.net.decode(self.net.quantizer.dequantize(codes.to(self.device)))
-        magnitude, envelope = magnitude_and_envelope(features, self.config)
-        audio = griffin_lim(magnitude, self.config.n_fft, self.config.griffin_lim_iterations, self.config.griffin_lim_momentum)
-        return (audio if envelope is None else impose_envelope(audio, envelope))[:, None]
+        magnitude = self.decode_magnitude(codes)
+        return griffin_lim(magnitude, self.config.n_fft, self.config.griffin_lim_iterations,
+                           self.config.griffin_lim_momentum)[:, None]
 
     def code_settings(self) -> dict:
-        settings = dict(kind=self.kind, n_fft=self.config.n_fft, levels=list(self.config.levels))
-        return settings | ({"envelope_blocks": self.config.envelope_blocks} if self.config.envelope_blocks else {})
+        return dict(kind=self.kind, n_fft=self.config.n_fft, levels=list(self.config.levels))
 
     def code_state(self) -> dict[str, torch.Tensor]:
         return {k: v for k, v in self.net.state_dict().items() if not k.startswith("decoder.")}

@@ -10,13 +10,12 @@ import torch
 from torch.utils.data import Dataset
 from tqdm import tqdm
 
-from synthgen.audio import from_int16, to_int16
+from synthgen.audio import SAMPLE_RATE, from_int16, to_int16
 from synthgen.data.cache import WindowSettings
 from synthgen.data.sources import list_tracks, load_pair
 from synthgen.data.windows import cut, window_starts
 from synthgen.errors import SynthGenError
 
-SAMPLE_RATE = 32000
 
 
 class AudioWindows(Dataset):

@@ -29,7 +29,7 @@ from tqdm import tqdm
 
 from synthgen.codec import EncodecCodec, SpectralCodec, codec_from_preset, load_codec
 from synthgen.codec.quantize import ema_quantize, init_codebooks, saturation_penalty
-from synthgen.codec.spectral import analysis
+from synthgen.codec.spectral import log_magnitude
 from synthgen.data.audio_pool import AudioPool, held_out_audio
 from synthgen.data.tones import random_tones
 from synthgen.errors import SynthGenError
@@ -77,7 +77,7 @@ class SpectralTrainer:
         if fresh and not self.config.init:
             sample = pool.segments(256, length, generator).to(self.codec.device)
             with torch.no_grad():
-                self.net.bin_mean.copy_(analysis(sample, self.codec.config).mean(dim=(0, 2)))
+                self.net.bin_mean.copy_(log_magnitude(sample, self.codec.config.n_fft).mean(dim=(0, 2)))
 
     def batch(self, pool: AudioPool, length: int, generator: np.random.Generator, step: int) -> torch.Tensor:
         """[B, 1, length]: stems, with `tone_share` of the rows random tones at a random gain."""
@@ -93,21 +93,17 @@ class SpectralTrainer:
     def step(self, audio: torch.Tensor, step: int) -> dict:
         for group in self.optimizer.param_groups:
             group["lr"] = self.learning_rate(step)
-        config, bins = self.codec.config, self.codec.config.bins
-        target = analysis(audio, config)
+        target = log_magnitude(audio, self.codec.config.n_fft)
         values = self.net.encode(target)
         quantized, _ = self.net.quantizer(values)
         predicted = self.net.decode(quantized)
-        magnitude, predicted_magnitude = target[:, :bins].exp(), predicted[:, :bins].exp()
-        parts = dict(log_l1=(predicted[:, :bins] - target[:, :bins]).abs().mean(),
+        magnitude, predicted_magnitude = target.exp(), predicted.exp()
+        parts = dict(log_l1=(predicted - target).abs().mean(),
                      linear_l1=(predicted_magnitude - magnitude).abs().sum() / magnitude.sum(),
                      chroma=self.chroma_loss(predicted_magnitude, magnitude),
                      saturation=saturation_penalty(values))
         loss = (parts["log_l1"] + parts["linear_l1"] + self.config.chroma_weight * parts["chroma"]
                 + self.config.saturation_weight * parts["saturation"])
-        if config.envelope_blocks:
-            parts["envelope_l1"] = (predicted[:, bins:] - target[:, bins:]).abs().mean()
-            loss = loss + parts["envelope_l1"]
         self.optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.net.parameters(), 10.0)

@@ -6,7 +6,7 @@ import sys
 
 import torch
 
-from synthgen.train import TrainConfig, Trainer
+from synthgen.training.lm import TrainConfig, Trainer
 
 data, out = sys.argv[1], sys.argv[2]
 trainer = Trainer(TrainConfig(data=data, out=out, preset="tiny", steps=6, batch_size=2, eval_every=3, save_every=3,

@@ -19,6 +19,7 @@ import numpy as np
 import soundfile as sf
 from tqdm import tqdm
 
+from synthgen.audio import SAMPLE_RATE
 from synthgen.data.synthstems import score as scores
 from synthgen.data.synthstems.describe import describe
 from synthgen.data.synthstems.effects import apply_effects
@@ -47,7 +48,7 @@ SPLIT_NAMES = ("train", "valid", "test")
 @dataclass(frozen=True)
 class SynthStemsConfig:
     seconds: float = 30.0
-    sample_rate: int = 32000
+    sample_rate: int = SAMPLE_RATE
     seed: int = 0
 
 
