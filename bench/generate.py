@@ -24,7 +24,8 @@ from transformers.utils import logging
 from synthgen.audio import write_wav
 from synthgen.chroma import chroma, dominant_pitch_class
 from synthgen.codec import EncodecCodec
-from synthgen.generate import GenerationSettings, sample_window
+from synthgen.generate import sample_window
+from synthgen.generation_settings import GenerationSettings
 from synthgen.model import build_model
 from synthgen.pipeline import Pipeline
 

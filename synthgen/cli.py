@@ -8,8 +8,10 @@ import sys
 from pathlib import Path
 
 from synthgen.errors import SynthGenError
+from synthgen.generation_settings import SAMPLING_OPTIONS, GenerationSettings
 from synthgen.options import add_options, config_from
 from synthgen.training.codec_config import TRAIN_CONFIGS
+from synthgen.training.lm_config import TrainConfig
 
 
 def _parse_shard(text: str) -> tuple[int, int]:
@@ -81,15 +83,10 @@ def _cmd_data_synth(args: argparse.Namespace) -> int:
     return 0
 
 
-def _config_from(config_class, args: argparse.Namespace):
-    """A run config dataclass filled from the parsed options of the same names."""
-    return config_class(**{k: v for k, v in vars(args).items() if k in config_class.__dataclass_fields__})
-
-
 def _cmd_train(args: argparse.Namespace) -> int:
-    from synthgen.training.lm import TrainConfig, run_training
+    from synthgen.training.lm import run_training
 
-    run_training(_config_from(TrainConfig, args), resume=args.resume)
+    run_training(config_from(TrainConfig, args), resume=args.resume)
     return 0
 
 
@@ -114,16 +111,14 @@ def _cmd_eval_audio(args: argparse.Namespace) -> int:
     from synthgen.plots import waveforms_and_spectrograms
 
     settings = _generation_settings(args)
+    user_embedding = load_embedding(args.embedding) if args.embedding else None  # a bad name stops before any work
     renderers = [load_renderer(spec, settings, _device(args.device)) for spec in (args.model or [None])]
     if len({r.name for r in renderers}) < len(renderers):
         raise SynthGenError("--model: two models have the same folder name; the report could not tell them apart")
     sample_rate = SAMPLE_RATE
     windows = eval_windows(args.data, args.split, sample_rate, args.window, args.mode, args.windows)
     codecs = [r.codec for r in renderers if getattr(r, "codec", None) is not None]
-    if args.embedding:
-        embedding = load_embedding(args.embedding)
-    else:
-        embedding = codec_embedding(codecs[0]) if codecs else None
+    embedding = user_embedding or (codec_embedding(codecs[0]) if codecs else None)
     out = Path(args.out)
     kept: dict[int, dict] = {}
 
@@ -207,18 +202,11 @@ def _device(choice: str) -> str:
 
 
 def _generation_settings(args: argparse.Namespace):
-    from synthgen.generate import GenerationSettings
-
-    return _config_from(GenerationSettings, args)
+    return config_from(GenerationSettings, args)
 
 
 def _add_sampling_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--temperature", type=float, default=1.0)
-    parser.add_argument("--top-k", type=int, default=250)
-    parser.add_argument("--top-p", type=float, default=0.0)
-    parser.add_argument("--guidance-text", type=float, default=3.0, help="classifier-free guidance on the prompt (1: off)")
-    parser.add_argument("--guidance-context", type=float, default=1.0, help="guidance on the mix (1: off)")
+    add_options(parser, GenerationSettings, skip=tuple(f for f in GenerationSettings.__dataclass_fields__ if f not in SAMPLING_OPTIONS))
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
 
 
@@ -277,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--mix-out", default=None, help="also write the mix with the synth added (file or folder)")
     generate.add_argument("--mix-gain-db", type=float, default=0.0, help="gain of the synth in --mix-out")
     _add_sampling_options(generate)
-    generate.add_argument("--variations", type=int, default=1, help="stems to write per input (OUT_1.wav, OUT_2.wav, ...)")
+    add_options(generate, GenerationSettings, skip=SAMPLING_OPTIONS)
     generate.add_argument("--loudness", type=float, default=None, help="target loudness of the stem in LUFS")
     generate.add_argument("--max-seconds", type=float, default=600.0, help="refuse longer inputs")
     generate.set_defaults(run=_cmd_generate)
@@ -308,31 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.set_defaults(run=_cmd_prepare)
 
     train = commands.add_parser("train", help="train a model on a token cache (use `accelerate launch -m synthgen train` to scale out)")
-    train.add_argument("--data", required=True, help="token cache from `synthgen prepare` (for --arch lstm or "
-                       "convae: the data folder itself)")
-    train.add_argument("--arch", default="synthgen", choices=["synthgen", "lstm", "convae"],
-                       help="SynthGen, or one of the seed's baselines (mel LSTM, conv encoder/decoder)")
-    train.add_argument("--out", required=True, help="run folder (checkpoint, logs, exported model)")
-    train.add_argument("--preset", default="small", help="tiny | small | musicgen-melody")
-    train.add_argument("--pretrained", help="local facebook/musicgen-melody snapshot (for --preset musicgen-melody)")
-    train.add_argument("--lora", action="store_true", help="train LoRA adapters instead of the whole decoder")
-    train.add_argument("--init", metavar="MODEL", help="fine-tune a trained SynthGen (model directory or run folder; "
-                       "the shipped one is synthgen/weights/default) instead of a new --preset")
-    train.add_argument("--steps", type=int, default=2000, help="optimizer steps in total")
-    train.add_argument("--batch-size", type=int, default=16, help="windows per process per micro-batch")
-    train.add_argument("--grad-accum", type=int, default=1, help="micro-batches per optimizer step")
-    train.add_argument("--lr", type=float, default=5e-4)
-    train.add_argument("--weight-decay", type=float, default=0.01)
-    train.add_argument("--warmup", type=int, default=100, help="linear warm-up steps before the cosine decay")
-    train.add_argument("--clip", type=float, default=1.0, help="gradient norm clipping (0: off)")
-    train.add_argument("--eval-every", type=int, default=200, help="steps between validations")
-    train.add_argument("--eval-windows", type=int, default=64, help="validation windows per validation")
-    train.add_argument("--save-every", type=int, default=100, help="steps between checkpoints")
-    train.add_argument("--mixed-precision", default="no", choices=["no", "fp16", "bf16"])
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--num-threads", type=int, default=None, help="torch CPU threads")
-    train.add_argument("--no-paraphrase", dest="paraphrase", action="store_false",
-                       help="keep each SynthStems track's one description instead of rewording it every epoch")
+    add_options(train, TrainConfig, required=("data", "out"))
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     train.set_defaults(run=_cmd_train)
 

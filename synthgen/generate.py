@@ -14,7 +14,6 @@ drops that row, so guidance 1 is exactly no guidance.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -23,23 +22,10 @@ from tqdm import tqdm
 from synthgen.audio import resample, set_channels
 from synthgen.chroma import chroma as chroma_features
 from synthgen.codec import Codec
+from synthgen.generation_settings import GenerationSettings
 from synthgen.model.cached_decoder import CachedDecoder, fast_dtype
 from synthgen.model.delay import apply_delay, decoder_inputs, undo_delay
 from synthgen.model.lm import SynthGen
-
-
-@dataclass
-class GenerationSettings:
-    temperature: float = 1.0
-    top_k: int = 250
-    top_p: float = 0.0
-    guidance_text: float = 3.0
-    guidance_context: float = 1.0
-    seed: int = 0
-    variations: int = 1
-    window_seconds: float = 10.0
-    overlap_seconds: float = 2.5
-    precision: str = "auto"  # decoder weights while sampling: auto (bf16 where fast), fp32 or bf16
 
 
 def sample_next(logits: torch.Tensor, temperature: float, top_k: int, top_p: float,

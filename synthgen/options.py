@@ -8,6 +8,11 @@ import dataclasses
 import typing
 
 
+def option(help: str, default=dataclasses.MISSING, **argparse_keywords):
+    """A config field with its command-line help (and optional argparse keywords such as `choices`)."""
+    return dataclasses.field(default=default, metadata=dict(help=help, argparse=argparse_keywords))
+
+
 def _argument(hint) -> dict:
     """argparse keywords for a field's type hint: bool -> a flag, tuple[int, ...] -> nargs, X | None -> X."""
     args = [a for a in typing.get_args(hint) if a is not type(None)]
@@ -42,9 +47,12 @@ def add_options(parser: argparse.ArgumentParser, *config_classes, skip: tuple[st
             if field.name in seen or field.name in skip:
                 continue
             seen.add(field.name)
-            keywords = _argument(hints[field.name])
+            keywords = _argument(hints[field.name]) | field.metadata.get("argparse", {})
             default = _default(cls, field.name)
             help_text = field.metadata.get("help", "")
+            flag = f"--{field.name.replace('_', '-')}"
+            if default is True:  # a switch that is on: the option turns it off
+                keywords, flag = dict(action="store_false", dest=field.name), f"--no-{field.name.replace('_', '-')}"
             if field.name in required:
                 keywords["required"] = True
             else:
@@ -53,9 +61,9 @@ def add_options(parser: argparse.ArgumentParser, *config_classes, skip: tuple[st
                 shown = {getattr(c, "kind", c.__name__): _default(c, field.name) for c in owners}
                 if len(set(map(_shown, shown.values()))) > 1:
                     help_text += " (default " + ", ".join(f"{_shown(v)} for {k}" for k, v in shown.items()) + ")"
-                elif default not in (None, False):
+                elif default is not None and not isinstance(default, bool):
                     help_text += f" (default {_shown(default)})"
-            parser.add_argument(f"--{field.name.replace('_', '-')}", help=help_text, **keywords)
+            parser.add_argument(flag, help=help_text, **keywords)
 
 
 def config_from(config_class, args: argparse.Namespace):

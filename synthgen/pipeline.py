@@ -21,7 +21,8 @@ from synthgen.audio import check_duration, place_stem, read_audio
 from synthgen.codec import Codec, load_codec
 from synthgen.errors import SynthGenError
 from synthgen.files import atomic_directory, model_directory
-from synthgen.generate import GenerationSettings, generate_stem
+from synthgen.generate import generate_stem
+from synthgen.generation_settings import GenerationSettings
 from synthgen.model import SynthGen
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "weights" / "default"

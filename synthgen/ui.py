@@ -28,7 +28,7 @@ def build_app(pipeline, workdir: Path, max_seconds: float):
 
     from synthgen.audio import is_silent, mix_preview, set_channels, write_wav
     from synthgen.errors import SynthGenError
-    from synthgen.generate import GenerationSettings
+    from synthgen.generation_settings import GenerationSettings
     from synthgen.plots import waveforms_and_spectrograms
 
     def generate(mix_path, prompt, temperature, top_k, top_p, guidance_text, guidance_context, seed, variations,
@@ -70,6 +70,7 @@ def build_app(pipeline, workdir: Path, max_seconds: float):
         write_wav(path, mix_preview(mix.T, synth.T, gain_db), sr, subtype="PCM_24")
         return str(path)
 
+    defaults = GenerationSettings()
     with gr.Blocks(title="SynthGen studio") as app:
         gr.Markdown("# SynthGen studio\nDrop in a mix, describe a synth part, and hear it against the song.")
         state = gr.State(None)
@@ -79,13 +80,13 @@ def build_app(pipeline, workdir: Path, max_seconds: float):
                 prompt = gr.Textbox(label="Describe the synth", placeholder=EXAMPLE_PROMPTS[0], elem_id="prompt")
                 gr.Examples(examples=[[p] for p in EXAMPLE_PROMPTS], inputs=[prompt], label="Example prompts")
                 with gr.Accordion("Sampling and guidance", open=False):
-                    temperature = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="Temperature")
-                    top_k = gr.Slider(0, 1024, value=250, step=1, label="Top-k (0: off)")
-                    top_p = gr.Slider(0.0, 1.0, value=0.0, step=0.01, label="Top-p (0: off)")
-                    guidance_text = gr.Slider(1.0, 6.0, value=3.0, step=0.1, label="Guidance on the prompt")
-                    guidance_context = gr.Slider(1.0, 6.0, value=1.0, step=0.1, label="Guidance on the mix")
-                    seed = gr.Number(value=0, precision=0, label="Seed")
-                    variations = gr.Slider(1, 4, value=1, step=1, label="Variations")
+                    temperature = gr.Slider(0.0, 2.0, value=defaults.temperature, step=0.05, label="Temperature")
+                    top_k = gr.Slider(0, 1024, value=defaults.top_k, step=1, label="Top-k (0: off)")
+                    top_p = gr.Slider(0.0, 1.0, value=defaults.top_p, step=0.01, label="Top-p (0: off)")
+                    guidance_text = gr.Slider(1.0, 6.0, value=defaults.guidance_text, step=0.1, label="Guidance on the prompt")
+                    guidance_context = gr.Slider(1.0, 6.0, value=defaults.guidance_context, step=0.1, label="Guidance on the mix")
+                    seed = gr.Number(value=defaults.seed, precision=0, label="Seed")
+                    variations = gr.Slider(1, 4, value=defaults.variations, step=1, label="Variations")
                 button = gr.Button("Generate", variant="primary", elem_id="generate")
             with gr.Column():
                 synth = gr.Audio(type="filepath", label="Synth stem", elem_id="synth", interactive=False)

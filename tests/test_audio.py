@@ -9,7 +9,7 @@ import soundfile as sf
 from synthgen.audio import (from_int16, limit_peak, load_audio, peak_dbfs, read_audio, resample, set_channels, to_int16,
                             write_wav)
 from synthgen.errors import AudioError
-from tests.conftest import tone, write
+from tests.helpers.factories import tone, write
 
 FORMATS = {"wav": dict(subtype="PCM_16"), "flac": dict(subtype="PCM_16"), "ogg": dict(subtype="VORBIS"),
            "mp3": dict(subtype="MPEG_LAYER_III")}

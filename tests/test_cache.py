@@ -14,7 +14,7 @@ from synthgen.data.cache import CodeCache, WindowSettings, prepare_cache
 from synthgen.data.sources import list_tracks, load_pair
 from synthgen.data.windows import cut, window_starts
 from synthgen.errors import SynthGenError
-from tests.conftest import make_musdb_hq, make_musdb_stems, make_seed_layout, make_track_layout
+from tests.helpers.factories import make_musdb_hq, make_musdb_stems, make_seed_layout, make_track_layout
 
 WINDOWS = ["--window", "2", "--hop", "1"]
 
@@ -143,3 +143,13 @@ def test_accelerate_launch_splits_tracks_between_processes(tmp_path):
     assert len(CodeCache(tmp_path / "c")) == 5 * expected_windows(2.0)
     settings = json.loads((tmp_path / "c" / "cache.json").read_text())
     assert [t["key"] for t in settings["tracks"]] == [f"train__track_{i:03d}" for i in range(5)]
+
+
+@pytest.mark.parametrize("option", [["--window", "0"], ["--hop", "0"], ["--window", "nan"]])
+def test_bad_window_settings_stop_with_one_line_before_anything_is_written(tmp_path, option):
+    root = make_track_layout(tmp_path / "d", {"train": 1}, 2.0)
+    proc = synthgen("prepare", root, "--out", tmp_path / "c", *WINDOWS, *option)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("synthgen: error: --") and "positive number of seconds" in proc.stderr
+    assert not (tmp_path / "c").exists()
+    assert synthgen("prepare", root, "--out", tmp_path / "c", *WINDOWS).returncode == 0  # a valid rerun is not blocked

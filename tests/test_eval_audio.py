@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import make_tiny_model_dir
+from tests.helpers.factories import make_tiny_model_dir
 from synthgen.cli import main
 from synthgen.data.synthstems.generator import SynthStemsConfig, generate_dataset
 from synthgen.eval.suite import eval_windows, other_key_truths, run_suite, steering_prompts
@@ -95,4 +95,13 @@ def test_eval_audio_refuses_a_split_without_tracks(data, tmp_path, capsys):
     model = make_tiny_model_dir(tmp_path / "tiny")
     assert main(["eval-audio", "--model", str(model), "--data", str(data), "--split", "valid", "--out", str(tmp_path / "r")]) != 0
     assert "no 'valid' tracks" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("spec, problem", [("nocolon", "expected MODULE:FUNCTION"), ("no_such_module_x:f", "cannot import"),
+                                           ("json:no_such_function", "json has no no_such_function")])
+def test_eval_audio_refuses_a_bad_embedding_name_before_any_work(data, tmp_path, capsys, spec, problem):
+    model = make_tiny_model_dir(tmp_path / "tiny")
+    assert main(["eval-audio", "--model", str(model), "--data", str(data), "--embedding", spec, "--out", str(tmp_path / "r")]) == 2
+    assert problem in capsys.readouterr().err
     assert not (tmp_path / "r").exists()

@@ -7,9 +7,10 @@ import soundfile as sf
 import torch
 
 import synthgen.generate as generation
-from synthgen.generate import GenerationSettings, generate_stem, sample_window, window_plan
+from synthgen.generate import generate_stem, sample_window, window_plan
+from synthgen.generation_settings import GenerationSettings
 from synthgen.pipeline import Pipeline
-from tests.conftest import make_tiny_model_dir, tone, write
+from tests.helpers.factories import make_tiny_model_dir, tone, write
 
 SETTINGS = dict(window_seconds=2.0, overlap_seconds=0.5)
 

@@ -7,7 +7,7 @@ from synthgen.model import SynthGen, build_model
 from synthgen.model.delay import apply_delay, code_mask, decoder_inputs, undo_delay
 from synthgen.model.pretrained import from_musicgen_melody, merge_lora
 from synthgen.pipeline import Pipeline
-from tests.conftest import make_tiny_musicgen_melody
+from tests.helpers.factories import make_tiny_musicgen_melody
 
 K, V, T = 4, 64, 40
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from conftest import tone
+from tests.helpers.factories import tone
 from synthgen.plots import waveforms_and_spectrograms
 
 

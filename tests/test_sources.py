@@ -4,7 +4,7 @@ import pytest
 from synthgen.audio import read_audio
 from synthgen.data.sources import DEFAULT_DESCRIPTION, detect_source, list_tracks, load_pair, musdb_validation_tracks
 from synthgen.errors import SynthGenError
-from tests.conftest import make_musdb_hq, make_musdb_stems, make_seed_layout, make_track_layout
+from tests.helpers.factories import make_musdb_hq, make_musdb_stems, make_seed_layout, make_track_layout
 
 
 def test_seed_layout(tmp_path):

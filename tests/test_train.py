@@ -10,7 +10,7 @@ import torch
 
 from synthgen.model import SynthGen
 from synthgen.training.lm import TrainConfig, Trainer, rank_batches
-from tests.conftest import make_track_layout
+from tests.helpers.factories import make_track_layout
 
 RUN = [sys.executable, "-m", "synthgen"]
 
@@ -156,3 +156,14 @@ def test_synthstems_descriptions_are_reworded_each_epoch_from_the_same_attribute
         said = [w[i] for w in wordings]
         assert all(any(word in text for word in BRIGHTNESS[attributes["brightness"]]) for text in said)  # same brightness
         assert torch.equal(data[i]["target"], cache[i]["target"])
+
+
+def test_eval_refuses_a_cache_made_by_another_codec(cache, tmp_path):
+    Trainer(TrainConfig(data=str(cache), out=str(tmp_path / "run"), preset="tiny", steps=1, batch_size=4, save_every=1,
+                        eval_every=1), progress=False).train()
+    other = tmp_path / "other-codec"
+    subprocess.run([*RUN, "prepare", cache.parent / "data", "--out", other, "--window", "2", "--hop", "1", "--codec",
+                    "spectral:tiny"], check=True, capture_output=True)
+    proc = subprocess.run([*RUN, "eval", "--model", tmp_path / "run", "--data", other], capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "its codes were made by codec 'preset:spectral:tiny'" in proc.stderr

@@ -44,6 +44,13 @@ class WindowSettings:
     hop_seconds: float = 5.0
     tail: str = "pad"
 
+    def __post_init__(self):
+        """Refuse windows that cannot be cut, before any file is written."""
+        if not (math.isfinite(self.seconds) and self.seconds > 0):
+            raise SynthGenError(f"--window must be a positive number of seconds, got {self.seconds}")
+        if not (math.isfinite(self.hop_seconds) and self.hop_seconds > 0):
+            raise SynthGenError(f"--hop must be a positive number of seconds, got {self.hop_seconds}")
+
 
 def _settings(codec: Codec, windows: WindowSettings, mode: str, source: str, target: str,
               tracks: list[Track]) -> dict:

@@ -169,7 +169,17 @@ def codec_embedding(codec) -> Embedding:
 def load_embedding(spec: str) -> Embedding:
     """A user's embedding model as 'module:function' (e.g. a local CLAP or VGGish wrapper) taking
     (audio [N], sr) and returning frames [T, D]."""
+    from synthgen.errors import SynthGenError
+
     module, _, name = spec.partition(":")
-    if not name:
-        raise ValueError(f"embedding '{spec}': expected 'module:function'")
-    return getattr(importlib.import_module(module), name)
+    if not module or not name:
+        raise SynthGenError(f"--embedding '{spec}': expected MODULE:FUNCTION (e.g. my_clap:embed)")
+    try:
+        function = getattr(importlib.import_module(module), name)
+    except ImportError as err:
+        raise SynthGenError(f"--embedding '{spec}': cannot import {module} ({err})") from None
+    except AttributeError:
+        raise SynthGenError(f"--embedding '{spec}': {module} has no {name}") from None
+    if not callable(function):
+        raise SynthGenError(f"--embedding '{spec}': {module}.{name} is not a function")
+    return function

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from synthgen.files import model_directory
-from synthgen.generate import GenerationSettings, generate_stem
+from synthgen.generate import generate_stem
+from synthgen.generation_settings import GenerationSettings
 from synthgen.pipeline import Pipeline
 
 

@@ -56,6 +56,8 @@ class SpectralTrainer:
         self.autoencoder_steps = 0  # FSQ has nothing to initialise: quantized from the first step
         filters = librosa.filters.chroma(sr=codec.sample_rate, n_fft=codec.config.n_fft)  # [12, F]
         self.chroma_filters = torch.from_numpy(filters).float().to(device)
+        weights = torch.arange(codec.config.bins, device=device).clamp(min=1).float() ** -config.octave_weighting
+        self.bin_weights = (weights / weights.mean())[:, None]  # [F, 1]
         self.tones: torch.Tensor | None = None
 
     def train_mode(self) -> None:
@@ -98,7 +100,7 @@ class SpectralTrainer:
         quantized, _ = self.net.quantizer(values)
         predicted = self.net.decode(quantized)
         magnitude, predicted_magnitude = target.exp(), predicted.exp()
-        parts = dict(log_l1=(predicted - target).abs().mean(),
+        parts = dict(log_l1=((predicted - target).abs() * self.bin_weights).mean(),
                      linear_l1=(predicted_magnitude - magnitude).abs().sum() / magnitude.sum(),
                      chroma=self.chroma_loss(predicted_magnitude, magnitude),
                      saturation=saturation_penalty(values))

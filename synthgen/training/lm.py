@@ -25,7 +25,7 @@ import json
 import math
 import os
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
@@ -44,31 +44,7 @@ from synthgen.files import append_jsonl, replace_directory, truncate_jsonl
 from synthgen.model import SynthGen, build_model
 from synthgen.model.pretrained import from_musicgen_melody
 from synthgen.pipeline import Pipeline
-
-
-@dataclass
-class TrainConfig:
-    data: str
-    out: str
-    arch: str = "synthgen"  # synthgen | lstm | convae
-    preset: str = "small"
-    pretrained: str | None = None  # musicgen-melody snapshot directory
-    init: str | None = None  # start from a trained SynthGen (model directory or run folder) instead of a preset
-    lora: bool = False
-    steps: int = 2000
-    batch_size: int = 16  # per process
-    grad_accum: int = 1
-    lr: float = 5e-4
-    weight_decay: float = 0.01
-    warmup: int = 100
-    clip: float = 1.0
-    eval_every: int = 200
-    eval_windows: int = 64
-    save_every: int = 100
-    mixed_precision: str = "no"  # no | fp16 | bf16
-    seed: int = 0
-    num_threads: int | None = None
-    paraphrase: bool = True  # reword SynthStems descriptions every epoch (see Paraphrased)
+from synthgen.training.lm_config import TrainConfig
 
 
 class Objective(nn.Module):
