@@ -29,7 +29,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import Dataset
