@@ -152,6 +152,20 @@ def _summarise(measures: list[dict], truths: list[dict], windows: list[EvalWindo
     return row
 
 
+def _render_all(renderer: Renderer, windows: list[EvalWindow], sample_rate: int, mode: str, steering: bool, seed: int,
+                progress: bool) -> tuple[list[np.ndarray], list[dict], float, list[dict]]:
+    """A renderer's stem for every window: (stems, their measures, seconds spent rendering, steering results)."""
+    stems, measures, seconds, steer = [], [], 0.0, []
+    for i, window in enumerate(tqdm(windows, desc=renderer.name, disable=not progress)):
+        began = time.perf_counter()
+        stems.append(renderer.render(window.context, sample_rate, window.description))
+        seconds += time.perf_counter() - began
+        measures.append(stem_measures(stems[-1], window, sample_rate, mode))
+        if steering and renderer.uses_text and window.attributes:
+            steer.append(_steering(renderer, window, sample_rate, seed + i))
+    return stems, measures, seconds, steer
+
+
 def run_suite(renderers: list[Renderer], windows: list[EvalWindow], sample_rate: int, mode: str = "accompaniment",
               embedding: Embedding | None = None, steering: bool = False, seed: int = 0,
               on_stems: Callable[[str, int, np.ndarray], None] | None = None, progress: bool = True,
@@ -177,14 +191,7 @@ def run_suite(renderers: list[Renderer], windows: list[EvalWindow], sample_rate:
         kept = [_through_codec(codec, w.truth) for w in tqdm(windows, desc=CODEC_REFERENCE, disable=not progress)]
         add_row(CODEC_REFERENCE, kept, [stem_measures(s, w, sample_rate, mode) for s, w in zip(kept, windows)])
     for renderer in renderers:
-        stems, measures, seconds, steer = [], [], 0.0, []
-        for i, window in enumerate(tqdm(windows, desc=renderer.name, disable=not progress)):
-            began = time.perf_counter()
-            stems.append(renderer.render(window.context, sample_rate, window.description))
-            seconds += time.perf_counter() - began
-            measures.append(stem_measures(stems[-1], window, sample_rate, mode))
-            if steering and renderer.uses_text and window.attributes:
-                steer.append(_steering(renderer, window, sample_rate, seed + i))
+        stems, measures, seconds, steer = _render_all(renderer, windows, sample_rate, mode, steering, seed, progress)
         add_row(renderer.name, stems, measures)
         rows[renderer.name]["rtf"] = sum(len(w.context) for w in windows) / sample_rate / max(seconds, 1e-9)
         if steer:

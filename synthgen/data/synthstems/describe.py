@@ -53,7 +53,17 @@ def can_describe(attributes: dict) -> bool:
 def describe(attributes: dict, rng: np.random.Generator) -> str:
     """A description of the synth part. `attributes` needs role, brightness, attack, waveform, register,
     unison, vibrato, effects (list of names), speed (arpeggio), tempo and key."""
-    role = attributes["role"]
+    head, attack_as_word = _head(attributes, rng)
+    first, *rest = _clauses(attributes, rng, attack_as_word)
+    rng.shuffle(rest)
+    if rng.random() < 0.5:
+        return f"{head} {first}" + "".join(f", {c}" for c in rest)
+    return f"{head}, {first}" + "".join(f", {c}" for c in rest)
+
+
+def _head(attributes: dict, rng: np.random.Generator) -> tuple[str, bool]:
+    """The noun phrase (adjectives: brightness, maybe attack, unison, register; waveform and role noun), and
+    whether the attack was worded in it (else a clause words it)."""
     adjectives = [_pick(rng, BRIGHTNESS[attributes["brightness"]])]
     attack_as_word = rng.random() < 0.5
     if attack_as_word:
@@ -64,15 +74,19 @@ def describe(attributes: dict, rng: np.random.Generator) -> str:
         adjectives.insert(int(rng.integers(len(adjectives) + 1)), _pick(rng, REGISTER[attributes["register"]]))
     if len(adjectives) > 1 and rng.random() < 0.5:
         rng.shuffle(adjectives)
-    noun = _pick(rng, ROLE_NOUN[role])
+    noun = _pick(rng, ROLE_NOUN[attributes["role"]])
     if rng.random() < 0.75:
         noun = f"{_pick(rng, WAVEFORM[attributes['waveform']])} {noun}"
     joiner = ", " if rng.random() < 0.5 else " "
     head = f"{joiner.join(adjectives)} {noun}"
     if rng.random() < 0.7 and not noun.endswith("s"):
         head = ("an " if head[0] in "aeiou" else "a ") + head
+    return head, attack_as_word
 
-    clauses = [_pick(rng, ROLE_PHRASE[role]).format(speed=attributes.get("speed", "steady"))]
+
+def _clauses(attributes: dict, rng: np.random.Generator, attack_as_word: bool) -> list[str]:
+    """What the part does (role first), then maybe its attack, vibrato, effects, tempo and key."""
+    clauses = [_pick(rng, ROLE_PHRASE[attributes["role"]]).format(speed=attributes.get("speed", "steady"))]
     if not attack_as_word:
         clauses.append(_pick(rng, ATTACK_PHRASE[attributes["attack"]]))
     if attributes["vibrato"] and rng.random() < 0.6:
@@ -82,8 +96,4 @@ def describe(attributes: dict, rng: np.random.Generator) -> str:
         clauses.append(f"at {round(attributes['tempo'])} BPM")
     if rng.random() < 0.25:
         clauses.append(f"in {attributes['key']}")
-    first, rest = clauses[0], clauses[1:]
-    rng.shuffle(rest)
-    if rng.random() < 0.5:
-        return f"{head} {first}" + "".join(f", {c}" for c in rest)
-    return f"{head}, {first}" + "".join(f", {c}" for c in rest)
+    return clauses
