@@ -26,6 +26,7 @@ from synthgen.generation_settings import GenerationSettings
 from synthgen.model import SynthGen
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "weights" / "default"
+SPECTRAL_CODEC = DEFAULT_MODEL.parent / "spectral-codec"  # the pitch-keeping codec the next shipped model will use
 CODEC_FOLDER = "codec"
 
 
