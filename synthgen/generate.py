@@ -70,6 +70,18 @@ def _combine(logits: torch.Tensor, rows: list, n: int, settings: GenerationSetti
     return out
 
 
+def _start_codes(model: SynthGen, n: int, steps: int, prompt_codes: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The delayed codes a window starts from [N, K, S] (pads, with the prompt's codes in place) and where they are
+    given rather than sampled [N, K, S] (bool)."""
+    delayed = torch.full((n, model.num_codebooks, steps), model.pad_id, dtype=torch.long, device=model.device)
+    if prompt_codes is None:
+        return delayed, torch.zeros_like(delayed, dtype=torch.bool)
+    known = apply_delay(prompt_codes, -1)
+    known = torch.nn.functional.pad(known, (0, steps - known.shape[-1]), value=-1)
+    forced = known >= 0
+    return torch.where(forced, known, delayed), forced
+
+
 @torch.inference_mode()
 def sample_window(model: SynthGen, prompt_text: str, context: torch.Tensor, chroma: torch.Tensor | None,
                   settings: GenerationSettings, generator: torch.Generator, prompt_codes: torch.Tensor | None = None,
@@ -89,19 +101,11 @@ def sample_window(model: SynthGen, prompt_text: str, context: torch.Tensor, chro
     prefix, prefix_mask = model.prefix([prompt_text] * r, None if chroma is None else chroma.expand(r, -1, -1),
                                        keep_text, keep_mix)
     context_states = model.context_states(context.expand(r, -1, -1), keep_mix, 0, steps) if model.config.use_context else None
-
-    delayed = torch.full((n, k, steps), model.pad_id, dtype=torch.long, device=model.device)
-    forced = torch.zeros((n, k, steps), dtype=torch.bool, device=model.device)
-    prompt_frames = 0
-    if prompt_codes is not None:  # the codes the window starts with are given, not sampled
-        prompt_frames = prompt_codes.shape[-1]
-        known = torch.nn.functional.pad(apply_delay(prompt_codes, -1), (0, steps - (prompt_frames + k - 1)), value=-1)
-        forced = known >= 0
-        delayed = torch.where(forced, known, delayed)
+    delayed, forced = _start_codes(model, n, steps, prompt_codes)
     frame = torch.arange(steps, device=model.device)[None, :] - torch.arange(k, device=model.device)[:, None]
     real = (frame >= 0) & (frame < t)  # [K, S]: where a code of this window sits
 
-    first = prompt_frames  # the first step with a code to sample (codebook 0 of frame Tp)
+    first = 0 if prompt_codes is None else prompt_codes.shape[-1]  # the first step to sample (codebook 0 of frame Tp)
     dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}.get(settings.precision) or fast_dtype(model.device)
     decoder = CachedDecoder(model, r, prefix.shape[1] + steps, dtype)
     inputs = decoder_inputs(delayed, model.pad_id)[:, :, : first + 1].repeat(len(rows), 1, 1)

@@ -21,15 +21,48 @@ EXAMPLE_PROMPTS = [
 ]
 
 
+def _write_result(workdir: Path, audio, sr: int, stems: list) -> tuple[list[str], str, dict]:
+    """A generation's files in a new folder of its own under `workdir`: the stems, the mix (for previews) and a
+    picture of both. Returns (stem paths, picture path, the page's state)."""
+    from synthgen.audio import set_channels, write_wav
+    from synthgen.plots import waveforms_and_spectrograms
+
+    folder = workdir / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    files = []
+    for i, placed in enumerate(stems):
+        path = folder / ("synth.wav" if len(stems) == 1 else f"synth_{i + 1}.wav")
+        write_wav(path, placed, sr, subtype="PCM_24")
+        files.append(str(path))
+    write_wav(folder / "mix.wav", audio, sr, subtype="PCM_24")
+    picture = waveforms_and_spectrograms({"mix": set_channels(audio, 1)[0], "synth": set_channels(stems[0], 1)[0]},
+                                         sr, folder / "picture.png")
+    return files, str(picture), dict(folder=str(folder), synth=files[0])
+
+
+def _remix(state, gain_db):
+    """The mix with the generated stem at gain_db, written beside them; None before any generation."""
+    import soundfile as sf
+
+    from synthgen.audio import mix_preview, write_wav
+
+    if not state:
+        return None
+    folder = Path(state["folder"])
+    mix, sr = sf.read(folder / "mix.wav", dtype="float32", always_2d=True)
+    synth, _ = sf.read(state["synth"], dtype="float32", always_2d=True)
+    path = folder / f"mix_with_synth_{gain_db:+.1f}dB.wav"
+    write_wav(path, mix_preview(mix.T, synth.T, gain_db), sr, subtype="PCM_24")
+    return str(path)
+
+
 def build_app(pipeline, workdir: Path, max_seconds: float):
     """The Gradio Blocks for a loaded pipeline; outputs are written under `workdir`."""
     import gradio as gr
-    import soundfile as sf
 
-    from synthgen.audio import is_silent, mix_preview, set_channels, write_wav
+    from synthgen.audio import is_silent
     from synthgen.errors import SynthGenError
     from synthgen.generation_settings import GenerationSettings
-    from synthgen.plots import waveforms_and_spectrograms
 
     def generate(mix_path, prompt, temperature, top_k, top_p, guidance_text, guidance_context, seed, variations,
                  gain_db, progress=gr.Progress(track_tqdm=True)):
@@ -47,28 +80,8 @@ def build_app(pipeline, workdir: Path, max_seconds: float):
             raise gr.Error(str(err).replace(str(mix_path), Path(mix_path).name)) from None
         if is_silent(audio):
             gr.Warning("The mix is silent: the synth followed the prompt alone.")
-        folder = workdir / uuid.uuid4().hex
-        folder.mkdir(parents=True)
-        files = []
-        for i, placed in enumerate(stems):
-            path = folder / ("synth.wav" if len(stems) == 1 else f"synth_{i + 1}.wav")
-            write_wav(path, placed, sr, subtype="PCM_24")
-            files.append(str(path))
-        write_wav(folder / "mix.wav", audio, sr, subtype="PCM_24")
-        picture = waveforms_and_spectrograms({"mix": set_channels(audio, 1)[0], "synth": set_channels(stems[0], 1)[0]},
-                                             sr, folder / "picture.png")
-        state = dict(folder=str(folder), synth=files[0])
-        return files[0], remix(state, gain_db), str(picture), files, state
-
-    def remix(state, gain_db):
-        if not state:
-            return None
-        folder = Path(state["folder"])
-        mix, sr = sf.read(folder / "mix.wav", dtype="float32", always_2d=True)
-        synth, _ = sf.read(state["synth"], dtype="float32", always_2d=True)
-        path = folder / f"mix_with_synth_{gain_db:+.1f}dB.wav"
-        write_wav(path, mix_preview(mix.T, synth.T, gain_db), sr, subtype="PCM_24")
-        return str(path)
+        files, picture, state = _write_result(workdir, audio, sr, stems)
+        return files[0], _remix(state, gain_db), picture, files, state
 
     defaults = GenerationSettings()
     with gr.Blocks(title="SynthGen studio") as app:
@@ -96,7 +109,7 @@ def build_app(pipeline, workdir: Path, max_seconds: float):
                 downloads = gr.File(label="All stems", file_count="multiple", interactive=False)
         button.click(generate, [mix, prompt, temperature, top_k, top_p, guidance_text, guidance_context, seed,
                                 variations, gain], [synth, preview, picture, downloads, state])
-        gain.release(remix, [state, gain], [preview])
+        gain.release(_remix, [state, gain], [preview])
     return app
 
 

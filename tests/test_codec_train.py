@@ -73,6 +73,7 @@ def test_ema_quantizer_learns_and_replaces_dead_codes():
     assert (codec.model.quantizer.layers[0].codebook.cluster_size >= 0.5).float().mean() > 0.05
 
 
+@pytest.mark.slow
 def test_train_codec_runs_resumes_and_exports(tmp_path):
     generate_dataset(tmp_path / "data", 4, SynthStemsConfig(seconds=3.0, seed=2), (0.5, 0.5, 0.0), progress=False)
     args = [sys.executable, "-m", "synthgen", "train-codec", "--kind", "encodec", "--data", str(tmp_path / "data"),
@@ -132,6 +133,7 @@ def test_train_codec_runs_resumes_and_exports(tmp_path):
     assert report["codecs"][0]["mel_l1"] == pytest.approx(valid[-1]["valid_mel_l1"], rel=1e-4) and report["codecs"][0]["segments"] == 32
 
 
+@pytest.mark.slow
 def test_train_spectral_codec_runs_resumes_and_refuses_other_kinds_options(tmp_path):
     generate_dataset(tmp_path / "data", 4, SynthStemsConfig(seconds=3.0, seed=2), (0.5, 0.5, 0.0), progress=False)
     args = [sys.executable, "-m", "synthgen", "train-codec", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "run"),

@@ -5,9 +5,9 @@ per held-out evaluation) and codec/ (the latest codec, loadable with `load_codec
 continues with the data it would have seen: every step's batch is drawn from a generator seeded by
 (seed, step).
 
-- spectral: AdamW, warm-up then cosine decay; loss = L1 on log magnitude + relative L1 on linear magnitude
-  + a penalty that keeps the pre-FSQ values out of tanh saturation. Batches mix stems with random tones
-  (`data/tones.py`). The network never sees a waveform: the loss is on magnitude frames, and Griffin-Lim
+- spectral: AdamW, warm-up then cosine decay; loss = L1 on log magnitude (optionally weighted towards low
+  bins) + relative L1 on linear magnitude + a pitch-class loss on each frame's chroma + a penalty that keeps
+  the pre-FSQ values out of tanh saturation. Batches mix stems with random tones (`data/tones.py`). The network never sees a waveform: the loss is on magnitude frames, and Griffin-Lim
   is only for listening and evaluation.
 - encodec: time-domain L1, multi-resolution STFT, log-mel L1 and commitment losses; the first
   `warmup_steps` train a plain autoencoder, then the codebooks start from k-means and follow EMAs
