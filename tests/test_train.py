@@ -167,3 +167,49 @@ def test_eval_refuses_a_cache_made_by_another_codec(cache, tmp_path):
     proc = subprocess.run([*RUN, "eval", "--model", tmp_path / "run", "--data", other], capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "its codes were made by codec 'preset:spectral:tiny'" in proc.stderr
+
+
+def test_the_model_trains_in_train_mode_at_every_step_across_exports(cache, tmp_path, monkeypatch):
+    trainer = Trainer(TrainConfig(data=str(cache), out=str(tmp_path / "run"), preset="tiny", steps=6, batch_size=2,
+                                  eval_every=2, save_every=100), progress=False)
+    modes = []
+    forward = trainer.model.loss
+
+    def spy(batch, condition="train"):
+        modes.append(trainer.model.training)
+        return forward(batch, condition)
+
+    monkeypatch.setattr(trainer.model, "loss", spy)
+    trainer.train()
+    assert modes == [True] * 6  # exports at steps 2, 4 and 6 leave dropout on for the steps after them
+    assert SynthGen.from_pretrained(tmp_path / "run").training is False  # what was exported is ready for inference
+
+
+def test_a_lora_run_keeps_training_its_adapters_after_an_export(tmp_path):
+    from synthgen.model.pretrained import from_musicgen_melody
+    from tests.helpers.factories import make_tiny_musicgen_melody
+
+    snapshot = make_tiny_musicgen_melody(tmp_path / "musicgen")
+    from_musicgen_melody(snapshot)[1].save_pretrained(tmp_path / "codec")
+    make_track_layout(tmp_path / "data", {"train": 2, "valid": 1}, seconds=3.0)
+    subprocess.run([*RUN, "prepare", tmp_path / "data", "--out", tmp_path / "cache", "--window", "2", "--hop", "1",
+                    "--codec", tmp_path / "codec"], check=True, capture_output=True)
+    trainer = Trainer(TrainConfig(data=str(tmp_path / "cache"), out=str(tmp_path / "run"), preset="musicgen-melody",
+                                  pretrained=str(snapshot), lora=True, steps=4, batch_size=2, eval_every=1,
+                                  save_every=100, lr=1e-2), progress=False)
+    adapters = {}
+
+    def adapter_weights():
+        return {n: p.detach().clone() for n, p in trainer.model.named_parameters() if "lora_" in n}
+
+    finish = trainer._finish_step
+
+    def spy(parts, bar):
+        finish(parts, bar)  # validates and exports at every step
+        adapters[trainer.step] = adapter_weights()
+
+    trainer._finish_step = spy
+    trainer.train()
+    assert adapters[1] and all(len(a) == len(adapters[1]) for a in adapters.values())  # adapters not merged away
+    for step in (2, 3, 4):
+        assert any(not torch.equal(adapters[step][n], adapters[step - 1][n]) for n in adapters[step])

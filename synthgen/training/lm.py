@@ -21,6 +21,7 @@ a resumed run continues with exactly the data it would have seen.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -228,6 +229,7 @@ class Trainer:
             while self.batch_in_epoch < len(batches) and self.step < config.steps:
                 batch = self.collate(self.train_data, batches[self.batch_in_epoch], self.accelerator.device)
                 self.batch_in_epoch += 1
+                self.objective.train()  # dropout on, whatever validation or export did
                 with self.accelerator.accumulate(self.objective), self.accelerator.autocast():
                     loss, parts = self.objective(batch)
                     self.accelerator.backward(loss)
@@ -267,18 +269,23 @@ class Trainer:
             self.save()
 
     def export(self) -> Path:
-        """Save the model as it is now as config + safetensors (+ codec for SynthGen) in RUN/model."""
+        """Save the model as it is now as config + safetensors (+ codec for SynthGen) in RUN/model. The model
+        being trained is left as it was: in train mode, and with its LoRA adapters (a copy is merged)."""
         target = self.out / "model"
         if self.accelerator.is_main_process:
             model = self.accelerator.unwrap_model(self.objective).model
             if self.config.lora:
                 from synthgen.model.pretrained import merge_lora
 
+                model = copy.deepcopy(model)
                 merge_lora(model)
+            was_training = model.training
+            model.eval()
             if self.codec is None:
-                model.eval().save_pretrained(target)
+                model.save_pretrained(target)
             else:
-                Pipeline(model.eval(), self.codec).save_pretrained(target)
+                Pipeline(model, self.codec).save_pretrained(target)
+            model.train(was_training)
         self.accelerator.wait_for_everyone()
         return target
 
