@@ -89,3 +89,15 @@ def test_codec_directory_errors_name_the_problem(tmp_path):
     (tmp_path / "other" / "config.json").write_text('{"model_type": "bert"}')
     with pytest.raises(SynthGenError, match="not a codec of a known kind"):
         load_codec(tmp_path / "other")
+
+
+def test_a_damaged_spectral_codec_stops_with_one_line(tmp_path):
+    load_codec("spectral:tiny").save_pretrained(tmp_path / "codec")
+    weights = tmp_path / "codec" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])  # cut short
+    with pytest.raises(SynthGenError, match="not a loadable spectral codec"):
+        load_codec(tmp_path / "codec")
+    load_codec("spectral:tiny").save_pretrained(tmp_path / "other")
+    (tmp_path / "other" / "config.json").write_text('{"kind": "spectral", "colour": "blue"}')
+    with pytest.raises(SynthGenError, match="not a loadable spectral codec"):
+        load_codec(tmp_path / "other")

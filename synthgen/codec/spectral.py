@@ -19,6 +19,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
@@ -145,12 +146,17 @@ class SpectralCodec(Codec):
 
     @classmethod
     def from_pretrained(cls, directory: str | Path) -> "SpectralCodec":
+        """Load a codec saved by `save_pretrained`; a folder that does not hold one stops with one line."""
         directory = Path(directory)
         settings = json.loads((directory / "config.json").read_text())
         settings.pop("kind")
-        config = SpectralConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()})
-        net = SpectralNet(config)
-        net.load_state_dict(load_file(str(directory / "model.safetensors")))
+        try:
+            config = SpectralConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()})
+            net = SpectralNet(config)
+            net.load_state_dict(load_file(str(directory / "model.safetensors")))
+        except (TypeError, RuntimeError, OSError, ValueError, SafetensorError) as err:  # unknown keys, missing or damaged weights
+            reason = str(err).splitlines()[0]
+            raise SynthGenError(f"{directory}: not a loadable spectral codec ({reason})") from None
         return cls(net, config, name=str(directory.resolve()))
 
     def save_pretrained(self, directory: str | Path) -> None:
