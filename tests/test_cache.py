@@ -10,7 +10,8 @@ import torch
 
 from synthgen.chroma import chroma
 from synthgen.codec import load_codec
-from synthgen.data.cache import CodeCache, WindowSettings, prepare_cache
+from synthgen.data.cache import CodeCache, prepare_cache
+from synthgen.data.window_settings import WindowSettings
 from synthgen.data.sources import list_tracks, load_pair
 from synthgen.data.windows import cut, window_starts
 from synthgen.errors import SynthGenError

@@ -29,7 +29,7 @@ def test_fsq_passes_gradients_straight_through():
     quantized.sum().backward()
     assert values.grad is not None and (values.grad > 0).all()  # tanh's slope, not rounding's zero
     saturated = torch.full((1, 16, 10), 5.0, requires_grad=True)
-    assert float(saturation_penalty(saturated)) == pytest.approx(9.0)
+    assert float(saturation_penalty(saturated.detach())) == pytest.approx(9.0)
     assert saturation_penalty(torch.zeros(1, 16, 10)) == 0
 
 

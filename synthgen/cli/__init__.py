@@ -11,6 +11,7 @@ from synthgen.cli import data as data_commands
 from synthgen.cli import evaluate as eval_commands
 from synthgen.cli import generate as generate_commands
 from synthgen.cli import training as training_commands
+from synthgen.data.window_settings import WindowSettings
 from synthgen.errors import SynthGenError
 from synthgen.generation_settings import SAMPLING_OPTIONS, GenerationSettings
 from synthgen.options import add_options
@@ -78,9 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("--mode", default="accompaniment", choices=["accompaniment", "extract"],
                          help="context = mixture minus target (accompaniment) or the full mixture (extract)")
     prepare.add_argument("--codec", default="tiny", help="codec preset name or a save_pretrained directory")
-    prepare.add_argument("--window", type=float, default=10.0, help="window length in seconds")
-    prepare.add_argument("--hop", type=float, default=5.0, help="seconds between window starts")
-    prepare.add_argument("--tail", default="pad", choices=["pad", "drop"], help="what to do with a short last window")
+    add_options(prepare, WindowSettings)
     prepare.add_argument("--shard", type=_parse_shard, default=None, metavar="I/N",
                          help="encode only shard I of N (0-based); all shards write one cache")
     prepare.add_argument("--batch-size", type=int, default=8, help="windows encoded at once")
@@ -127,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     audio_eval.add_argument("--split", default="test", choices=["train", "valid", "test"])
     audio_eval.add_argument("--out", default="eval-audio", help="report folder (report.json, report.md, PNGs, audio/)")
     audio_eval.add_argument("--mode", default="accompaniment", choices=["accompaniment", "extract"])
-    audio_eval.add_argument("--window", type=float, default=10.0, help="window length in seconds")
+    audio_eval.add_argument("--window", type=float, default=WindowSettings.window, help="window length in seconds")
     audio_eval.add_argument("--windows", type=int, default=None, help="evaluate at most this many windows")
     audio_eval.add_argument("--steering", action="store_true", help="also render bright/dark and pad/pluck prompt pairs")
     audio_eval.add_argument("--embedding", default=None, help="module:function giving (audio, sr) -> frames [T, D] "

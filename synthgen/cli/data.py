@@ -6,11 +6,13 @@ import argparse
 import os
 
 from synthgen.errors import SynthGenError
+from synthgen.options import config_from
 
 
 def prepare(args: argparse.Namespace) -> int:
     from synthgen.codec import load_codec
-    from synthgen.data.cache import WindowSettings, missing_tracks, prepare_cache
+    from synthgen.data.cache import missing_tracks, prepare_cache
+    from synthgen.data.window_settings import WindowSettings
     from synthgen.data.sources import list_tracks
 
     distributed = args.shard is None and int(os.environ.get("WORLD_SIZE", "1")) > 1
@@ -26,7 +28,7 @@ def prepare(args: argparse.Namespace) -> int:
     codec = load_codec(args.codec)
     encoded = prepare_cache(
         tracks, args.out, codec,
-        windows=WindowSettings(args.window, args.hop, args.tail),
+        windows=config_from(WindowSettings, args),
         mode=args.mode, source=args.source, target=args.target,
         shard=shard, num_shards=num_shards, batch_size=args.batch_size,
     )

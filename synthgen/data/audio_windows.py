@@ -11,7 +11,7 @@ from torch.utils.data import Dataset
 from tqdm import tqdm
 
 from synthgen.audio import SAMPLE_RATE, from_int16, to_int16
-from synthgen.data.cache import WindowSettings
+from synthgen.data.window_settings import WindowSettings
 from synthgen.data.sources import list_tracks, load_pair
 from synthgen.data.windows import cut, window_starts
 from synthgen.errors import SynthGenError
@@ -24,8 +24,8 @@ class AudioWindows(Dataset):
     def __init__(self, root: str, split: str, windows: WindowSettings = WindowSettings(), mode: str = "accompaniment",
                  progress: bool = True):
         tracks = [t for t in list_tracks(root) if t.split == split]
-        self.length = round(windows.seconds * SAMPLE_RATE)
-        hop = round(windows.hop_seconds * SAMPLE_RATE)
+        self.length = round(windows.window * SAMPLE_RATE)
+        hop = round(windows.hop * SAMPLE_RATE)
         self.audio, self.index, self.descriptions = [], [], []
         for track in tqdm(tracks, desc=f"loading {split} windows", unit="track", disable=not progress or not tracks):
             context, target = load_pair(track, SAMPLE_RATE, 1, mode)

@@ -19,7 +19,6 @@ import json
 import math
 import os
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +30,7 @@ from synthgen.chroma import HOP as CHROMA_HOP
 from synthgen.chroma import chroma
 from synthgen.codec import Codec
 from synthgen.data.sources import Track, load_pair
+from synthgen.data.window_settings import WindowSettings
 from synthgen.data.windows import cut, window_starts
 from synthgen.errors import SynthGenError
 from synthgen.files import write_text_atomic
@@ -38,29 +38,15 @@ from synthgen.files import write_text_atomic
 CACHE_FORMAT = 1
 
 
-@dataclass(frozen=True)
-class WindowSettings:
-    seconds: float = 10.0
-    hop_seconds: float = 5.0
-    tail: str = "pad"
-
-    def __post_init__(self):
-        """Refuse windows that cannot be cut, before any file is written."""
-        if not (math.isfinite(self.seconds) and self.seconds > 0):
-            raise SynthGenError(f"--window must be a positive number of seconds, got {self.seconds}")
-        if not (math.isfinite(self.hop_seconds) and self.hop_seconds > 0):
-            raise SynthGenError(f"--hop must be a positive number of seconds, got {self.hop_seconds}")
-
-
 def _settings(codec: Codec, windows: WindowSettings, mode: str, source: str, target: str,
               tracks: list[Track]) -> dict:
     return dict(
         format=CACHE_FORMAT,
         codec=codec.identity(),
-        window_seconds=windows.seconds,
-        hop_seconds=windows.hop_seconds,
+        window_seconds=windows.window,
+        hop_seconds=windows.hop,
         tail=windows.tail,
-        frames_per_window=math.ceil(windows.seconds * codec.sample_rate / codec.hop_length),
+        frames_per_window=math.ceil(windows.window * codec.sample_rate / codec.hop_length),
         mode=mode,
         source=source,
         target=target,
@@ -90,8 +76,8 @@ def _encode_track(codec: Codec, track: Track, windows: WindowSettings, mode: str
     """Encode one track's windows. Returns {context, target: codes [W, K, T] int16, chroma [W, F, 12]
     float16} and each window's info."""
     context, target = load_pair(track, codec.sample_rate, codec.channels, mode)
-    length = round(windows.seconds * codec.sample_rate)
-    hop = round(windows.hop_seconds * codec.sample_rate)
+    length = round(windows.window * codec.sample_rate)
+    hop = round(windows.hop * codec.sample_rate)
     spans = window_starts(context.shape[1], length, hop, windows.tail)
     frames = math.ceil(length / codec.hop_length)
     arrays = {name: np.zeros((len(spans), codec.num_codebooks, frames), np.int16) for name in ("context", "target")}

@@ -38,6 +38,7 @@ from tqdm import tqdm
 from synthgen.codec import Codec
 from synthgen.data.sources import list_tracks, load_pair
 from synthgen.data.synthstems.describe import describe
+from synthgen.data.window_settings import WindowSettings
 from synthgen.data.windows import window_starts
 from synthgen.errors import SynthGenError
 from synthgen.eval.distances import mel_l1, multi_resolution_stft_loss, si_sdr
@@ -69,7 +70,7 @@ class Renderer(Protocol):
         """context [N] -> stem [N], both mono at sample_rate."""
 
 
-def eval_windows(root: str | Path, split: str, sample_rate: int, seconds: float = 10.0, mode: str = "accompaniment",
+def eval_windows(root: str | Path, split: str, sample_rate: int, seconds: float = WindowSettings.window, mode: str = "accompaniment",
                  limit: int | None = None) -> list[EvalWindow]:
     """Back-to-back windows of the split's tracks, taken round-robin over tracks (first windows of every
     track, then second ones...) up to `limit`."""
