@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from synthgen.audio import SAMPLE_RATE
+from synthgen.errors import SynthGenError
 
 HOP_LENGTH = 640  # samples per code frame: 50 frames/s
 NUM_CODEBOOKS = 4
@@ -82,8 +83,9 @@ class Codec:
         the codes and not the decoder: a codec whose decoder alone was retrained writes the same codes, so
         caches and language models made with it stay valid."""
         digest = hashlib.sha256()
-        if self.code_settings():
-            digest.update(json.dumps(self.code_settings(), sort_keys=True).encode())
+        settings = self.code_settings()
+        if settings:
+            digest.update(json.dumps(settings, sort_keys=True).encode())
         for key, tensor in sorted(self.code_state().items()):
             digest.update(key.encode())
             digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
@@ -94,8 +96,7 @@ class Codec:
 def check_same_codec(codec: Codec, identity: dict, where) -> None:
     """Stop with one line when `codec` did not make the codes recorded with `identity` (a token cache's codec
     record) at `where`."""
-    from synthgen.errors import SynthGenError
-
-    if codec.identity()["fingerprint"] != identity["fingerprint"]:
+    fingerprint = codec.identity()["fingerprint"]  # hashes the encoder's weights: once
+    if fingerprint != identity["fingerprint"]:
         raise SynthGenError(f"{where}: its codes were made by codec '{identity['name']}' "
-                            f"(fingerprint {identity['fingerprint']}), not by '{codec.name}' ({codec.identity()['fingerprint']})")
+                            f"(fingerprint {identity['fingerprint']}), not by '{codec.name}' ({fingerprint})")
