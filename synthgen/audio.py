@@ -15,8 +15,23 @@ import soxr
 
 from synthgen.errors import AudioError
 
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")  # what SynthGen reads
+OUTPUT_FORMATS = {".wav": ("WAV", "PCM_24"), ".flac": ("FLAC", "PCM_24"), ".ogg": ("OGG", "VORBIS")}  # and writes
 SAMPLE_RATE = 32000  # the rate every codec, token cache, model and data set of SynthGen runs at
+
+
+def _open_error(path: Path, err: Exception) -> AudioError:
+    """soundfile's complaint about a file it cannot read, as one line naming the file."""
+    reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+    reason = reason.split("': ")[-1].rstrip(".")  # libsndfile repeats the path: keep the problem
+    return AudioError(path, f"not a readable audio file ({reason})")
+
+
+def _check_path(path: Path) -> None:
+    if not path.exists():
+        raise AudioError(path, "no such file")
+    if path.is_dir():
+        raise AudioError(path, "is a folder, not an audio file")
 
 
 def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
@@ -25,16 +40,11 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     Raises AudioError naming the file when it is missing, not audio, empty or holds NaN/inf samples.
     """
     path = Path(path)
-    if not path.exists():
-        raise AudioError(path, "no such file")
-    if path.is_dir():
-        raise AudioError(path, "is a folder, not an audio file")
+    _check_path(path)
     try:
         data, sr = sf.read(str(path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as err:
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-        reason = reason.split("': ")[-1].rstrip(".")  # libsndfile repeats the path: keep the problem
-        raise AudioError(path, f"not a readable audio file ({reason})") from None
+        raise _open_error(path, err) from None
     if data.shape[0] == 0:
         raise AudioError(path, "empty audio file (0 samples)")
     if not np.isfinite(data).all():
@@ -42,16 +52,43 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     return np.ascontiguousarray(data.T), int(sr)
 
 
-def check_duration(path: str | os.PathLike, max_seconds: float) -> None:
-    """Refuse a file longer than max_seconds, judged from its header before anything is read.
-    Files soundfile cannot open are left for read_audio to report."""
+def probe_audio(path: str | os.PathLike, max_seconds: float | None = None) -> tuple[float, int, int]:
+    """Check a file the way `read_audio` would, from its header and its first and last second, without reading
+    it all: -> (seconds, sample_rate, channels). Refuses (AudioError) what read_audio refuses, and a file over
+    `max_seconds`."""
+    path = Path(path)
+    _check_path(path)
     try:
-        info = sf.info(str(path))
-    except Exception:
-        return
-    if info.frames / info.samplerate > max_seconds:
-        raise AudioError(path, f"{info.frames / info.samplerate:.0f} s long, over the {max_seconds:.0f} s limit "
-                               "(raise it with --max-seconds)")
+        with sf.SoundFile(str(path)) as f:
+            seconds, sample_rate, channels = f.frames / f.samplerate, f.samplerate, f.channels
+            if f.frames == 0:
+                raise AudioError(path, "empty audio file (0 samples)")
+            if max_seconds is not None and seconds > max_seconds:
+                raise AudioError(path, f"{seconds:.0f} s long, over the {max_seconds:.0f} s limit "
+                                       "(raise it with --max-seconds)")
+            probes = [f.read(min(f.frames, sample_rate), dtype="float32")]
+            if f.seekable() and f.frames > sample_rate:
+                f.seek(f.frames - sample_rate)
+                probes.append(f.read(sample_rate, dtype="float32"))
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as err:
+        raise _open_error(path, err) from None
+    if not all(np.isfinite(x).all() for x in probes):
+        raise AudioError(path, "contains NaN or infinite samples")
+    return seconds, sample_rate, channels
+
+
+def wav_missing_bytes(path: str | os.PathLike) -> int:
+    """How many bytes of audio a WAV file's header promises and the file does not hold (a download or copy cut
+    short; soundfile then reads the part that is there without a word). 0 for whole files and other formats."""
+    with open(path, "rb") as f:
+        if f.read(4) != b"RIFF" or (f.read(4), f.read(4))[1] != b"WAVE":
+            return 0
+        while len(header := f.read(8)) == 8:
+            size = int.from_bytes(header[4:], "little")
+            if header[:4] == b"data":
+                return max(0, size - (os.fstat(f.fileno()).st_size - f.tell()))
+            f.seek(size + size % 2, os.SEEK_CUR)
+    return 0
 
 
 def is_silent(audio: np.ndarray) -> bool:
@@ -85,17 +122,27 @@ def load_audio(path: str | os.PathLike, sample_rate: int, channels: int) -> np.n
     return resample(set_channels(audio, channels), sr, sample_rate)
 
 
-def write_wav(path: str | os.PathLike, audio: np.ndarray, sample_rate: int, subtype: str = "PCM_16") -> None:
-    """Write [C, N] audio as WAV through a temporary file in the same folder, then rename.
-
-    A crash mid-write never leaves a half-written file at `path`.
-    """
+def output_format(path: str | os.PathLike) -> tuple[str, str]:
+    """(soundfile format, default subtype) of an output file, from its extension: WAV and FLAC at 24 bits,
+    Ogg Vorbis. Any other extension is refused (AudioError) before any work is done."""
     path = Path(path)
+    if path.suffix.lower() not in OUTPUT_FORMATS:
+        raise AudioError(path, f"cannot write '{path.suffix or 'no extension'}' files: use one of "
+                               f"{', '.join(OUTPUT_FORMATS)}")
+    return OUTPUT_FORMATS[path.suffix.lower()]
+
+
+def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int, subtype: str | None = None) -> None:
+    """Write [C, N] audio in the format its extension names (`output_format`) through a temporary file in the
+    same folder, then rename: a crash mid-write never leaves a half-written file at `path`."""
+    path = Path(path)
+    file_format, default_subtype = output_format(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        sf.write(tmp, np.asarray(audio, dtype=np.float32).T, sample_rate, subtype=subtype, format="WAV")
+        sf.write(tmp, np.asarray(audio, dtype=np.float32).T, sample_rate, subtype=subtype or default_subtype,
+                 format=file_format)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; the result is an ordinary file

@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from synthgen.errors import SynthGenError
+
 
 def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     """Write a file through a temporary file beside it (`write(tmp)` fills it), then rename it into place:
@@ -21,6 +23,19 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
         tmp.unlink(missing_ok=True)
         raise
     os.replace(tmp, path)
+
+
+def read_json(path: Path) -> dict:
+    """A JSON object from a file; a file that is not one stops with one line naming it (SynthGenError)."""
+    try:
+        value = json.loads(Path(path).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise SynthGenError(f"{path}: not valid JSON ({str(err).splitlines()[0]})") from None
+    except OSError as err:
+        raise SynthGenError(f"{path}: cannot be read ({err.strerror})") from None
+    if not isinstance(value, dict):
+        raise SynthGenError(f"{path}: not a JSON object of settings")
+    return value
 
 
 def write_text_atomic(path: Path, text: str) -> None:

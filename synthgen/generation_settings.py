@@ -4,22 +4,41 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from synthgen.options import option
+from synthgen.errors import SynthGenError
+from synthgen.options import check_bounds, option
+
+MAX_VARIATIONS = 16  # each variation is sampled as one more row of a batch: memory grows with them
+PRECISIONS = ("auto", "fp32", "bf16")
 
 
 @dataclass
 class GenerationSettings:
-    temperature: float = option("sampling temperature (0: always the likeliest code)", 1.0)
-    top_k: int = option("sample among the k likeliest codes (0: off)", 250)
-    top_p: float = option("sample among the likeliest codes that reach this probability (0: off)", 0.0)
-    guidance_text: float = option("classifier-free guidance on the prompt (1: off)", 3.0)
-    guidance_context: float = option("guidance on the mix (1: off)", 1.0)
-    seed: int = option("seed: the same seed, input and settings give the same stem bit for bit", 0)
-    variations: int = option("stems to write per input (OUT_1.wav, OUT_2.wav, ...)", 1)
-    window_seconds: float = option("generation window: longer mixes are written window by window", 10.0)
-    overlap_seconds: float = option("each window continues the last one's codes over this overlap", 2.5)
+    temperature: float = option("sampling temperature (0: always the likeliest code)", 1.0, at_least=0, at_most=10)
+    top_k: int = option("sample among the k likeliest codes (0: off)", 250, at_least=0)
+    top_p: float = option("sample among the likeliest codes that reach this probability (0: off)", 0.0, at_least=0,
+                           at_most=1)
+    guidance_text: float = option("classifier-free guidance on the prompt (1: off)", 3.0, at_least=0, at_most=20)
+    guidance_context: float = option("guidance on the mix (1: off)", 1.0, at_least=0, at_most=20)
+    seed: int = option("seed: the same seed, input and settings give the same stem bit for bit", 0,
+                     at_least=0, at_most=2**63 - 1)
+    variations: int = option("stems to write per input (OUT_1.wav, OUT_2.wav, ...)", 1, at_least=1,
+                           at_most=MAX_VARIATIONS)
+    window_seconds: float = option("generation window: longer mixes are written window by window", 10.0,
+                                   at_least=1, at_most=30)
+    overlap_seconds: float = option("each window continues the last one's codes over this overlap (less than the window)",
+                                    2.5, at_least=0)
     precision: str = option("decoder weights while sampling: auto (bf16 where the CPU or GPU is fast with it)",
-                            "auto", choices=["auto", "fp32", "bf16"])
+                            "auto", choices=PRECISIONS)
+
+    def __post_init__(self):
+        """Refuse settings that cannot be sampled with, naming the option (the command line, the Python API and
+        the studio page all build their settings here)."""
+        check_bounds(self)
+        if self.overlap_seconds >= self.window_seconds:
+            raise SynthGenError(f"--overlap-seconds must be less than --window-seconds ({self.window_seconds}), "
+                                f"got {self.overlap_seconds}")
+        if self.precision not in PRECISIONS:
+            raise SynthGenError(f"--precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
 
 
 SAMPLING_OPTIONS = ("temperature", "top_k", "top_p", "guidance_text", "guidance_context", "seed")

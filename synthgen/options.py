@@ -1,27 +1,95 @@
-"""Command-line options built from config dataclasses, so each default and its help are written once, in the
-field (`help` in the field's metadata). Used by `cli.py`."""
+"""Command-line options built from config dataclasses, so each default, its help and its allowed range are
+written once, in the field (`help` and `bounds` in the field's metadata). Used by the command line, and by the
+configs' own checks (`check_bounds`) for values that come from Python or the studio page.
+"""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import typing
 
-
-def option(help: str, default=dataclasses.MISSING, **argparse_keywords):
-    """A config field with its command-line help (and optional argparse keywords such as `choices`)."""
-    return dataclasses.field(default=default, metadata=dict(help=help, argparse=argparse_keywords))
+from synthgen.errors import SynthGenError
 
 
-def _argument(hint) -> dict:
-    """argparse keywords for a field's type hint: bool -> a flag, tuple[int, ...] -> nargs, X | None -> X."""
+@dataclasses.dataclass(frozen=True)
+class Bounds:
+    """The values a number may take: finite, and within the given limits (None: no limit)."""
+
+    at_least: float | None = None
+    at_most: float | None = None
+    above: float | None = None
+
+    def problem(self, value) -> str | None:
+        """Why `value` is refused ("must be >= 0"), or None when it is allowed."""
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None
+        if not math.isfinite(value):
+            return f"must be a finite number{self._range()}"
+        if ((self.at_least is not None and value < self.at_least) or (self.at_most is not None and value > self.at_most)
+                or (self.above is not None and value <= self.above)):
+            return "must be" + self._range()
+        return None
+
+    def _range(self) -> str:
+        limits = [f">= {_number(self.at_least)}" if self.at_least is not None else "",
+                  f"> {_number(self.above)}" if self.above is not None else "",
+                  f"<= {_number(self.at_most)}" if self.at_most is not None else ""]
+        return " " + " and ".join(x for x in limits if x) if any(limits) else ""
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def bounded(kind: type = float, **limits) -> typing.Callable[[str], float]:
+    """An argparse type: the text as `kind` (int or float), refused unless finite and within `limits` (Bounds'
+    fields), with the allowed range in the message."""
+    bounds = Bounds(**limits)
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not {'an integer' if kind is int else 'a number'}") from None
+        if (problem := bounds.problem(value)) is not None:
+            raise argparse.ArgumentTypeError(f"{problem}, got {text}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its messages
+    return parse
+
+
+def option(help: str, default=dataclasses.MISSING, *, at_least: float | None = None, at_most: float | None = None,
+           above: float | None = None, **argparse_keywords):
+    """A config field with its command-line help, the range a number may take (finite numbers only, always) and
+    optional argparse keywords such as `choices`."""
+    bounds = Bounds(at_least, at_most, above)
+    return dataclasses.field(default=default, metadata=dict(help=help, bounds=bounds, argparse=argparse_keywords))
+
+
+def check_bounds(config) -> None:
+    """Refuse a config whose numbers are out of their fields' bounds, naming the option (SynthGenError)."""
+    for field in dataclasses.fields(config):
+        bounds = field.metadata.get("bounds")
+        value = getattr(config, field.name)
+        if bounds is not None and (problem := bounds.problem(value)) is not None:
+            raise SynthGenError(f"--{field.name.replace('_', '-')} {problem}, got {value}")
+
+
+def _argument(hint, bounds: Bounds = Bounds()) -> dict:
+    """argparse keywords for a field's type hint: bool -> a flag, tuple[int, ...] -> nargs, X | None -> X,
+    numbers -> `bounded`."""
     args = [a for a in typing.get_args(hint) if a is not type(None)]
     if hint is bool:
         return dict(action="store_true")
     if typing.get_origin(hint) is tuple:
         return dict(type=args[0], nargs="+")
     if args:
-        return _argument(args[0])
+        return _argument(args[0], bounds)
+    if hint in (int, float):
+        return dict(type=bounded(hint, **dataclasses.asdict(bounds)))
     return dict(type=hint)
 
 
@@ -47,7 +115,7 @@ def add_options(parser: argparse.ArgumentParser, *config_classes, skip: tuple[st
             if field.name in seen or field.name in skip:
                 continue
             seen.add(field.name)
-            keywords = _argument(hints[field.name]) | field.metadata.get("argparse", {})
+            keywords = _argument(hints[field.name], field.metadata.get("bounds", Bounds())) | field.metadata.get("argparse", {})
             default = _default(cls, field.name)
             help_text = field.metadata.get("help", "")
             flag = f"--{field.name.replace('_', '-')}"

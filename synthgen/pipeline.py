@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from synthgen.audio import check_duration, place_stem, read_audio
+from synthgen.audio import place_stem, probe_audio, read_audio
 from synthgen.codec import Codec, load_codec
 from synthgen.errors import SynthGenError
 from synthgen.files import atomic_directory, model_directory
@@ -76,7 +76,7 @@ class Pipeline:
         """Read a mix file (refusing one over `max_seconds` before reading it) and render it:
         -> (mix [C, N], sample_rate, stems [variations] x [C, N])."""
         if max_seconds is not None:
-            check_duration(path, max_seconds)
+            probe_audio(path, max_seconds)
         audio, sample_rate = read_audio(path)
         return audio, sample_rate, self.render(audio, sample_rate, prompt, settings, loudness, progress)
 

@@ -24,7 +24,7 @@ EXAMPLE_PROMPTS = [
 def _write_result(workdir: Path, audio, sr: int, stems: list) -> tuple[list[str], str, dict]:
     """A generation's files in a new folder of its own under `workdir`: the stems, the mix (for previews) and a
     picture of both. Returns (stem paths, picture path, the page's state)."""
-    from synthgen.audio import set_channels, write_wav
+    from synthgen.audio import set_channels, write_audio
     from synthgen.plots import waveforms_and_spectrograms
 
     folder = workdir / uuid.uuid4().hex
@@ -32,9 +32,9 @@ def _write_result(workdir: Path, audio, sr: int, stems: list) -> tuple[list[str]
     files = []
     for i, placed in enumerate(stems):
         path = folder / ("synth.wav" if len(stems) == 1 else f"synth_{i + 1}.wav")
-        write_wav(path, placed, sr, subtype="PCM_24")
+        write_audio(path, placed, sr)
         files.append(str(path))
-    write_wav(folder / "mix.wav", audio, sr, subtype="PCM_24")
+    write_audio(folder / "mix.wav", audio, sr)
     picture = waveforms_and_spectrograms({"mix": set_channels(audio, 1)[0], "synth": set_channels(stems[0], 1)[0]},
                                          sr, folder / "picture.png")
     return files, str(picture), dict(folder=str(folder), synth=files[0])
@@ -44,7 +44,7 @@ def _remix(state, gain_db):
     """The mix with the generated stem at gain_db, written beside them; None before any generation."""
     import soundfile as sf
 
-    from synthgen.audio import mix_preview, write_wav
+    from synthgen.audio import mix_preview, write_audio
 
     if not state:
         return None
@@ -52,8 +52,18 @@ def _remix(state, gain_db):
     mix, sr = sf.read(folder / "mix.wav", dtype="float32", always_2d=True)
     synth, _ = sf.read(state["synth"], dtype="float32", always_2d=True)
     path = folder / f"mix_with_synth_{gain_db:+.1f}dB.wav"
-    write_wav(path, mix_preview(mix.T, synth.T, gain_db), sr, subtype="PCM_24")
+    write_audio(path, mix_preview(mix.T, synth.T, gain_db), sr)
     return str(path)
+
+
+def _whole(value, name: str) -> int:
+    """A number from the page as an int; NaN, infinities and text are refused with a message."""
+    from synthgen.errors import SynthGenError
+
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise SynthGenError(f"{name} must be a whole number, got {value}") from None
 
 
 def build_app(pipeline, workdir: Path, max_seconds: float):
@@ -70,10 +80,10 @@ def build_app(pipeline, workdir: Path, max_seconds: float):
             raise gr.Error("Upload or record a mix first.")
         if not prompt or not prompt.strip():
             raise gr.Error("Describe the synth you want in the prompt box.")
-        settings = GenerationSettings(temperature=temperature, top_k=int(top_k), top_p=top_p,
-                                      guidance_text=guidance_text, guidance_context=guidance_context,
-                                      seed=int(seed), variations=int(variations))
         try:
+            settings = GenerationSettings(temperature=temperature, top_k=_whole(top_k, "top-k"), top_p=top_p,
+                                          guidance_text=guidance_text, guidance_context=guidance_context,
+                                          seed=_whole(seed, "seed"), variations=_whole(variations, "variations"))
             audio, sr, stems = pipeline.render_file(mix_path, prompt.strip(), settings, max_seconds=max_seconds,
                                                     progress=True)
         except SynthGenError as err:

@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 
 from synthgen.audio import (from_int16, limit_peak, load_audio, peak_dbfs, read_audio, resample, set_channels, to_int16,
-                            write_wav)
+                            write_audio)
 from synthgen.errors import AudioError
 from tests.helpers.factories import tone, write
 
@@ -54,22 +54,41 @@ def test_load_audio_converts(tmp_path):
     assert load_audio(path, 32000, 1).shape == (1, 48000)
 
 
-def test_write_wav_is_atomic(tmp_path):
+def test_write_audio_is_atomic(tmp_path):
     path = tmp_path / "out" / "x.wav"
-    write_wav(path, tone(0.5, 16000, 2), 16000)
+    write_audio(path, tone(0.5, 16000, 2), 16000)
     assert read_audio(path)[0].shape == (2, 8000)
     before = path.read_bytes()
     with pytest.raises(Exception):
-        write_wav(path, tone(0.5, 16000, 2), 16000, subtype="NOT_A_SUBTYPE")
+        write_audio(path, tone(0.5, 16000, 2), 16000, subtype="NOT_A_SUBTYPE")
     assert path.read_bytes() == before
     assert sorted(p.name for p in path.parent.iterdir()) == ["x.wav"]
 
 
-def test_write_wav_gives_an_ordinary_file_mode(tmp_path):
+@pytest.mark.parametrize("name, file_format, subtype", [("x.wav", "WAV", "PCM_24"), ("x.FLAC", "FLAC", "PCM_24"),
+                                                        ("x.ogg", "OGG", "VORBIS")])
+def test_write_audio_follows_the_extension(tmp_path, name, file_format, subtype):
+    audio = tone(0.5, 32000, 2) * 0.5
+    write_audio(tmp_path / name, audio, 32000)
+    info = sf.info(str(tmp_path / name))
+    assert (info.format, info.subtype, info.channels, info.frames) == (file_format, subtype, 2, 16000)
+    back, _ = read_audio(tmp_path / name)
+    tolerance = 0.05 if file_format == "OGG" else 1e-5
+    assert np.abs(back - audio).max() < tolerance
+
+
+@pytest.mark.parametrize("name", ["x.mp3", "x.aiff", "x"])
+def test_write_audio_refuses_other_extensions(tmp_path, name):
+    with pytest.raises(AudioError, match="cannot write"):
+        write_audio(tmp_path / name, tone(0.5, 16000), 16000)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_audio_gives_an_ordinary_file_mode(tmp_path):
     """The temporary file is private; the finished one follows the umask like any other file."""
     umask = os.umask(0o022)
     try:
-        write_wav(tmp_path / "x.wav", tone(0.5, 16000), 16000)
+        write_audio(tmp_path / "x.wav", tone(0.5, 16000), 16000)
     finally:
         os.umask(umask)
     assert (tmp_path / "x.wav").stat().st_mode & 0o777 == 0o644

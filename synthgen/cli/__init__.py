@@ -14,7 +14,7 @@ from synthgen.cli import training as training_commands
 from synthgen.data.window_settings import WindowSettings
 from synthgen.errors import SynthGenError
 from synthgen.generation_settings import SAMPLING_OPTIONS, GenerationSettings
-from synthgen.options import add_options
+from synthgen.options import add_options, bounded
 from synthgen.training.codec_config import TRAIN_CONFIGS
 from synthgen.training.lm_config import TrainConfig
 
@@ -44,31 +44,39 @@ def _add_sampling_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line (usage is one `--help` away); subcommands inherit it."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="synthgen", description="Generate a synth track that fits a mix.")
+    parser = _Parser(prog="synthgen", description="Generate a synth track that fits a mix.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__import__('synthgen').__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     generate = commands.add_parser("generate", help="write a synth stem that fits a mix")
     generate.add_argument("mix", help="the mix (wav, flac, ogg, mp3), or a folder of them")
     generate.add_argument("--prompt", required=True, help='the synth you want, e.g. "a soft dark pad holding the chords"')
-    generate.add_argument("--out", required=True, help="output WAV (or folder when MIX is a folder)")
+    generate.add_argument("--out", required=True, help="output file, .wav (24-bit), .flac or .ogg (a folder of WAV "
+                          "files when MIX is a folder)")
     generate.add_argument("--model", default=None, help="model directory or run folder (default: the shipped model)")
     generate.add_argument("--mix-out", default=None, help="also write the mix with the synth added (file or folder)")
-    generate.add_argument("--mix-gain-db", type=float, default=0.0, help="gain of the synth in --mix-out")
+    generate.add_argument("--mix-gain-db", type=bounded(float, at_least=-60, at_most=24), default=0.0, help="gain of the synth in --mix-out")
     _add_sampling_options(generate)
     add_options(generate, GenerationSettings, skip=SAMPLING_OPTIONS)
-    generate.add_argument("--loudness", type=float, default=None, help="target loudness of the stem in LUFS")
-    generate.add_argument("--max-seconds", type=float, default=600.0, help="refuse longer inputs")
+    generate.add_argument("--loudness", type=bounded(float, at_least=-70, at_most=0), default=None, help="target loudness of the stem in LUFS")
+    generate.add_argument("--max-seconds", type=bounded(float, above=0), default=600.0, help="refuse longer inputs")
     generate.set_defaults(run=generate_commands.generate)
 
     ui = commands.add_parser("ui", help="a local web page: upload a mix, describe the synth, hear and see the result")
     ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
-    ui.add_argument("--port", type=int, default=7860)
+    ui.add_argument("--port", type=bounded(int, at_least=0, at_most=65535), default=7860)
     ui.add_argument("--model", default=None, help="model directory or run folder (default: the shipped model)")
-    ui.add_argument("--max-upload-mb", type=float, default=100.0, help="refuse larger uploads")
-    ui.add_argument("--max-seconds", type=float, default=600.0, help="refuse longer mixes")
-    ui.add_argument("--concurrency", type=int, default=1, help="generations run at once; others wait in a queue")
+    ui.add_argument("--max-upload-mb", type=bounded(float, above=0), default=100.0, help="refuse larger uploads")
+    ui.add_argument("--max-seconds", type=bounded(float, above=0), default=600.0, help="refuse longer mixes")
+    ui.add_argument("--concurrency", type=bounded(int, at_least=1), default=1, help="generations run at once; others wait in a queue")
     ui.set_defaults(run=generate_commands.ui)
 
     prepare = commands.add_parser("prepare", help="encode a stem data set into a token cache")
@@ -82,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_options(prepare, WindowSettings)
     prepare.add_argument("--shard", type=_parse_shard, default=None, metavar="I/N",
                          help="encode only shard I of N (0-based); all shards write one cache")
-    prepare.add_argument("--batch-size", type=int, default=8, help="windows encoded at once")
+    prepare.add_argument("--batch-size", type=bounded(int, at_least=1), default=8, help="windows encoded at once")
     prepare.set_defaults(run=data_commands.prepare)
 
     train = commands.add_parser("train", help="train a model on a token cache (use `accelerate launch -m synthgen train` to scale out)")
@@ -102,8 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
                             help="codec directory (save_pretrained) or preset; repeat to compare codecs in one table")
     codec_eval.add_argument("--data", required=True, help="data folder (any layout `prepare` reads)")
     codec_eval.add_argument("--split", default="valid", choices=["train", "valid", "test"])
-    codec_eval.add_argument("--segments", type=int, default=32, help="2 s segments (the same ones train-codec reports on)")
-    codec_eval.add_argument("--suite-windows", type=int, default=0, metavar="N",
+    codec_eval.add_argument("--segments", type=bounded(int, at_least=1), default=32, help="2 s segments (the same ones train-codec reports on)")
+    codec_eval.add_argument("--suite-windows", type=bounded(int, at_least=0), default=0, metavar="N",
                             help="also measure eval-audio's truth and truth-codec rows on N test windows (harmony, attack, role)")
     codec_eval.add_argument("--out", help="also write the numbers to this JSON file (and the table beside it as .md)")
     codec_eval.add_argument("--plots", metavar="DIR", help="also write spectrograms of a lead, a pad and a mixture "
@@ -115,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--model", required=True, help="run folder or exported model directory")
     evaluate.add_argument("--data", required=True, help="token cache")
     evaluate.add_argument("--split", default="test", choices=["train", "valid", "test"])
-    evaluate.add_argument("--batch-size", type=int, default=16)
+    evaluate.add_argument("--batch-size", type=bounded(int, at_least=1), default=16)
     evaluate.add_argument("--out", help="report JSON path (default: MODEL/eval_SPLIT.json, with a .md beside it)")
     evaluate.set_defaults(run=eval_commands.evaluate)
 
@@ -126,12 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
     audio_eval.add_argument("--split", default="test", choices=["train", "valid", "test"])
     audio_eval.add_argument("--out", default="eval-audio", help="report folder (report.json, report.md, PNGs, audio/)")
     audio_eval.add_argument("--mode", default="accompaniment", choices=["accompaniment", "extract"])
-    audio_eval.add_argument("--window", type=float, default=WindowSettings.window, help="window length in seconds")
-    audio_eval.add_argument("--windows", type=int, default=None, help="evaluate at most this many windows")
+    audio_eval.add_argument("--window", type=bounded(float, at_least=1), default=WindowSettings.window, help="window length in seconds")
+    audio_eval.add_argument("--windows", type=bounded(int, at_least=1), default=None, help="evaluate at most this many windows")
     audio_eval.add_argument("--steering", action="store_true", help="also render bright/dark and pad/pluck prompt pairs")
     audio_eval.add_argument("--embedding", default=None, help="module:function giving (audio, sr) -> frames [T, D] "
                             "for the Fréchet distance (default: the codec's latents)")
-    audio_eval.add_argument("--plots", type=int, default=3, help="windows to plot and keep audio of")
+    audio_eval.add_argument("--plots", type=bounded(int, at_least=0), default=3, help="windows to plot and keep audio of")
     _add_sampling_options(audio_eval)
     audio_eval.set_defaults(run=eval_commands.eval_audio)
 
@@ -139,13 +147,13 @@ def build_parser() -> argparse.ArgumentParser:
                                                                            metavar="KIND")
     synth = data.add_parser("synth", help="SynthStems: procedural backing tracks with a synth part and its description")
     synth.add_argument("out_dir", help="folder to write <split>/<track>/ into (resumes if it exists)")
-    synth.add_argument("--tracks", type=int, required=True, help="number of tracks")
-    synth.add_argument("--seconds", type=float, default=30.0, help="length of each track")
-    synth.add_argument("--seed", type=int, default=0, help="the same seed gives byte-identical tracks")
-    synth.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel processes")
+    synth.add_argument("--tracks", type=bounded(int, at_least=1), required=True, help="number of tracks")
+    synth.add_argument("--seconds", type=bounded(float, at_least=1), default=30.0, help="length of each track")
+    synth.add_argument("--seed", type=bounded(int, at_least=0), default=0, help="the same seed gives byte-identical tracks")
+    synth.add_argument("--workers", type=bounded(int, at_least=1), default=os.cpu_count() or 1, help="parallel processes")
     synth.add_argument("--splits", type=_parse_fractions, default=(0.9, 0.05, 0.05), metavar="TRAIN,VALID,TEST",
                        help="split fractions (default 0.9,0.05,0.05)")
-    synth.add_argument("--sample-rate", type=int, default=None, help="sample rate of the files (default: SynthGen's own)")
+    synth.add_argument("--sample-rate", type=bounded(int, at_least=8000, at_most=192000), default=None, help="sample rate of the files (default: SynthGen's own)")
     synth.set_defaults(run=data_commands.data_synth)
     return parser
 

@@ -23,7 +23,7 @@ def evaluate(args: argparse.Namespace) -> int:
 
 
 def eval_audio(args: argparse.Namespace) -> int:
-    from synthgen.audio import SAMPLE_RATE, write_wav
+    from synthgen.audio import SAMPLE_RATE, write_audio
     from synthgen.eval.metrics import codec_embedding, load_embedding
     from synthgen.eval.renderers import load_renderer
     from synthgen.eval.suite import eval_windows, markdown_table, run_suite, write_report
@@ -54,7 +54,7 @@ def eval_audio(args: argparse.Namespace) -> int:
         tracks = {"context": windows[i].context, **stems}
         waveforms_and_spectrograms(tracks, sample_rate, out / f"window_{i}.png")
         for row, audio in tracks.items():
-            write_wav(out / "audio" / f"window_{i}_{row}.flac", audio[None], sample_rate)
+            write_audio(out / "audio" / f"window_{i}_{row}.flac", audio[None], sample_rate)
     print(markdown_table(report), end="")
     print(f"written: {out}/report.json, report.md, metrics.png and {len(kept)} window plots with audio")
     return 0

@@ -6,13 +6,13 @@ A codec is named by a folder written by `save_pretrained` (its config.json tells
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from synthgen.codec.base import HOP_LENGTH, NUM_CODEBOOKS, SAMPLE_RATE, Codec, check_same_codec
 from synthgen.codec.encodec import ENCODEC_PRESETS, EncodecCodec
 from synthgen.codec.spectral import SPECTRAL_PRESETS, SpectralCodec
 from synthgen.errors import SynthGenError
+from synthgen.files import read_json
 
 CODEC_KINDS = {"encodec": EncodecCodec, "spectral": SpectralCodec}
 CODEC_PRESETS = {"encodec": ENCODEC_PRESETS, "spectral": SPECTRAL_PRESETS}
@@ -36,10 +36,7 @@ def load_codec(spec: str | Path) -> Codec:
         config_path = directory / "config.json"
         if not config_path.is_file():
             raise SynthGenError(f"{directory}: not a codec directory (no config.json)")
-        try:
-            config = json.loads(config_path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise SynthGenError(f"{config_path}: not valid JSON ({err})") from None
+        config = read_json(config_path)
         kind = config.get("kind", "encodec" if config.get("model_type") == "encodec" else None)
         if kind not in CODEC_KINDS:
             raise SynthGenError(f"{directory}: not a codec of a known kind ({', '.join(CODEC_KINDS)})")

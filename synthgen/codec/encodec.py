@@ -9,6 +9,8 @@ import torch
 from transformers import EncodecConfig, EncodecModel
 
 from synthgen.codec.base import HOP_LENGTH, NUM_CODEBOOKS, SAMPLE_RATE, Codec
+from safetensors import SafetensorError
+
 from synthgen.errors import SynthGenError
 
 # Architectures by name. Every preset is 32 kHz mono with a hop of 640 samples (50 frames/s) and
@@ -75,7 +77,10 @@ class EncodecCodec(Codec):
     @classmethod
     def from_pretrained(cls, directory: str | Path) -> "EncodecCodec":
         """Load a codec saved by `save_pretrained` (e.g. a local facebook/encodec_32khz snapshot)."""
-        model = EncodecModel.from_pretrained(str(directory), local_files_only=True)
+        try:
+            model = EncodecModel.from_pretrained(str(directory), local_files_only=True)
+        except (OSError, ValueError, TypeError, RuntimeError, SafetensorError) as err:  # damaged weights or config
+            raise SynthGenError(f"{directory}: not a loadable EnCodec ({str(err).splitlines()[0]})") from None
         return cls(model, name=str(Path(directory).resolve()))
 
     def save_pretrained(self, directory: str | Path) -> None:

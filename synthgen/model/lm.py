@@ -13,13 +13,14 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import MusicgenMelodyDecoderConfig, MusicgenMelodyForCausalLM
 
 from synthgen.chroma import dominant_pitch_class
 from synthgen.errors import SynthGenError
-from synthgen.files import atomic_directory, model_directory
+from synthgen.files import atomic_directory, model_directory, read_json
 from synthgen.model.delay import apply_delay, code_mask, decoder_inputs
 from synthgen.model.text import TextEncoder
 
@@ -202,10 +203,24 @@ class SynthGen(nn.Module):
         directory = model_directory(directory)
         if not (directory / CONFIG_NAME).is_file():
             raise SynthGenError(f"{directory}: not a SynthGen model (no {CONFIG_NAME})")
-        config = SynthGenConfig(**json.loads((directory / CONFIG_NAME).read_text()))
-        text = TextEncoder.load(config.text_encoder, directory / "text_encoder", trainable=config.text_trainable)
-        model = cls(config, text)
-        missing, unexpected = model.load_state_dict(load_file(str(directory / WEIGHTS_NAME)), strict=False)
+        settings = read_json(directory / CONFIG_NAME)
+        try:
+            config = SynthGenConfig(**settings)
+            model = cls(config, TextEncoder.load(config.text_encoder, directory / "text_encoder",
+                                                 trainable=config.text_trainable))
+        except (TypeError, ValueError, KeyError) as err:  # unknown or missing settings, impossible sizes
+            raise SynthGenError(f"{directory / CONFIG_NAME}: not a SynthGen model's settings "
+                                f"({str(err).splitlines()[0]})") from None
+        try:
+            weights = load_file(str(directory / WEIGHTS_NAME))
+        except (OSError, SafetensorError) as err:
+            raise SynthGenError(f"{directory / WEIGHTS_NAME}: missing or damaged weights "
+                                f"({str(err).splitlines()[0]})") from None
+        try:
+            missing, unexpected = model.load_state_dict(weights, strict=False)
+        except RuntimeError as err:  # a tensor of the wrong shape
+            reason = str(err).splitlines()[-1].strip()  # the last line names a mismatched tensor
+            raise SynthGenError(f"{directory}: weights do not match the config ({reason})") from None
         missing = [k for k in missing if not k.startswith("text_encoder.")]
         if missing or unexpected:
             raise SynthGenError(f"{directory}: weights do not match the config (missing {missing[:3]}, unexpected {unexpected[:3]})")

@@ -1,0 +1,108 @@
+"""What `synthgen generate` will read and write, planned and checked before a model is loaded.
+
+    plan_jobs("song.flac", "synth.wav", variations=2, mix_out=None)
+        -> [Job(mix=song.flac, stems=(synth_1.wav, synth_2.wav), previews=())]
+    check_jobs(jobs, max_seconds)  # every input readable, every output writable, nothing clobbered
+
+Rules: every input is checked before any work starts, and one bad input stops the run before anything is
+written. An output may not be an input, a folder, or another output of the same run; its folder must be
+writable and its disk must have room for it. In folder mode, two inputs with the same name and different
+extensions (a.wav, a.flac) write a_wav.wav and a_flac.wav.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from synthgen.audio import AUDIO_EXTENSIONS, output_format, probe_audio, wav_missing_bytes
+from synthgen.errors import AudioError, SynthGenError
+
+BYTES_PER_SAMPLE = 3  # 24-bit WAV, the largest output format
+
+
+@dataclass(frozen=True)
+class Job:
+    mix: Path
+    stems: tuple[Path, ...]  # one per variation
+    previews: tuple[Path, ...]  # the mix with each stem added (--mix-out), or ()
+
+    @property
+    def outputs(self) -> tuple[Path, ...]:
+        return self.stems + self.previews
+
+
+def _numbered(path: Path, variations: int) -> tuple[Path, ...]:
+    """OUT.wav for one variation, OUT_1.wav ... OUT_n.wav for several."""
+    if variations == 1:
+        return (path,)
+    return tuple(path.with_name(f"{path.stem}_{i + 1}{path.suffix}") for i in range(variations))
+
+
+def plan_jobs(mix: str | Path, out: str | Path, variations: int = 1, mix_out: str | Path | None = None) -> list[Job]:
+    """One job for a file, or one per audio file of a folder (outputs as WAV files in the `out` folder)."""
+    mix, out = Path(mix), Path(out)
+    if not mix.is_dir():
+        previews = _numbered(Path(mix_out), variations) if mix_out else ()
+        return [Job(mix, _numbered(out, variations), previews)]
+    files = sorted(p for p in mix.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS)
+    if not files:
+        raise SynthGenError(f"{mix}: no audio files ({', '.join(AUDIO_EXTENSIONS)}) in this folder")
+    if out.is_file():
+        raise SynthGenError(f"{out}: is a file; with a folder of mixes, --out is the folder to write stems into")
+    shared = Counter(f.stem for f in files)
+    jobs = []
+    for f in files:
+        name = f.stem if shared[f.stem] == 1 else f"{f.stem}_{f.suffix[1:].lower()}"
+        previews = _numbered(Path(mix_out) / f"{name}.wav", variations) if mix_out else ()
+        jobs.append(Job(f, _numbered(out / f"{name}.wav", variations), previews))
+    return jobs
+
+
+def check_jobs(jobs: list[Job], max_seconds: float | None = None) -> list[str]:
+    """Refuse the run (SynthGenError naming the file) if any input cannot be read or any output cannot be written.
+    Returns warnings about inputs that can be used but may not be what the user thinks (a WAV file cut short)."""
+    seconds = {job.mix: probe_audio(job.mix, max_seconds) for job in jobs}
+    warnings = [f"{job.mix}: the file is cut short ({missing} bytes of audio its header promises are missing); "
+                "using the part that is there" for job in jobs if (missing := wav_missing_bytes(job.mix))]
+    inputs = {job.mix.resolve() for job in jobs}
+    seen: set[Path] = set()
+    room: Counter[Path] = Counter()
+    for job in jobs:
+        duration, sample_rate, channels = seconds[job.mix]
+        for path in job.outputs:
+            if path.is_dir():
+                raise AudioError(path, "is a folder; give a file name to write to")
+            output_format(path)
+            resolved = path.resolve()
+            if resolved in inputs:
+                raise AudioError(path, "is an input of this run; refusing to overwrite it (choose another --out)")
+            if resolved in seen:
+                raise AudioError(path, "would be written twice in this run (--out and --mix-out must differ)")
+            seen.add(resolved)
+            room[_writable_folder(path)] += int(duration * sample_rate * max(channels, 2) * BYTES_PER_SAMPLE)
+    for folder, needed in room.items():
+        free = shutil.disk_usage(folder).free
+        if needed > free:
+            raise SynthGenError(f"{folder}: not enough free disk space for the outputs "
+                                f"({needed / 1e6:.1f} MB needed, {free / 1e6:.1f} MB free)")
+    return warnings
+
+
+def _writable_folder(path: Path) -> Path:
+    """The nearest existing folder above `path`, checked by creating (and removing) a file in it."""
+    folder = path.parent.absolute()
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise AudioError(path, f"cannot be written: {folder} is a file, not a folder")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise AudioError(path, f"cannot be written in {folder} ({os.strerror(err.errno) if err.errno else err})") from None
+    return folder

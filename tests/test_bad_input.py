@@ -1,0 +1,159 @@
+"""The bad-input corpus: every way a user can hand SynthGen a bad file, path or option is refused up front with
+one line naming the problem, a non-zero exit, no traceback, nothing written and the inputs unchanged."""
+
+import errno
+import hashlib
+import shutil
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+import synthgen.jobs
+from synthgen.cli import main
+from synthgen.pipeline import Pipeline
+from tests.helpers.factories import make_tiny_model_dir, tone, write
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    return make_tiny_model_dir(tmp_path_factory.mktemp("model") / "tiny")
+
+
+def snapshot(root):
+    return {p.relative_to(root): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "folder"
+            for p in sorted(root.rglob("*"))}
+
+
+def run(argv, capsys):
+    """`synthgen ARGV` in this process -> (exit code, the lines it wrote to stderr)."""
+    try:
+        code = main([str(a) for a in argv])
+    except SystemExit as stop:
+        code = stop.code
+    return code, capsys.readouterr().err.strip().splitlines()
+
+
+def assert_refused(argv, tmp_path, capsys, problem):
+    before = snapshot(tmp_path)
+    code, errors = run(argv, capsys)
+    assert code not in (0, None) and len(errors) == 1 and problem in errors[0], errors
+    assert "Traceback" not in errors[0]
+    assert snapshot(tmp_path) == before  # nothing written, nothing changed
+
+
+def _mix(tmp_path):
+    return write(tmp_path / "song.wav", tone(1.0, 32000, 2), 32000)
+
+
+GENERATE_CASES = {
+    # name: (extra arguments after the mix, with {mix} and {tmp} filled in; the expected problem)
+    "out is the input": (["--out", "{mix}"], "is an input of this run"),
+    "mix-out is out": (["--out", "{tmp}/o.wav", "--mix-out", "{tmp}/o.wav"], "would be written twice"),
+    "out is a folder": (["--out", "{tmp}"], "is a folder"),
+    "out below a file": (["--out", "{mix}/o.wav"], "is a file, not a folder"),
+    "mp3 out": (["--out", "{tmp}/o.mp3"], "cannot write '.mp3'"),
+    "no extension": (["--out", "{tmp}/o"], "cannot write 'no extension'"),
+    "temperature nan": (["--temperature", "nan"], "--temperature: must be a finite number"),
+    "temperature negative": (["--temperature", "-1"], "must be >= 0"),
+    "top-p above one": (["--top-p", "1.5"], "--top-p: must be >= 0 and <= 1"),
+    "top-p negative": (["--top-p", "-0.1"], "--top-p: must be >= 0 and <= 1"),
+    "no variations": (["--variations", "0"], "--variations: must be >= 1"),
+    "negative variations": (["--variations", "-3"], "--variations: must be >= 1"),
+    "too many variations": (["--variations", "500"], "<= 16"),
+    "variations not a number": (["--variations", "two"], "'two' is not an integer"),
+    "loudness nan": (["--loudness", "nan"], "--loudness: must be a finite number"),
+    "max-seconds nan": (["--max-seconds", "nan"], "--max-seconds: must be a finite number"),
+    "guidance inf": (["--guidance-text", "inf"], "--guidance-text: must be a finite number"),
+    "overlap over window": (["--window-seconds", "2", "--overlap-seconds", "3"], "--overlap-seconds must be less"),
+    "empty prompt": (["--prompt", ""], "--prompt is empty"),
+    "blank prompt": (["--prompt", "   "], "--prompt is empty"),
+}
+
+
+@pytest.mark.parametrize("case", GENERATE_CASES)
+def test_generate_refuses_before_loading_a_model(case, tmp_path, capsys, monkeypatch, model_dir):
+    monkeypatch.setattr(Pipeline, "from_pretrained", lambda *a: pytest.fail("the model was loaded"))
+    mix = _mix(tmp_path)
+    extra, problem = GENERATE_CASES[case]
+    extra = [a.format(mix=mix, tmp=tmp_path) for a in extra]
+    argv = ["generate", mix, "--prompt", "a pad", "--out", tmp_path / "out.wav", "--model", model_dir, *extra]
+    assert_refused(argv, tmp_path, capsys, problem)
+
+
+def test_full_disk_and_unwritable_folder_are_refused_up_front(tmp_path, capsys, monkeypatch, model_dir):
+    monkeypatch.setattr(Pipeline, "from_pretrained", lambda *a: pytest.fail("the model was loaded"))
+    mix = _mix(tmp_path)
+    argv = ["generate", mix, "--prompt", "a pad", "--out", tmp_path / "new" / "out.wav", "--model", model_dir]
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(synthgen.jobs.shutil, "disk_usage", lambda _: usage._replace(free=1000))
+    assert_refused(argv, tmp_path, capsys, "not enough free disk space")
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(synthgen.jobs.tempfile, "TemporaryFile", read_only)
+    assert_refused(argv, tmp_path, capsys, "cannot be written in")
+
+
+def test_a_bad_file_in_a_folder_stops_the_run_before_anything_is_written(tmp_path, capsys, model_dir):
+    songs = tmp_path / "songs"
+    write(songs / "a.wav", tone(1.0, 32000), 32000)
+    (songs / "b.wav").write_text("not audio")
+    write(songs / "c.flac", tone(1.0, 32000), 32000)
+    assert_refused(["generate", songs, "--prompt", "a pad", "--out", tmp_path / "stems", "--model", model_dir],
+                   tmp_path, capsys, "b.wav: not a readable audio file")
+
+
+def _damage(model, how):
+    if how == "config not JSON":
+        (model / "config.json").write_text("{not json")
+    elif how == "unknown setting":
+        (model / "config.json").write_text('{"decoder": {}, "colour": "blue"}')
+    elif how == "truncated weights":
+        weights = model / "model.safetensors"
+        weights.write_bytes(weights.read_bytes()[:1000])
+    elif how == "codec config not JSON":
+        (model / "codec" / "config.json").write_text("[1, 2")
+
+
+@pytest.mark.parametrize("how, problem", [("config not JSON", "config.json: not valid JSON"),
+                                          ("unknown setting", "config.json: not a SynthGen model's settings"),
+                                          ("truncated weights", "model.safetensors: missing or damaged weights"),
+                                          ("codec config not JSON", "codec/config.json: not valid JSON")])
+def test_a_damaged_model_is_named_in_one_line(how, problem, model_dir, tmp_path, capsys):
+    model = tmp_path / "model"
+    shutil.copytree(model_dir, model)
+    _damage(model, how)
+    mix = _mix(tmp_path)
+    assert_refused(["generate", mix, "--prompt", "a pad", "--out", tmp_path / "out.wav", "--model", model],
+                   tmp_path, capsys, problem)
+
+
+@pytest.mark.parametrize("argv, problem", [
+    (["prepare", "{tmp}", "--out", "{tmp}/cache", "--hop", "0"], "--hop: must be > 0"),
+    (["prepare", "{tmp}", "--out", "{tmp}/cache", "--window", "nan"], "--window: must be a finite number"),
+    (["train", "--data", "{tmp}", "--out", "{tmp}/run", "--batch-size", "0"], "--batch-size: must be >= 1"),
+    (["train", "--data", "{tmp}", "--out", "{tmp}/run", "--lr", "nan"], "--lr: must be a finite number"),
+    (["train-codec", "--data", "{tmp}", "--out", "{tmp}/run", "--steps", "-5"], "--steps: must be >= 1"),
+    (["data", "synth", "{tmp}/ss", "--tracks", "0"], "--tracks: must be >= 1"),
+])
+def test_other_commands_refuse_bad_numbers(argv, problem, tmp_path, capsys):
+    _mix(tmp_path)
+    assert_refused([a.format(tmp=tmp_path) for a in argv], tmp_path, capsys, problem)
+
+
+def test_folder_outputs_never_collide_and_a_cut_wav_is_used_with_a_warning(tmp_path, capsys, model_dir):
+    songs = tmp_path / "songs"
+    write(songs / "a.wav", tone(1.0, 32000), 32000)
+    write(songs / "a.flac", tone(1.5, 32000), 32000)
+    whole = write(songs / "cut.wav", tone(2.0, 32000), 32000, subtype="PCM_16")
+    whole.write_bytes(whole.read_bytes()[: 44 + 2 * 32000])  # the header still promises 2 s
+    code, errors = run(["generate", songs, "--prompt", "a pad", "--out", tmp_path / "stems", "--model", model_dir],
+                       capsys)
+    assert code == 0, errors
+    assert sorted(p.name for p in (tmp_path / "stems").iterdir()) == ["a_flac.wav", "a_wav.wav", "cut.wav"]
+    assert sf.info(str(tmp_path / "stems" / "a_flac.wav")).frames == 48000
+    assert sf.info(str(tmp_path / "stems" / "cut.wav")).frames == 32000
+    assert any("cut.wav: the file is cut short" in line for line in errors)
+    assert np.isfinite(sf.read(str(tmp_path / "stems" / "a_wav.wav"))[0]).all()
