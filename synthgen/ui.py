@@ -2,15 +2,23 @@
 
 Upload or record a mix, describe the synth, generate; listen to the stem and to the mix with the stem
 added (gain adjustable without generating again), and see both as waveforms and spectrograms on one
-time axis. Every file the page serves lives in one temporary folder of its own.
+time axis.
+
+Files: uploads and results live in one temporary folder of the server's own (printed at start). A session's
+results are deleted when it generates again, when the browser tab closes or after an hour; Gradio's copies of
+uploads and results after an hour; and the whole folder when the server stops (Ctrl-C or SIGTERM).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import tempfile
 import uuid
 from pathlib import Path
+
+KEEP_SECONDS = 3600  # how long a session's results and Gradio's file copies are kept
 
 EXAMPLE_PROMPTS = [
     "a soft dark pad holding the chords, slow swell",
@@ -40,15 +48,21 @@ def _write_result(workdir: Path, audio, sr: int, stems: list) -> tuple[list[str]
     return files, str(picture), dict(folder=str(folder), synth=files[0])
 
 
+def _remove_result(state) -> None:
+    """Delete a generation's folder (when the session generates again, closes or expires)."""
+    if state:
+        shutil.rmtree(state["folder"], ignore_errors=True)
+
+
 def _remix(state, gain_db):
     """The mix with the generated stem at gain_db, written beside them; None before any generation."""
     import soundfile as sf
 
     from synthgen.audio import mix_preview, write_audio
 
-    if not state:
+    folder = Path(state["folder"]) if state else None
+    if folder is None or not folder.is_dir():  # nothing generated yet, or deleted after KEEP_SECONDS
         return None
-    folder = Path(state["folder"])
     mix, sr = sf.read(folder / "mix.wav", dtype="float32", always_2d=True)
     synth, _ = sf.read(state["synth"], dtype="float32", always_2d=True)
     path = folder / f"mix_with_synth_{gain_db:+.1f}dB.wav"
@@ -75,7 +89,7 @@ def build_app(pipeline, workdir: Path, max_seconds: float):
     from synthgen.generation_settings import GenerationSettings
 
     def generate(mix_path, prompt, temperature, top_k, top_p, guidance_text, guidance_context, seed, variations,
-                 gain_db, progress=gr.Progress(track_tqdm=True)):
+                 gain_db, previous, progress=gr.Progress(track_tqdm=True)):
         if not mix_path:
             raise gr.Error("Upload or record a mix first.")
         if not prompt or not prompt.strip():
@@ -90,13 +104,14 @@ def build_app(pipeline, workdir: Path, max_seconds: float):
             raise gr.Error(str(err).replace(str(mix_path), Path(mix_path).name)) from None
         if is_silent(audio):
             gr.Warning("The mix is silent: the synth followed the prompt alone.")
+        _remove_result(previous)
         files, picture, state = _write_result(workdir, audio, sr, stems)
         return files[0], _remix(state, gain_db), picture, files, state
 
     defaults = GenerationSettings()
-    with gr.Blocks(title="SynthGen studio") as app:
+    with gr.Blocks(title="SynthGen studio", delete_cache=(KEEP_SECONDS // 6, KEEP_SECONDS)) as app:
         gr.Markdown("# SynthGen studio\nDrop in a mix, describe a synth part, and hear it against the song.")
-        state = gr.State(None)
+        state = gr.State(None, time_to_live=KEEP_SECONDS, delete_callback=_remove_result)
         with gr.Row():
             with gr.Column():
                 mix = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Mix", elem_id="mix")
@@ -118,7 +133,7 @@ def build_app(pipeline, workdir: Path, max_seconds: float):
                 picture = gr.Image(type="filepath", label="Mix and synth", elem_id="picture", interactive=False, height=560)
                 downloads = gr.File(label="All stems", file_count="multiple", interactive=False)
         button.click(generate, [mix, prompt, temperature, top_k, top_p, guidance_text, guidance_context, seed,
-                                variations, gain], [synth, preview, picture, downloads, state])
+                                variations, gain, state], [synth, preview, picture, downloads, state])
         gain.release(_remix, [state, gain], [preview])
     return app
 
@@ -134,5 +149,12 @@ def serve(model_dir: str | None, host: str, port: int, max_upload_mb: float, max
     app = build_app(Pipeline.from_pretrained(model_dir), workdir / "outputs", max_seconds)
     app.queue(default_concurrency_limit=concurrency, max_size=32)
     print(f"SynthGen studio on http://{host}:{port} (files in {workdir})", flush=True)
-    app.launch(server_name=host, server_port=port, max_file_size=int(max_upload_mb * 1024 * 1024), show_error=False,
-               allowed_paths=[str(workdir)], quiet=True)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop on SIGTERM as on Ctrl-C, cleaning up
+    try:
+        app.launch(server_name=host, server_port=port, max_file_size=int(max_upload_mb * 1024 * 1024),
+                   show_error=False, allowed_paths=[str(workdir)], quiet=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        app.close()
+        shutil.rmtree(workdir, ignore_errors=True)

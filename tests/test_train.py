@@ -8,6 +8,7 @@ import time
 import pytest
 import torch
 
+from synthgen.errors import SynthGenError
 from synthgen.model import SynthGen
 from synthgen.training.lm import TrainConfig, Trainer, rank_batches
 from tests.helpers.factories import make_track_layout
@@ -213,3 +214,26 @@ def test_a_lora_run_keeps_training_its_adapters_after_an_export(tmp_path):
     assert adapters[1] and all(len(a) == len(adapters[1]) for a in adapters.values())  # adapters not merged away
     for step in (2, 3, 4):
         assert any(not torch.equal(adapters[step][n], adapters[step - 1][n]) for n in adapters[step])
+
+
+def test_a_damaged_latest_checkpoint_resumes_from_the_previous_one(cache, tmp_path, capsys):
+    config = TrainConfig(data=str(cache), out=str(tmp_path / "run"), preset="tiny", steps=10, batch_size=2,
+                         save_every=5, eval_every=10, warmup=2, lr=3e-3)
+    Trainer(config, progress=False).train()
+    straight = losses(tmp_path / "run")
+    run = tmp_path / "run"
+    assert json.loads((run / "checkpoint.previous" / "trainer_state.json").read_text())["step"] == 5
+    for weights in (run / "checkpoint").glob("*.safetensors"):
+        weights.write_bytes(weights.read_bytes()[:100])
+    capsys.readouterr()
+    trainer = Trainer(config, resume=True, progress=False)
+    assert trainer.step == 5
+    warning = capsys.readouterr().err
+    assert "damaged checkpoint" in warning and "resumed from" in warning and "checkpoint.previous" in warning
+    trainer.train()
+    assert losses(run) == pytest.approx(straight, rel=1e-6, abs=1e-7)
+
+    for folder in (run / "checkpoint", run / "checkpoint.previous"):
+        (folder / "trainer_state.json").write_text("{")
+    with pytest.raises(SynthGenError, match="no good checkpoint left"):
+        Trainer(config, resume=True, progress=False)

@@ -64,7 +64,8 @@ def studio(tmp_path):
             time.sleep(0.2)
     yield url, files
     proc.terminate()
-    proc.wait(timeout=30)
+    assert proc.wait(timeout=30) == 0
+    assert not Path(files).exists()  # the server deletes its uploads and results when it stops
 
 
 def test_generate_in_the_browser(browser, studio, tmp_path):
@@ -99,3 +100,12 @@ def test_generate_in_the_browser(browser, studio, tmp_path):
     toast = page.wait_for_selector(".toast-body", timeout=60000)
     text = toast.inner_text()
     assert "over the 10 s limit" in text and "Traceback" not in text
+
+    # numbers the sliders cannot send, sent straight to the API, get a message too
+    from gradio_client import Client, handle_file
+
+    client = Client(url, verbose=False)
+    with pytest.raises(Exception, match="greater than maximum value"):  # the sliders' own ranges
+        client.predict(handle_file(str(mix)), "a pad", 1e300, 250, 0.0, 3.0, 1.0, 0, 1, 0.0, api_name="/generate")
+    with pytest.raises(Exception, match="--seed must be >= 0 and <= "):  # the seed box has none: SynthGen's
+        client.predict(handle_file(str(mix)), "a pad", 1.0, 250, 0.0, 3.0, 1.0, 1e30, 1, 0.0, api_name="/generate")

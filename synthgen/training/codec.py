@@ -1,6 +1,6 @@
 """Training a codec on the audio of a stem data set: `spectral` (the default) or `encodec`.
 
-A run folder holds checkpoint.pt (network, optimizer, RNG, step), log.jsonl (one line per step, and one
+A run folder holds checkpoint.pt (network, optimizer, RNG, step; the one before as checkpoint.previous.pt), log.jsonl (one line per step, and one
 per held-out evaluation) and codec/ (the latest codec, loadable with `load_codec`). A resumed run
 continues with the data it would have seen: every step's batch is drawn from a generator seeded by
 (seed, step).
@@ -35,7 +35,8 @@ from synthgen.data.tones import random_tones
 from synthgen.errors import SynthGenError
 from synthgen.eval.codec import evaluate_codec
 from synthgen.eval.distances import mel_l1, multi_resolution_stft_loss
-from synthgen.files import append_jsonl, atomic_directory, truncate_jsonl, write_atomic
+from synthgen.files import append_jsonl, atomic_directory, truncate_jsonl
+from synthgen.training.checkpoints import checkpoints, load_checkpoint, save_checkpoint
 from synthgen.training.codec_config import CodecTrainConfig, EncodecTrainConfig, SpectralTrainConfig
 from synthgen.training.discriminator import MultiScaleSTFTDiscriminator, discriminator_loss, generator_losses
 
@@ -251,12 +252,12 @@ def train_codec(config: CodecTrainConfig, resume: bool = False, progress: bool =
         torch.set_num_threads(config.num_threads)
     out = Path(config.out)
     checkpoint_path = out / "checkpoint.pt"
-    if checkpoint_path.exists() and not resume:
+    if checkpoints(checkpoint_path) and not resume:
         raise SynthGenError(f"{out}: already holds a codec run; pass --resume to continue it or choose another --out")
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     trainer = TRAINERS[config.kind](config, device)
     out.mkdir(parents=True, exist_ok=True)
-    step = _resume(trainer, checkpoint_path, out, device) if resume and checkpoint_path.exists() else 0
+    step = _resume(trainer, checkpoint_path, out, device) if resume and checkpoints(checkpoint_path) else 0
     pool = AudioPool(config.data, trainer.codec.sample_rate, "train", progress)
     length = int(config.segment_seconds * trainer.codec.sample_rate)
     held_out = held_out_audio(config.data, trainer.codec.sample_rate, config.eval_segments, progress=progress).to(device)
@@ -278,11 +279,16 @@ def train_codec(config: CodecTrainConfig, resume: bool = False, progress: bool =
 
 
 def _resume(trainer, checkpoint_path: Path, out: Path, device: torch.device) -> int:
-    state = torch.load(checkpoint_path, weights_only=False, map_location=device)
-    if state["config"].get("kind", "encodec") != trainer.config.kind:
-        raise SynthGenError(f"{checkpoint_path}: a run of a {state['config'].get('kind', 'encodec')} codec; resume it "
-                            f"with --kind {state['config'].get('kind', 'encodec')}")
-    trainer.load_state_dict(state, checkpoint_path)
+    """Load the newest good checkpoint into the trainer; returns its step."""
+    def load(path: Path) -> dict:
+        state = torch.load(path, weights_only=False, map_location=device)
+        if state["config"].get("kind", "encodec") != trainer.config.kind:
+            raise SynthGenError(f"{path}: a run of a {state['config'].get('kind', 'encodec')} codec; resume it "
+                                f"with --kind {state['config'].get('kind', 'encodec')}")
+        trainer.load_state_dict(state, path)
+        return state
+
+    state = load_checkpoint(checkpoint_path, load)
     torch.set_rng_state(state["torch_rng"].cpu())
     truncate_jsonl(out / "log.jsonl", state["step"])
     return state["step"]
@@ -301,7 +307,7 @@ def _evaluate(trainer, held_out: torch.Tensor, out: Path, step: int, bar: tqdm) 
 
 def _save(trainer, config: CodecTrainConfig, checkpoint_path: Path, out: Path, step: int) -> None:
     state = dict(trainer.state_dict(), torch_rng=torch.get_rng_state(), step=step, config=dict(asdict(config), kind=config.kind))
-    write_atomic(checkpoint_path, lambda tmp: torch.save(state, tmp))
+    save_checkpoint(checkpoint_path, lambda tmp: torch.save(state, tmp))
     trainer.codec.module.eval()
     trainer.codec.name = f"trained:{config.init or config.preset}"
     with atomic_directory(out / "codec") as tmp:

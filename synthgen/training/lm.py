@@ -2,7 +2,8 @@
 
 A run folder holds:
   checkpoint/        the latest checkpoint (accelerate state: model, optimizer, scheduler, RNG states;
-                     trainer_state.json: step and data position), replaced atomically
+                     trainer_state.json: step and data position), replaced atomically; the one before is
+                     kept as checkpoint.previous/ and resumed from, with a warning, if the latest is damaged
   log.jsonl          one line per optimizer step (loss, its parts: per-codebook cross-entropy for SynthGen,
                      learning rate) and per validation (valid_loss, valid_loss_parts)
   tensorboard/       the same curves for TensorBoard
@@ -40,10 +41,11 @@ from synthgen.data.audio_windows import AudioWindows, collate_audio
 from synthgen.data.cache import CodeCache
 from synthgen.data.batches import Paraphrased, collate
 from synthgen.errors import SynthGenError
-from synthgen.files import append_jsonl, replace_directory, truncate_jsonl
+from synthgen.files import append_jsonl, truncate_jsonl
 from synthgen.model import SynthGen, build_model
 from synthgen.model.pretrained import from_musicgen_melody
 from synthgen.pipeline import Pipeline
+from synthgen.training.checkpoints import checkpoints, install_checkpoint, load_checkpoint
 from synthgen.training.lm_config import TrainConfig
 
 
@@ -131,7 +133,7 @@ class Trainer:
         self.out = Path(config.out)
         self.progress = progress
         self.checkpoint = self.out / "checkpoint"
-        if not resume and self._existing_checkpoint() is not None:
+        if not resume and checkpoints(self.checkpoint):
             raise SynthGenError(f"{self.out}: already holds a run; pass --resume to continue it or choose another --out")
         torch.manual_seed(config.seed)
         self.accelerator = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision=config.mixed_precision,
@@ -143,28 +145,26 @@ class Trainer:
         self.objective, self.optimizer, self.scheduler = self.accelerator.prepare(Objective(self.model), optimizer, scheduler)
         self.step, self.epoch, self.batch_in_epoch = 0, 0, 0
         self.best_valid = math.inf  # lowest validation loss so far: the exported model's
-        if resume and self._existing_checkpoint() is not None:
+        if resume and checkpoints(self.checkpoint):
             self._load()
 
     # ----- checkpoints -----
-    def _existing_checkpoint(self) -> Path | None:
-        old = self.out / "checkpoint.old"
-        if (self.checkpoint / "trainer_state.json").is_file():
-            return self.checkpoint
-        return old if (old / "trainer_state.json").is_file() else None
-
     def _load(self) -> None:
-        path = self._existing_checkpoint()
-        self.accelerator.load_state(str(path))
-        state = json.loads((path / "trainer_state.json").read_text())
+        """Resume from the newest good checkpoint (the previous one, with a warning, if the latest is damaged)."""
+        def load(path: Path) -> dict:
+            state = json.loads((path / "trainer_state.json").read_text())
+            self.accelerator.load_state(str(path))
+            return state
+
+        state = load_checkpoint(self.checkpoint, load)
         self.step, self.epoch, self.batch_in_epoch = state["step"], state["epoch"], state["batch_in_epoch"]
         self.best_valid = state.get("best_valid", math.inf)
         if self.accelerator.is_main_process:
             truncate_jsonl(self.out / "log.jsonl", self.step)
 
     def save(self) -> None:
-        """Write a checkpoint beside the current one, then swap it in (a crash leaves one complete)."""
-        tmp = self.out / "checkpoint.tmp"
+        """Write a checkpoint beside the current one, then swap it in (the one before is kept as the previous)."""
+        tmp = self.out / ".checkpoint.tmp"
         if self.accelerator.is_main_process:
             shutil.rmtree(tmp, ignore_errors=True)
         self.accelerator.wait_for_everyone()
@@ -174,7 +174,7 @@ class Trainer:
             state = dict(step=self.step, epoch=self.epoch, batch_in_epoch=self.batch_in_epoch, best_valid=self.best_valid,
                          config=asdict(self.config))
             (tmp / "trainer_state.json").write_text(json.dumps(state, indent=1))
-            replace_directory(tmp, self.checkpoint)
+            install_checkpoint(self.checkpoint, tmp)
         self.accelerator.wait_for_everyone()
 
     # ----- logging -----
