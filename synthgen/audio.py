@@ -18,6 +18,8 @@ from synthgen.errors import AudioError
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")  # what SynthGen reads
 OUTPUT_FORMATS = {".wav": ("WAV", "PCM_24"), ".flac": ("FLAC", "PCM_24"), ".ogg": ("OGG", "VORBIS")}  # and writes
 SAMPLE_RATE = 32000  # the rate every codec, token cache, model and data set of SynthGen runs at
+FALLBACK_LUFS = -20.0  # a stem's loudness when its mix is too quiet or short to measure
+SPREAD_DELAY_MS, SPREAD_WIDTH, SPREAD_LOW_CUT_HZ = 12.0, 0.35, 250.0  # stereo_spread's side signal
 
 
 def _open_error(path: Path, err: Exception) -> AudioError:
@@ -174,26 +176,50 @@ def limit_peak(audio: np.ndarray, ceiling_dbfs: float = -1.0) -> np.ndarray:
 
 
 def normalize_loudness(audio: np.ndarray, sample_rate: int, lufs: float) -> np.ndarray:
-    """Gain [C, N] audio to an integrated loudness of `lufs` (ITU-R BS.1770, pyloudnorm).
+    """Gain [C, N] audio to an integrated loudness of `lufs` (`integrated_loudness`).
     Audio too short or too quiet to measure is returned unchanged."""
-    import pyloudnorm
-
-    meter = pyloudnorm.Meter(sample_rate)
-    if audio.shape[1] < int(0.4 * sample_rate):
-        return audio
-    measured = meter.integrated_loudness(audio.T.astype(np.float64))
+    measured = integrated_loudness(audio, sample_rate)
     if not np.isfinite(measured):
         return audio
     return (audio * 10 ** ((lufs - measured) / 20)).astype(np.float32)
 
 
-def place_stem(stem: np.ndarray, channels: int, sample_rate: int, loudness: float | None = None) -> np.ndarray:
-    """A mono stem [N] as the output file's audio [channels, N]: in the centre of a stereo (or wider) file,
-    at an optional loudness in LUFS, and never above -1 dBFS."""
-    audio = set_channels(stem[None].astype(np.float32), channels)
-    if loudness is not None:
-        audio = normalize_loudness(audio, sample_rate, loudness)
-    return limit_peak(audio, -1.0)
+def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float:
+    """Integrated loudness of [C, N] audio in LUFS (ITU-R BS.1770, pyloudnorm); -inf when too short or quiet."""
+    import pyloudnorm
+
+    if audio.shape[1] < int(0.4 * sample_rate):
+        return float("-inf")
+    return float(pyloudnorm.Meter(sample_rate).integrated_loudness(audio.T.astype(np.float64)))
+
+
+def stereo_spread(stem: np.ndarray, sample_rate: int) -> np.ndarray:
+    """A mono stem [N] as a mono-compatible stereo image [2, N]: mid = the stem, side = the stem delayed by
+    SPREAD_DELAY_MS, high-passed at SPREAD_LOW_CUT_HZ (the bass stays centred) and scaled by SPREAD_WIDTH. The
+    fold-down (L + R) / 2 is the stem itself, so mono playback has no comb filtering and the same level."""
+    from scipy.signal import butter, sosfilt
+
+    delay = int(SPREAD_DELAY_MS * sample_rate / 1000)
+    side = np.concatenate([np.zeros(delay, np.float32), stem[: max(0, len(stem) - delay)]])[: len(stem)]
+    side = sosfilt(butter(2, SPREAD_LOW_CUT_HZ, "highpass", fs=sample_rate, output="sos"), side) * SPREAD_WIDTH
+    return np.stack([stem + side, stem - side]).astype(np.float32)
+
+
+def place_stem(stem: np.ndarray, mix: np.ndarray, sample_rate: int, level_db: float, loudness: float | None,
+               stereo: bool) -> np.ndarray:
+    """A mono stem [N] as the output file's audio, shaped like the mix [C, N]: spread in stereo for a stereo mix
+    (`stereo_spread`, unless stereo=False: then centred), at `loudness` LUFS when given, else `level_db` LU
+    against the mix's integrated loudness (FALLBACK_LUFS for a mix too quiet or short to measure), and never
+    above -1 dBFS."""
+    channels = mix.shape[0]
+    if stereo and channels == 2:
+        audio = stereo_spread(stem.astype(np.float32), sample_rate)
+    else:
+        audio = set_channels(stem[None].astype(np.float32), channels)
+    if loudness is None:
+        mix_loudness = integrated_loudness(mix, sample_rate)
+        loudness = mix_loudness + level_db if np.isfinite(mix_loudness) else FALLBACK_LUFS
+    return limit_peak(normalize_loudness(audio, sample_rate, loudness), -1.0)
 
 
 def mix_preview(mix: np.ndarray, stem_audio: np.ndarray, gain_db: float) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""How a stem is sampled (no heavy imports: the command line and the studio page read their defaults here)."""
+"""How a stem is sampled and placed in the output file (no heavy imports: the command line and the studio page
+read their defaults here)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,11 @@ class GenerationSettings:
                                    at_least=1, at_most=30)
     overlap_seconds: float = option("each window continues the last one's codes over this overlap (less than the window)",
                                     2.5, at_least=0)
+    level_db: float = option("stem loudness in LU against the mix's integrated loudness (as loud as the mix: 0)", -6.0,
+                             at_least=-40, at_most=12)
+    loudness: float | None = option("stem loudness in LUFS, instead of --level-db", None, at_least=-70, at_most=0,
+                                    metavar="LUFS")
+    mono: bool = option("a stereo mix gets the stem in the centre instead of a mono-compatible stereo spread", False)
     precision: str = option("decoder weights while sampling: auto (bf16 where the CPU or GPU is fast with it)",
                             "auto", choices=PRECISIONS)
 

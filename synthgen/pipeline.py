@@ -65,20 +65,21 @@ class Pipeline:
         return (placed[0] if len(placed) == 1 else np.stack(placed)), sample_rate
 
     def render(self, audio: np.ndarray, sample_rate: int, prompt: str, settings: GenerationSettings | None = None,
-               loudness: float | None = None, progress: bool = False) -> list[np.ndarray]:
-        """Stems for a mix [C, N], each placed in the mix's channels at an optional loudness: [variations] x [C, N]."""
+               progress: bool = False) -> list[np.ndarray]:
+        """Stems for a mix [C, N], each placed like the mix (`place_stem`: level, stereo, peak): [variations] x [C, N]."""
+        settings = settings or GenerationSettings()
         stems = generate_stem(self.model, self.codec, audio, sample_rate, prompt, settings, progress)
-        return [place_stem(stem, audio.shape[0], sample_rate, loudness) for stem in stems]
+        return [place_stem(stem, audio, sample_rate, settings.level_db, settings.loudness, not settings.mono)
+                for stem in stems]
 
     def render_file(self, path: str | Path, prompt: str, settings: GenerationSettings | None = None,
-                    loudness: float | None = None, max_seconds: float | None = None,
-                    progress: bool = False) -> tuple[np.ndarray, int, list[np.ndarray]]:
+                    max_seconds: float | None = None, progress: bool = False) -> tuple[np.ndarray, int, list[np.ndarray]]:
         """Read a mix file (refusing one over `max_seconds` before reading it) and render it:
         -> (mix [C, N], sample_rate, stems [variations] x [C, N])."""
         if max_seconds is not None:
             probe_audio(path, max_seconds)
         audio, sample_rate = read_audio(path)
-        return audio, sample_rate, self.render(audio, sample_rate, prompt, settings, loudness, progress)
+        return audio, sample_rate, self.render(audio, sample_rate, prompt, settings, progress)
 
 
 def _channels_first(audio) -> np.ndarray:

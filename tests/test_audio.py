@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from synthgen.audio import (from_int16, limit_peak, load_audio, peak_dbfs, read_audio, resample, set_channels, to_int16,
-                            write_audio)
+from synthgen.audio import (FALLBACK_LUFS, from_int16, integrated_loudness, limit_peak, load_audio, peak_dbfs,
+                            place_stem, read_audio, resample, set_channels, stereo_spread, to_int16, write_audio)
 from synthgen.errors import AudioError
 from tests.helpers.factories import tone, write
 
@@ -156,3 +156,45 @@ def test_int16_packing_round_trips_within_one_step_and_clips():
     assert packed.dtype == np.int16 and packed[3] == 32767 and packed[4] == -32768
     np.testing.assert_allclose(from_int16(packed)[:3], audio[:3], atol=1 / 32767)
     assert from_int16(packed).dtype == np.float32
+
+
+def _chord(seconds, sr):
+    t = np.arange(int(seconds * sr)) / sr
+    notes = [110.0, 220.0 * 2 ** (4 / 12), 220.0 * 2 ** (7 / 12), 880.0]
+    x = sum(np.sin(2 * np.pi * f * k * t) / k for f in notes for k in range(1, 6)).astype(np.float32)
+    return 0.1 * x * (0.6 + 0.4 * np.sin(2 * np.pi * 2 * t)).astype(np.float32)  # a pulsing chord, bass to 4 kHz
+
+
+def test_stereo_spread_is_wide_and_folds_down_to_the_stem():
+    sr = 44100
+    stem = _chord(3.0, sr)
+    left, right = stereo_spread(stem, sr)
+    assert np.corrcoef(left, right)[0, 1] < 0.95  # a stereo image, not the same signal twice
+    fold = (left + right) / 2
+    np.testing.assert_allclose(fold, stem, atol=1e-6)  # mono playback hears the stem itself
+    stereo_lufs = integrated_loudness(np.stack([left, right]), sr)
+    assert abs(stereo_lufs - integrated_loudness(np.stack([fold, fold]), sr)) < 1.0
+    spectrum = lambda x: np.abs(np.fft.rfft(x * np.hanning(len(x))))  # noqa: E731
+    strong = spectrum(stem) > spectrum(stem).max() * 1e-3
+    notch = 20 * np.log10(spectrum(fold)[strong] / spectrum(stem)[strong])
+    assert notch.min() > -6.0
+
+
+def test_place_stem_sits_6_lu_below_the_mix_and_under_minus_1_dbfs():
+    sr = 32000
+    rng = np.random.default_rng(0)
+    mix = (rng.standard_normal((2, 4 * sr)) * 0.1).astype(np.float32)
+    stem = _chord(4.0, sr) * 0.01
+    placed = place_stem(stem, mix, sr, level_db=-6.0, loudness=None, stereo=True)
+    assert placed.shape == (2, 4 * sr)
+    assert integrated_loudness(placed, sr) == pytest.approx(integrated_loudness(mix, sr) - 6.0, abs=0.3)
+    assert peak_dbfs(placed) <= -1.0 + 1e-6
+    centred = place_stem(stem, mix, sr, level_db=-6.0, loudness=-30.0, stereo=False)
+    assert np.array_equal(centred[0], centred[1])
+    assert integrated_loudness(centred, sr) == pytest.approx(-30.0, abs=0.3)
+    loud = place_stem(stem * 100, mix, sr, level_db=12.0, loudness=None, stereo=True)
+    assert peak_dbfs(loud) == pytest.approx(-1.0, abs=1e-3)  # the peak ceiling wins over the level
+    silent = place_stem(stem, np.zeros_like(mix), sr, level_db=-6.0, loudness=None, stereo=True)
+    assert integrated_loudness(silent, sr) == pytest.approx(FALLBACK_LUFS, abs=0.3)
+    mono = place_stem(stem, mix[:1], sr, level_db=-6.0, loudness=None, stereo=True)
+    assert mono.shape == (1, 4 * sr)

@@ -7,6 +7,7 @@ import soundfile as sf
 import torch
 
 import synthgen.generate as generation
+from synthgen.audio import integrated_loudness, peak_dbfs
 from synthgen.generate import generate_stem, sample_window, window_plan
 from synthgen.generation_settings import GenerationSettings
 from synthgen.pipeline import Pipeline
@@ -37,8 +38,13 @@ def test_output_matches_input_length_rate_and_channels(pipeline, sr, channels):
     stem, out_sr = pipeline.generate(mix, sr, "a bright saw lead", **SETTINGS)
     assert out_sr == sr and stem.shape == mix.shape and stem.dtype == np.float32
     assert np.abs(stem).max() <= 10 ** (-1 / 20) + 1e-6
-    if channels == 2:
-        np.testing.assert_array_equal(stem[0], stem[1])  # a mono model's stem sits in the centre
+    if channels == 2:  # a mono model's stem, spread in stereo: the fold-down is the stem itself
+        centred, _ = pipeline.generate(mix, sr, "a bright saw lead", mono=True, **SETTINGS)
+        np.testing.assert_array_equal(centred[0], centred[1])
+        fold = (stem[0] + stem[1]) / 2
+        gain = fold @ centred[0] / (centred[0] @ centred[0])  # the two are brought to the level separately
+        assert abs(20 * np.log10(gain)) < 1.0
+        np.testing.assert_allclose(fold, gain * centred[0], atol=1e-5)
 
 
 def test_same_seed_same_output_bit_for_bit(pipeline):
@@ -125,6 +131,22 @@ def test_cli_writes_stems_and_preview(model_dir, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert sf.info(str(tmp_path / "stems" / "a.wav")).frames == 48000
     assert sf.info(str(tmp_path / "stems" / "b.wav")).channels == 2
+
+
+def test_cli_writes_the_stem_at_its_level_in_stereo_or_mono_in_the_format_asked(model_dir, tmp_path):
+    mix = write(tmp_path / "song.wav", tone(3.0, 44100, 2, seed=3) * 0.5, 44100)
+    proc = run_cli(mix, "--prompt", "a pad", "--out", tmp_path / "stereo.flac", "--model", model_dir)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert sf.info(str(tmp_path / "stereo.flac")).format == "FLAC"
+    stem, _ = sf.read(str(tmp_path / "stereo.flac"), dtype="float32")
+    assert not np.allclose(stem[:, 0], stem[:, 1])  # spread in stereo by default
+    mix_audio = sf.read(str(mix), dtype="float32")[0].T
+    level = integrated_loudness(stem.T, 44100) - integrated_loudness(mix_audio, 44100)
+    assert level <= -6.0 + 0.3 and peak_dbfs(stem) <= -1.0 + 1e-4  # 6 LU under the mix unless the peak is lower
+    proc = run_cli(mix, "--prompt", "a pad", "--out", tmp_path / "mono.wav", "--model", model_dir, "--mono")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    stem, _ = sf.read(str(tmp_path / "mono.wav"), dtype="float32")
+    assert np.array_equal(stem[:, 0], stem[:, 1])
 
 
 def test_cli_bad_inputs(model_dir, tmp_path):

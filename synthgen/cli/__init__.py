@@ -66,7 +66,6 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--mix-gain-db", type=bounded(float, at_least=-60, at_most=24), default=0.0, help="gain of the synth in --mix-out")
     _add_sampling_options(generate)
     add_options(generate, GenerationSettings, skip=SAMPLING_OPTIONS)
-    generate.add_argument("--loudness", type=bounded(float, at_least=-70, at_most=0), default=None, help="target loudness of the stem in LUFS")
     generate.add_argument("--max-seconds", type=bounded(float, above=0), default=600.0, help="refuse longer inputs")
     generate.set_defaults(run=generate_commands.generate)
 

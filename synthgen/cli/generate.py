@@ -28,7 +28,7 @@ def generate(args: argparse.Namespace) -> int:
     pipeline = Pipeline.from_pretrained(args.model).to(device(args.device))
     for job in tqdm(jobs, desc="files", unit="file", disable=len(jobs) == 1):
         start = time.perf_counter()
-        audio, sr, stems = pipeline.render_file(job.mix, args.prompt, settings, args.loudness, progress=True)
+        audio, sr, stems = pipeline.render_file(job.mix, args.prompt, settings, progress=True)
         seconds = time.perf_counter() - start
         if is_silent(audio):
             print(f"synthgen: warning: {job.mix}: the mix is silent; the synth follows the prompt alone", file=sys.stderr)
