@@ -1,5 +1,7 @@
+import importlib.util
 import itertools
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +13,9 @@ import soundfile as sf
 
 from synthgen.data.cache import CodeCache
 from synthgen.data.synthstems.generator import SynthStemsConfig, generate_dataset, make_track
+from synthgen.data.synthstems.soundfont import resound_dataset
 from synthgen.data.synthstems.synth import Patch, render_event
+from synthgen.errors import SynthGenError
 from synthgen.eval.probes import attack_time, pitch_class_profile, spectral_centroid
 
 CONFIG = SynthStemsConfig(seconds=6.0, seed=3)
@@ -152,3 +156,30 @@ def test_cli_writes_tracks_that_prepare_reads(tmp_path):
     assert cache.window(0)["attributes"]["role"] in ("lead", "arpeggio", "pad", "stabs", "bass")
     bad = run("data", "synth", tmp_path / "x", "--tracks", 2, "--splits", "0.5,0.6,0.1")
     assert bad.returncode != 0 and "split fractions" in bad.stderr
+
+
+def test_resound_plays_the_backing_with_a_soundfont_and_keeps_the_true_stem(dataset, tmp_path):
+    soundfont = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
+    if not soundfont.is_file() or importlib.util.find_spec("fluidsynth") is None:
+        message = "needs Debian's timgm6mb-soundfont and libfluidsynth3 with pyfluidsynth (setup.sh installs them)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    src = dataset[0].parent.parent
+    split = dataset[0].parent.name
+    assert resound_dataset(src, tmp_path / "ood", soundfont, (split,), progress=False) == len(list((src / split).iterdir()))
+    assert resound_dataset(src, tmp_path / "ood", soundfont, (split,), progress=False) == 0  # resumable
+    original = dataset[0]
+    resounded = tmp_path / "ood" / split / original.name
+    mixture, synth = (sf.read(resounded / f"{n}.wav", dtype="int16")[0].astype(np.int32) for n in ("mixture", "synth"))
+    old_mixture, old_synth = (sf.read(original / f"{n}.wav", dtype="int16")[0].astype(np.int32) for n in ("mixture", "synth"))
+    backing, old_backing = mixture - synth, old_mixture - old_synth  # mixture = backing + synth, exactly
+    assert np.corrcoef(synth, old_synth)[0, 1] > 0.999  # the true stem is the original's (at most scaled)
+    assert abs(np.corrcoef(backing, old_backing)[0, 1]) < 0.5  # a backing played by other instruments
+    level = 10 * np.log10(np.mean(backing.astype(float) ** 2) / np.mean(old_backing.astype(float) ** 2))
+    assert abs(level) < 1.5
+    meta = json.loads((resounded / "meta.json").read_text())
+    assert meta["backing_soundfont"] == "TimGM6mb.sf2"
+    assert (resounded / "description.txt").read_text() == (original / "description.txt").read_text()
+    with pytest.raises(SynthGenError, match="no such SoundFont"):
+        resound_dataset(src, tmp_path / "x", tmp_path / "missing.sf2", (split,), progress=False)

@@ -154,6 +154,16 @@ def build_parser() -> argparse.ArgumentParser:
                        help="split fractions (default 0.9,0.05,0.05)")
     synth.add_argument("--sample-rate", type=bounded(int, at_least=8000, at_most=192000), default=None, help="sample rate of the files (default: SynthGen's own)")
     synth.set_defaults(run=data_commands.data_synth)
+
+    resound = data.add_parser("resound", help="SynthStems with the backing played by a General MIDI SoundFont (an "
+                              "out-of-distribution test set with true stems)")
+    resound.add_argument("src", help="a SynthStems folder (`data synth`)")
+    resound.add_argument("out_dir", help="folder to write <split>/<track>/ into (resumes if it exists)")
+    resound.add_argument("--soundfont", default="/usr/share/sounds/sf2/TimGM6mb.sf2",
+                         help="SoundFont (.sf2/.sf3) to play the backing (default: Debian's TimGM6mb, never used "
+                              "in training)")
+    resound.add_argument("--splits", default="test", help="comma-separated splits to re-sound (default test)")
+    resound.set_defaults(run=data_commands.data_resound)
     return parser
 
 

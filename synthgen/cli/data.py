@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 
-from synthgen.errors import SynthGenError
 from synthgen.options import config_from
 
 
@@ -47,8 +46,6 @@ def data_synth(args: argparse.Namespace) -> int:
 
     from synthgen.data.synthstems.generator import SynthStemsConfig, generate_dataset
 
-    if args.tracks < 1 or args.seconds <= 0:
-        raise SynthGenError("--tracks must be at least 1 and --seconds positive")
     start = time.perf_counter()
     rate = {"sample_rate": args.sample_rate} if args.sample_rate else {}
     config = SynthStemsConfig(seconds=args.seconds, seed=args.seed, **rate)
@@ -56,4 +53,12 @@ def data_synth(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - start
     speed = f", {written * args.seconds / elapsed:.0f}x real time" if written else ""
     print(f"{args.out_dir}: {args.tracks} tracks, {written} written now in {elapsed:.1f} s{speed}")
+    return 0
+
+
+def data_resound(args: argparse.Namespace) -> int:
+    from synthgen.data.synthstems.soundfont import resound_dataset
+
+    written = resound_dataset(args.src, args.out_dir, args.soundfont, tuple(args.splits.split(",")))
+    print(f"{args.out_dir}: {written} tracks written now, their backing played by {args.soundfont}")
     return 0
