@@ -44,6 +44,7 @@ def test_truth_fits_its_context_better_than_the_other_key_reference(data):
     rows = run_suite([], windows, SR, progress=False)["rows"]
     truth, other = rows["truth"], rows["other-key"]
     assert truth["harmony"] > other["harmony"] + 0.1
+    assert truth["in_key"] > 0.8 and truth["in_key"] > other["in_key"] + 0.1  # on the mix's scale
     assert truth["mrstft"] == pytest.approx(0.0, abs=1e-3) and other["mrstft"] > 0.5
     for attribute in ("brightness", "attack", "register", "role"):
         assert 0.0 <= other[attribute] <= 1.0

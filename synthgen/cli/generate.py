@@ -37,9 +37,17 @@ def generate(args: argparse.Namespace) -> int:
         for placed, preview in zip(stems, job.previews):
             write_audio(preview, mix_preview(audio, placed, args.mix_gain_db), sr)
         duration = audio.shape[1] / sr
-        print(f"{job.mix} -> {', '.join(map(str, job.stems))}: {duration:.1f} s at {sr} Hz, {audio.shape[0]} ch; "
-              f"{seconds:.1f} s to generate, {duration / seconds:.2f}x real time")
+        print(f"{job.mix} -> {', '.join(map(str, job.stems))}: {duration:.1f} s at {sr} Hz, {audio.shape[0]} ch, "
+              f"{key_and_tempo(audio.mean(axis=0), sr)}; {seconds:.1f} s to generate, {duration / seconds:.2f}x real time")
     return 0
+
+
+def key_and_tempo(mono, sample_rate: int) -> str:
+    """The mix's estimated key and tempo, as the summary line shows them."""
+    from synthgen.analysis import estimate_key, estimate_tempo
+
+    key, bpm = estimate_key(mono, sample_rate), estimate_tempo(mono, sample_rate)
+    return f"key {key.name if key else '?'}, {f'{bpm:.0f}' if bpm else '?'} BPM (estimated)"
 
 
 def ui(args: argparse.Namespace) -> int:

@@ -10,6 +10,8 @@ decoded by it (`truth-codec`): the best a model writing that codec's codes could
 Rows of the report (means over windows):
   harmony     frame-wise chroma agreement between stem and context      (higher fits better)
   rhythm      share of the stem's onsets on one of the context's onsets  (higher fits better)
+  in_key      share of the stem's pitched energy on the scale of the context's estimated key
+              (`synthgen.analysis`; random pitches score 7/12 = 0.58, higher fits better)
   copy        band-wise correlation of stem and context log energies: how much the stem copies the
               context (the truth's value is the natural level; far above it, harmony and rhythm are unearned)
   brightness, attack, register, role
@@ -35,6 +37,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from synthgen.analysis import estimate_key, in_key_share
 from synthgen.codec import Codec
 from synthgen.data.sources import list_tracks, load_pair
 from synthgen.data.synthstems.describe import describe
@@ -119,8 +122,11 @@ def _closeness(stem: np.ndarray, truth: np.ndarray, sample_rate: int, mode: str)
 
 def stem_measures(stem: np.ndarray, window: EvalWindow, sample_rate: int, mode: str) -> dict:
     """Everything measured on one stem of one window (before class adherence, which needs all windows)."""
+    key = estimate_key(window.context, sample_rate)
     return dict(harmony=harmonic_fit(stem, window.context, sample_rate), rhythm=rhythmic_fit(stem, window.context, sample_rate),
-                copy=context_copy(stem, window.context, sample_rate), probes=attribute_probes(stem, sample_rate), **_closeness(stem, window.truth, sample_rate, mode))
+                in_key=in_key_share(stem, sample_rate, key) if key else float("nan"),
+                copy=context_copy(stem, window.context, sample_rate), probes=attribute_probes(stem, sample_rate),
+                **_closeness(stem, window.truth, sample_rate, mode))
 
 
 def steering_prompts(attributes: dict, seed: int) -> dict[str, str]:
@@ -202,7 +208,7 @@ def run_suite(renderers: list[Renderer], windows: list[EvalWindow], sample_rate:
 
 
 # ----- the report -----
-COLUMNS = ("harmony", "rhythm", "copy", "brightness", "attack", "register", "role", "mrstft", "mel_l1", "si_sdr_db", "frechet",
+COLUMNS = ("harmony", "rhythm", "in_key", "copy", "brightness", "attack", "register", "role", "mrstft", "mel_l1", "si_sdr_db", "frechet",
            "rtf", "bright_brighter", "pad_slower")
 
 
