@@ -2,7 +2,7 @@
 
     Pipeline.from_pretrained(None)  -> the model shipped in the package (synthgen/weights/default)
     pipeline.generate(audio [C, N] or [N], sample_rate, prompt, **GenerationSettings fields)
-        -> (stem [C, N], sample_rate), or [variations, C, N] with variations > 1
+        -> (stem like the audio, numpy or torch, sample_rate), or [variations, ...] with variations > 1
     pipeline.render(...) / render_file(...)  -> stems placed in the mix's channels, as the CLI, the studio
         page and eval-audio write them
 
@@ -12,6 +12,7 @@ codec beside it in codec/.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,22 @@ SPECTRAL_CODEC = DEFAULT_MODEL.parent / "spectral-codec"  # the pitch-keeping co
 CODEC_FOLDER = "codec"
 
 
+@contextmanager
+def _quiet_transformers():
+    """No transformers loading bars or warnings while a pipeline loads (restored afterwards)."""
+    from transformers.utils import logging
+
+    verbosity, bars = logging.get_verbosity(), logging.is_progress_bar_enabled()
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(verbosity)
+        if bars:
+            logging.enable_progress_bar()
+
+
 class Pipeline:
     def __init__(self, model: SynthGen, codec: Codec):
         self.model, self.codec = model, codec
@@ -42,10 +59,11 @@ class Pipeline:
                 raise SynthGenError("no --model given and this installation ships no default model")
             directory = DEFAULT_MODEL
         directory = model_directory(directory)
-        model = SynthGen.from_pretrained(directory)
-        if not (directory / CODEC_FOLDER).is_dir():
-            raise SynthGenError(f"{directory}: a language model without its codec (no {CODEC_FOLDER}/ folder)")
-        return cls(model, load_codec(directory / CODEC_FOLDER))
+        with _quiet_transformers():
+            model = SynthGen.from_pretrained(directory)
+            if not (directory / CODEC_FOLDER).is_dir():
+                raise SynthGenError(f"{directory}: a language model without its codec (no {CODEC_FOLDER}/ folder)")
+            return cls(model, load_codec(directory / CODEC_FOLDER))
 
     def save_pretrained(self, directory: str | Path) -> None:
         """The model's folder with the codec in codec/, written into a temporary folder that replaces `directory`."""
@@ -58,11 +76,18 @@ class Pipeline:
         self.codec.to(device)
         return self
 
-    def generate(self, audio, sample_rate: int, prompt: str, **settings) -> tuple[np.ndarray, int]:
-        """A synth stem for a mix: audio [C, N] or [N] (numpy or torch, channels first) -> (stem [C, N],
-        sample_rate), the same length, rate and channels; [variations, C, N] with variations > 1."""
-        placed = self.render(_channels_first(audio), sample_rate, prompt, GenerationSettings(**settings))
-        return (placed[0] if len(placed) == 1 else np.stack(placed)), sample_rate
+    def generate(self, audio, sample_rate: int, prompt: str, **settings):
+        """A synth stem for a mix: audio [C, N] or [N], numpy or torch, channels first -> (stem, sample_rate), the
+        stem in the input's type, layout, length, rate and channels; [variations, ...] with variations > 1.
+        Settings are GenerationSettings' fields (seed, temperature, level_db, mono, ...)."""
+        mix = _channels_first(audio)
+        placed = np.stack(self.render(mix, sample_rate, prompt, GenerationSettings(**settings)))  # [V, C, N]
+        if np.ndim(audio) == 1:
+            placed = placed[:, 0]
+        stems = placed[0] if len(placed) == 1 else placed
+        if isinstance(audio, torch.Tensor):
+            stems = torch.from_numpy(stems).to(audio.device)
+        return stems, sample_rate
 
     def render(self, audio: np.ndarray, sample_rate: int, prompt: str, settings: GenerationSettings | None = None,
                progress: bool = False) -> list[np.ndarray]:
@@ -82,7 +107,15 @@ class Pipeline:
         return audio, sample_rate, self.render(audio, sample_rate, prompt, settings, progress)
 
 
+MAX_CHANNELS = 8
+
+
 def _channels_first(audio) -> np.ndarray:
-    """A mix as numpy [C, N]: [N] becomes one channel."""
+    """A mix as numpy [C, N]: [N] becomes one channel; [N, C] (soundfile's layout) is refused, not guessed."""
     array = audio.detach().cpu().numpy() if isinstance(audio, torch.Tensor) else np.asarray(audio)
+    if array.ndim not in (1, 2) or array.size == 0:
+        raise SynthGenError(f"audio of shape {tuple(array.shape)}: pass [samples] or [channels, samples]")
+    if array.ndim == 2 and (array.shape[0] > MAX_CHANNELS or array.shape[0] > array.shape[1]):
+        raise SynthGenError(f"audio of shape {tuple(array.shape)} looks like [samples, channels]: pass it channels "
+                            "first, [channels, samples] (e.g. audio.T for soundfile.read's array)")
     return np.atleast_2d(array.astype(np.float32, copy=False))

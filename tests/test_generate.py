@@ -185,3 +185,19 @@ def test_sampling_filters():
     assert generation.sample_next(logits[:3], 0.0, 0, 0.0, g).tolist() == [1, 1, 1]  # temperature 0: greedy
     cold = generation.sample_next(logits, 0.05, 0, 0.0, g)
     assert (cold == 1).float().mean() > 0.8  # a low temperature sharpens towards the best code
+
+
+def test_python_api_returns_the_inputs_type_and_layout_and_refuses_samples_first(pipeline):
+    import synthgen
+    from synthgen.errors import SynthGenError
+
+    assert synthgen.SynthGen is Pipeline
+    mix = tone(2.0, 32000, 2)
+    stem, _ = pipeline.generate(torch.from_numpy(mix), 32000, "a pad", **SETTINGS)
+    assert isinstance(stem, torch.Tensor) and stem.shape == (2, 64000) and stem.dtype == torch.float32
+    mono, _ = pipeline.generate(mix[0], 32000, "a pad", **SETTINGS)
+    assert isinstance(mono, np.ndarray) and mono.shape == (64000,)
+    several, _ = pipeline.generate(mix[0], 32000, "a pad", variations=2, **SETTINGS)
+    assert several.shape == (2, 64000)
+    with pytest.raises(SynthGenError, match=r"looks like \[samples, channels\]"):
+        pipeline.generate(mix.T, 32000, "a pad", **SETTINGS)  # soundfile.read's layout
