@@ -100,7 +100,10 @@ def sample_window(model: SynthGen, prompt_text: str, context: torch.Tensor, chro
     keep_mix = torch.tensor([km for _, _, km in rows for _ in range(n)], device=model.device)
     prefix, prefix_mask = model.prefix([prompt_text] * r, None if chroma is None else chroma.expand(r, -1, -1),
                                        keep_text, keep_mix)
-    context_states = model.context_states(context.expand(r, -1, -1), keep_mix, 0, steps) if model.config.use_context else None
+    context_states = None
+    if model.config.use_context:
+        context_states = model.context_states(context.expand(r, -1, -1), None if chroma is None else chroma.expand(r, -1, -1),
+                                              keep_mix, 0, steps)
     delayed, forced = _start_codes(model, n, steps, prompt_codes)
     frame = torch.arange(steps, device=model.device)[None, :] - torch.arange(k, device=model.device)[:, None]
     real = (frame >= 0) & (frame < t)  # [K, S]: where a code of this window sits

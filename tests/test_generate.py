@@ -69,8 +69,18 @@ def test_guidance_scale_one_is_no_guidance(model, monkeypatch):
     assert not torch.equal(codes, other)
 
 
+@pytest.fixture(scope="module")
+def model_with_frame_chroma(model_dir):
+    model = Pipeline.from_pretrained(model_dir).model
+    model.add_frame_chroma()
+    torch.nn.init.normal_(model.frame_chroma_proj.weight, std=0.5)
+    return model
+
+
 @pytest.mark.parametrize("prompt_frames", [0, 7])
-def test_cached_loop_logits_equal_a_full_forward(model, prompt_frames):
+@pytest.mark.parametrize("frame_chroma", [False, True])
+def test_cached_loop_logits_equal_a_full_forward(model, model_with_frame_chroma, prompt_frames, frame_chroma):
+    model = model_with_frame_chroma if frame_chroma else model
     context = torch.randint(0, 64, (1, 4, 25))
     chroma = torch.rand(1, 8, 12)
     prompt = torch.randint(0, 64, (2, 4, prompt_frames)) if prompt_frames else None

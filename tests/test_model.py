@@ -5,6 +5,7 @@ from transformers import AutoTokenizer, MusicgenMelodyForConditionalGeneration
 from synthgen.chroma import dominant_pitch_class
 from synthgen.model import SynthGen, build_model
 from synthgen.model.delay import apply_delay, code_mask, decoder_inputs, undo_delay
+from synthgen.model.lm import chroma_frame_index
 from synthgen.model.pretrained import from_musicgen_melody, merge_lora
 from synthgen.pipeline import Pipeline
 from tests.helpers.factories import make_tiny_musicgen_melody
@@ -148,3 +149,25 @@ def test_musicgen_melody_lora_trains_adapters_and_merges(musicgen_dir, tmp_path)
     model.save_pretrained(tmp_path / "merged")
     loaded = SynthGen.from_pretrained(tmp_path / "merged")
     torch.testing.assert_close(full_logits(loaded, batch), before, rtol=1e-4, atol=1e-5)
+
+
+def test_frame_chroma_starts_unchanged_is_time_aligned_and_saved(tmp_path):
+    torch.manual_seed(0)
+    model = build_model("tiny", K, V).eval()
+    torch.nn.init.normal_(model.context_proj.weight, std=0.5)
+    batch = make_batch()
+    before = full_logits(model, batch)
+    model.add_frame_chroma()
+    torch.testing.assert_close(full_logits(model, batch), before, rtol=0, atol=0)  # a fine-tune starts where it was
+    torch.nn.init.normal_(model.frame_chroma_proj.weight, std=1.0)
+    changed = {**batch, "chroma": batch["chroma"].clone()}
+    changed["chroma"][:, 4:] *= 0.5  # the same strongest classes: the prefix is unchanged, the frames are not
+    first = int((chroma_frame_index(T, batch["chroma"].shape[1]) >= 4).nonzero()[0])  # code frame of chroma frame 4
+    assert 20 < first < 30  # 4 chroma frames of 4096 samples = 25.6 code frames of 640
+    a, b = full_logits(model, batch), full_logits(model, changed)
+    torch.testing.assert_close(a[:, :, :first], b[:, :, :first], rtol=0, atol=1e-5)
+    assert not torch.allclose(a[:, :, first], b[:, :, first])
+    model.save_pretrained(tmp_path / "model")
+    loaded = SynthGen.from_pretrained(tmp_path / "model")
+    assert loaded.config.frame_chroma
+    torch.testing.assert_close(full_logits(loaded, batch), a, rtol=0, atol=0)

@@ -1,5 +1,7 @@
 """SynthGen: a MusicGen-Melody decoder that writes a synth's codes, conditioned on text, on the mix's
-chroma (a prefix, as in MusicGen-Melody) and on the mix's own codes, summed in at the same frame.
+chroma (a prefix, as in MusicGen-Melody) and on the mix's own codes, summed in at the same frame; with
+`frame_chroma`, also on the mix's full 12-class chroma summed in at the same frame (the harmony of that moment,
+where the prefix keeps only each chroma frame's strongest class).
 
 Shapes: B batch, K codebooks, T frames, S = T + K - 1 delayed steps, V code cardinality, H hidden size,
 P prefix length (chroma frames + text tokens).
@@ -18,7 +20,9 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import MusicgenMelodyDecoderConfig, MusicgenMelodyForCausalLM
 
+from synthgen.chroma import HOP as CHROMA_HOP
 from synthgen.chroma import dominant_pitch_class
+from synthgen.codec.base import HOP_LENGTH
 from synthgen.errors import SynthGenError
 from synthgen.files import atomic_directory, model_directory, read_json
 from synthgen.model.delay import apply_delay, code_mask, decoder_inputs
@@ -39,6 +43,7 @@ class SynthGenConfig:
     use_context: bool = True
     text_dropout: float = 0.1  # probability of training a row without its text
     context_dropout: float = 0.1  # ... without the mix (its codes and its chroma)
+    frame_chroma: bool = False  # the mix's chroma summed into every frame too (see the module docstring)
     preset: str = ""
     extra: dict = field(default_factory=dict)  # free-form notes (e.g. where a pretrained model came from)
 
@@ -62,6 +67,8 @@ class SynthGen(nn.Module):
             self.context_proj = nn.Linear(hidden, hidden)
             nn.init.zeros_(self.context_proj.weight)  # a pretrained decoder starts out unchanged
             nn.init.zeros_(self.context_proj.bias)
+        if config.frame_chroma:
+            self.add_frame_chroma()
 
     # ----- sizes -----
     @property
@@ -106,13 +113,28 @@ class SynthGen(nn.Module):
         chroma_mask = keep_context[:, None].to(text_mask.dtype).expand(-1, length)
         return torch.cat([chroma, text], dim=1), torch.cat([chroma_mask, text_mask], dim=1)
 
-    def context_states(self, context: torch.Tensor, keep_context: torch.Tensor, start: int, steps: int) -> torch.Tensor:
-        """The mix's codes embedded for decoder steps [start, start + steps): step s gets frame s.
+    def add_frame_chroma(self) -> None:
+        """Start conditioning on the frame-aligned chroma: a new projection, zero at first, so that a trained
+        model fine-tuned with it starts out unchanged."""
+        self.config.frame_chroma = True
+        hidden = self.decoder.config.hidden_size
+        self.frame_chroma_proj = nn.Linear(12, hidden).to(self.device, self.dtype)
+        nn.init.zeros_(self.frame_chroma_proj.weight)
+        nn.init.zeros_(self.frame_chroma_proj.bias)
 
-        context [B, K, T] -> [B, steps, H]; zero past the last frame and for dropped rows.
+    def context_states(self, context: torch.Tensor, chroma: torch.Tensor | None, keep_context: torch.Tensor, start: int,
+                       steps: int) -> torch.Tensor:
+        """The mix's codes (and, with frame_chroma, its chroma) embedded for decoder steps [start, start + steps):
+        step s gets frame s.
+
+        context [B, K, T], chroma [B, F, 12] of the same window -> [B, steps, H]; zero past the last frame and
+        for dropped rows.
         """
         frames = context[:, :, start : start + steps]
         states = sum(self.context_embed[k](frames[:, k]) for k in range(self.num_codebooks))
+        if self.config.frame_chroma and chroma is not None:
+            at = chroma_frame_index(context.shape[-1], chroma.shape[1])[start : start + steps].to(chroma.device)
+            states = states + self.frame_chroma_proj(chroma[:, at].to(states.dtype))
         states = self.context_proj(states) * keep_context[:, None, None].to(states.dtype)
         return F.pad(states, (0, 0, 0, steps - states.shape[1]))
 
@@ -142,7 +164,7 @@ class SynthGen(nn.Module):
         prefix, prefix_mask = self.prefix(descriptions, chroma, keep_text, keep_context)
         context_states = None
         if self.config.use_context:
-            context_states = self.context_states(context, keep_context, 0, delayed.shape[-1])
+            context_states = self.context_states(context, chroma, keep_context, 0, delayed.shape[-1])
         logits = self(decoder_inputs(delayed, self.pad_id), prefix, prefix_mask, context_states)
         return logits
 
@@ -225,6 +247,13 @@ class SynthGen(nn.Module):
         if missing or unexpected:
             raise SynthGenError(f"{directory}: weights do not match the config (missing {missing[:3]}, unexpected {unexpected[:3]})")
         return model.eval()
+
+
+def chroma_frame_index(frames: int, chroma_frames: int) -> torch.Tensor:
+    """For each of a window's code frames, the chroma frame nearest its centre -> [frames] int64 (chroma frame j
+    is centred on sample j * CHROMA_HOP, code frame t spans samples [t, t + 1) * HOP_LENGTH)."""
+    centres = (torch.arange(frames) + 0.5) * HOP_LENGTH
+    return torch.round(centres / CHROMA_HOP).long().clamp(max=chroma_frames - 1)
 
 
 def _projection(size_in: int, size_out: int) -> nn.Module:

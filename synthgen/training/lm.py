@@ -87,6 +87,13 @@ def _cache_codec(cache: CodeCache):
 
 def build_for_cache(config: TrainConfig, cache: CodeCache) -> tuple[SynthGen, Codec]:
     """The model to train on a token cache and the codec that made the cache's codes (exported with it)."""
+    model, codec = _model_for_cache(config, cache)
+    if config.frame_chroma and not model.config.frame_chroma:
+        model.add_frame_chroma()
+    return model, codec
+
+
+def _model_for_cache(config: TrainConfig, cache: CodeCache) -> tuple[SynthGen, Codec]:
     identity = cache.codec
     if config.init:
         pipeline = Pipeline.from_pretrained(config.init)
