@@ -23,17 +23,19 @@ from synthgen.audio import AUDIO_EXTENSIONS, output_format, probe_audio, wav_mis
 from synthgen.errors import AudioError, SynthGenError
 
 BYTES_PER_SAMPLE = 3  # 24-bit WAV, the largest output format
+MIDI_EXTENSIONS = (".mid", ".midi")
 
 
 @dataclass(frozen=True)
 class Job:
     mix: Path
     stems: tuple[Path, ...]  # one per variation
-    previews: tuple[Path, ...]  # the mix with each stem added (--mix-out), or ()
+    previews: tuple[Path, ...] = ()  # the mix with each stem added (--mix-out)
+    midis: tuple[Path, ...] = ()  # each stem's notes (--midi)
 
     @property
     def outputs(self) -> tuple[Path, ...]:
-        return self.stems + self.previews
+        return self.stems + self.previews + self.midis
 
 
 def _numbered(path: Path, variations: int) -> tuple[Path, ...]:
@@ -43,12 +45,15 @@ def _numbered(path: Path, variations: int) -> tuple[Path, ...]:
     return tuple(path.with_name(f"{path.stem}_{i + 1}{path.suffix}") for i in range(variations))
 
 
-def plan_jobs(mix: str | Path, out: str | Path, variations: int = 1, mix_out: str | Path | None = None) -> list[Job]:
-    """One job for a file, or one per audio file of a folder (outputs as WAV files in the `out` folder)."""
+def plan_jobs(mix: str | Path, out: str | Path, variations: int = 1, mix_out: str | Path | None = None,
+              midi: str | Path | None = None) -> list[Job]:
+    """One job for a file, or one per audio file of a folder (outputs as WAV files in the `out` folder, previews
+    and MIDI files in the `mix_out` and `midi` folders)."""
     mix, out = Path(mix), Path(out)
     if not mix.is_dir():
         previews = _numbered(Path(mix_out), variations) if mix_out else ()
-        return [Job(mix, _numbered(out, variations), previews)]
+        midis = _numbered(Path(midi), variations) if midi else ()
+        return [Job(mix, _numbered(out, variations), previews, midis)]
     files = sorted(p for p in mix.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS)
     if not files:
         raise SynthGenError(f"{mix}: no audio files ({', '.join(AUDIO_EXTENSIONS)}) in this folder")
@@ -59,7 +64,8 @@ def plan_jobs(mix: str | Path, out: str | Path, variations: int = 1, mix_out: st
     for f in files:
         name = f.stem if shared[f.stem] == 1 else f"{f.stem}_{f.suffix[1:].lower()}"
         previews = _numbered(Path(mix_out) / f"{name}.wav", variations) if mix_out else ()
-        jobs.append(Job(f, _numbered(out / f"{name}.wav", variations), previews))
+        midis = _numbered(Path(midi) / f"{name}.mid", variations) if midi else ()
+        jobs.append(Job(f, _numbered(out / f"{name}.wav", variations), previews, midis))
     return jobs
 
 
@@ -77,13 +83,16 @@ def check_jobs(jobs: list[Job], max_seconds: float | None = None) -> list[str]:
         for path in job.outputs:
             if path.is_dir():
                 raise AudioError(path, "is a folder; give a file name to write to")
-            output_format(path)
             resolved = path.resolve()
             if resolved in inputs:
                 raise AudioError(path, "is an input of this run; refusing to overwrite it (choose another --out)")
             if resolved in seen:
-                raise AudioError(path, "would be written twice in this run (--out and --mix-out must differ)")
+                raise AudioError(path, "would be written twice in this run (--out, --mix-out and --midi must differ)")
             seen.add(resolved)
+            if path not in job.midis:
+                output_format(path)
+            elif path.suffix.lower() not in MIDI_EXTENSIONS:
+                raise AudioError(path, f"--midi writes MIDI files: name it {' or '.join(MIDI_EXTENSIONS)}")
             room[_writable_folder(path)] += int(duration * sample_rate * max(channels, 2) * BYTES_PER_SAMPLE)
     for folder, needed in room.items():
         free = shutil.disk_usage(folder).free

@@ -53,6 +53,8 @@ GENERATE_CASES = {
     "out is a folder": (["--out", "{tmp}"], "is a folder"),
     "out below a file": (["--out", "{mix}/o.wav"], "is a file, not a folder"),
     "mp3 out": (["--out", "{tmp}/o.mp3"], "cannot write '.mp3'"),
+    "midi not .mid": (["--midi", "{tmp}/part.wav"], "--midi writes MIDI files"),
+    "midi is the input": (["--midi", "{mix}"], "is an input of this run"),
     "no extension": (["--out", "{tmp}/o"], "cannot write 'no extension'"),
     "temperature nan": (["--temperature", "nan"], "--temperature: must be a finite number"),
     "temperature negative": (["--temperature", "-1"], "must be >= 0"),

@@ -2,6 +2,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pretty_midi
 import pytest
 import soundfile as sf
 import torch
@@ -127,9 +128,12 @@ def run_cli(*args):
 def test_cli_writes_stems_and_preview(model_dir, tmp_path):
     mix = write(tmp_path / "song.ogg", tone(3.0, 44100, 2), 44100, subtype="VORBIS")
     proc = run_cli(mix, "--prompt", "a bright lead", "--out", tmp_path / "synth.wav", "--model", model_dir,
-                   "--mix-out", tmp_path / "preview.wav", "--variations", "2", "--loudness", "-20")
+                   "--mix-out", tmp_path / "preview.wav", "--variations", "2", "--loudness", "-20",
+                   "--midi", tmp_path / "part.mid")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "real time" in proc.stdout
+    assert "real time" in proc.stdout and "BPM (estimated)" in proc.stdout
+    for name in ("part_1.mid", "part_2.mid"):
+        assert len(pretty_midi.PrettyMIDI(str(tmp_path / name)).instruments) == 1
     expected = sf.info(str(mix)).frames
     for name in ("synth_1.wav", "synth_2.wav", "preview_1.wav", "preview_2.wav"):
         info = sf.info(str(tmp_path / name))

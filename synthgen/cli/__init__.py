@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "files when MIX is a folder)")
     generate.add_argument("--model", default=None, help="model directory or run folder (default: the shipped model)")
     generate.add_argument("--mix-out", default=None, help="also write the mix with the synth added (file or folder)")
+    generate.add_argument("--midi", default=None, help="also write the generated part as MIDI notes at the mix's tempo "
+                          "(a .mid file, or a folder when MIX is a folder)")
     generate.add_argument("--mix-gain-db", type=bounded(float, at_least=-60, at_most=24), default=0.0, help="gain of the synth in --mix-out")
     _add_sampling_options(generate)
     add_options(generate, GenerationSettings, skip=SAMPLING_OPTIONS)

@@ -14,13 +14,15 @@ def generate(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
+    from synthgen.analysis import estimate_key, estimate_tempo
     from synthgen.audio import is_silent, mix_preview, write_audio
     from synthgen.jobs import check_jobs, plan_jobs
+    from synthgen.transcribe import DEFAULT_TEMPO, transcribe, write_midi
 
     if not args.prompt.strip():
         raise SynthGenError("--prompt is empty: describe the synth you want")
     settings = generation_settings(args)
-    jobs = plan_jobs(args.mix, args.out, settings.variations, args.mix_out)
+    jobs = plan_jobs(args.mix, args.out, settings.variations, args.mix_out, args.midi)
     for warning in check_jobs(jobs, args.max_seconds):
         print(f"synthgen: warning: {warning}", file=sys.stderr)
     from synthgen.pipeline import Pipeline  # after the checks: loading the model is the slow part
@@ -36,18 +38,14 @@ def generate(args: argparse.Namespace) -> int:
             write_audio(target, placed, sr)
         for placed, preview in zip(stems, job.previews):
             write_audio(preview, mix_preview(audio, placed, args.mix_gain_db), sr)
+        key, bpm = estimate_key(audio.mean(axis=0), sr), estimate_tempo(audio.mean(axis=0), sr)
+        for placed, midi in zip(stems, job.midis):
+            write_midi(transcribe(placed.mean(axis=0), sr), midi, tempo=bpm or DEFAULT_TEMPO)
         duration = audio.shape[1] / sr
-        print(f"{job.mix} -> {', '.join(map(str, job.stems))}: {duration:.1f} s at {sr} Hz, {audio.shape[0]} ch, "
-              f"{key_and_tempo(audio.mean(axis=0), sr)}; {seconds:.1f} s to generate, {duration / seconds:.2f}x real time")
+        print(f"{job.mix} -> {', '.join(map(str, job.stems + job.midis))}: {duration:.1f} s at {sr} Hz, "
+              f"{audio.shape[0]} ch, key {key.name if key else '?'}, {f'{bpm:.0f}' if bpm else '?'} BPM (estimated); "
+              f"{seconds:.1f} s to generate, {duration / seconds:.2f}x real time")
     return 0
-
-
-def key_and_tempo(mono, sample_rate: int) -> str:
-    """The mix's estimated key and tempo, as the summary line shows them."""
-    from synthgen.analysis import estimate_key, estimate_tempo
-
-    key, bpm = estimate_key(mono, sample_rate), estimate_tempo(mono, sample_rate)
-    return f"key {key.name if key else '?'}, {f'{bpm:.0f}' if bpm else '?'} BPM (estimated)"
 
 
 def ui(args: argparse.Namespace) -> int:

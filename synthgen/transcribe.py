@@ -1,0 +1,128 @@
+"""The generated part as MIDI notes: an in-house multi-pitch tracker for synth stems.
+
+    notes = transcribe(stem [N], sample_rate)       -> [Note(start, end, pitch, velocity)]
+    write_midi(notes, "part.mid", tempo=120.0)       # one instrument (a synth lead program), the mix's tempo
+
+How: a 8192-point STFT every 10 ms; each MIDI pitch from C1 to C7 gets a salience, the weighted sum of the
+magnitudes at its first harmonics; per frame, pitches are picked greedily (the most salient first, its
+harmonics then discounted) while they stay within SALIENCE_FLOOR_DB of the frame's best and the frame is
+not silent; a pitch held over consecutive frames is a note, cut again where the stem's energy rises sharply
+(a new attack on the same pitch), and kept when at least MIN_NOTE_SECONDS long. Measured on SynthStems
+(true notes in meta.json): `python bench/transcribe.py DATA`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy.ndimage import binary_closing
+
+from synthgen.eval.probes import stft_magnitude
+
+N_FFT, HOP_SECONDS = 8192, 0.01
+PITCHES = np.arange(24, 97)  # C1 .. C7
+HARMONICS = np.array([1.0, 0.8, 0.6, 0.45, 0.35, 0.25])  # weight of harmonic h = 1, 2, ...
+MAX_VOICES = 4
+FUNDAMENTAL_SHARE = 0.25  # a pitch's fundamental must reach this share of its strongest harmonic
+FUNDAMENTAL_FLOOR_DB = 30.0  # ... and be within this of the frame's strongest bin
+SALIENCE_FLOOR_DB = 12.0  # a further voice must be within this of the frame's most salient pitch
+SILENCE_DB = 45.0  # frames this far below the loudest frame hold no notes
+GAP_SECONDS = 0.08  # a pitch missing for at most this long between two frames that hold it is held through
+LOW_REGISTER = 48  # below C3 a frame holds at most one voice
+MIN_NOTE_SECONDS = 0.06
+ONSET_RISE_DB = 6.0  # an energy rise this sharp within a held pitch starts a new note
+SYNTH_PROGRAM = 81  # General MIDI "Lead 2 (sawtooth)"
+DEFAULT_TEMPO = 120.0  # a MIDI file's tempo when the mix's cannot be measured
+
+
+@dataclass(frozen=True)
+class Note:
+    start: float  # seconds
+    end: float
+    pitch: int  # MIDI
+    velocity: int  # 1..127
+
+
+def _salience(magnitude: np.ndarray, sample_rate: int) -> np.ndarray:
+    """[frames, bins] magnitudes -> [frames, pitches] harmonic-sum salience (linear); 0 where the pitch's own
+    fundamental is missing (FUNDAMENTAL_SHARE), which rules out the sub-octaves that a note's harmonics imply."""
+    bin_hz = sample_rate / N_FFT
+    partials = []
+    for h in range(1, len(HARMONICS) + 1):
+        bins = np.round(440.0 * 2 ** ((PITCHES - 69) / 12) * h / bin_hz).astype(int)
+        # the strongest of the nearest bin and its neighbours: a detuned or vibrato partial still counts
+        peak = np.maximum.reduce([magnitude[:, np.clip(bins + d, 0, magnitude.shape[1] - 1)] for d in (-1, 0, 1)])
+        partials.append(np.where(bins < magnitude.shape[1] - 1, peak, 0.0))
+    partials = np.stack(partials)  # [harmonics, frames, pitches]
+    salience = np.tensordot(HARMONICS, partials, axes=1)
+    fundamental_ok = (partials[0] >= FUNDAMENTAL_SHARE * partials.max(axis=0)) & (
+        partials[0] >= 10 ** (-FUNDAMENTAL_FLOOR_DB / 20) * magnitude.max(axis=1, keepdims=True))
+    return np.where(fundamental_ok, salience, 0.0)
+
+
+def _active_pitches(salience: np.ndarray, loud: np.ndarray) -> np.ndarray:
+    """Greedy per-frame pitch picking -> [frames, pitches] bool."""
+    active = np.zeros(salience.shape, bool)
+    for t in np.flatnonzero(loud):
+        s = salience[t].copy()
+        best = s.max()
+        for _ in range(MAX_VOICES):
+            i = int(np.argmax(s))
+            if s[i] <= 0 or 20 * np.log10(s[i] / best) < -SALIENCE_FLOOR_DB:
+                break
+            active[t, i] = True
+            for h in (12, 19, 24, 28, 31):  # the picked note's harmonics (octave, twelfth, ...) lose their credit,
+                for j in (i + h - 1, i + h, i + h + 1, i - h - 1, i - h, i - h + 1):  # as do its sub-harmonics
+                    if 0 <= j < len(s):
+                        s[j] *= 0.3
+            s[max(0, i - 2) : i + 3] = 0.0  # and its neighbours, so one broad partial is not read as a cluster
+            if PITCHES[i] < LOW_REGISTER:  # one voice down there: low partials are too broad to tell apart
+                s[PITCHES < LOW_REGISTER] = 0.0
+    return active
+
+
+def transcribe(stem: np.ndarray, sample_rate: int) -> list[Note]:
+    """Notes of mono audio [N] (see the module docstring); [] for silence."""
+    stem = np.asarray(stem, dtype=np.float64)
+    hop = int(round(HOP_SECONDS * sample_rate))
+    magnitude = stft_magnitude(np.pad(stem, (N_FFT // 2, N_FFT // 2)), n_fft=N_FFT, hop=hop)
+    energy_db = 10 * np.log10(np.sum(magnitude**2, axis=1) + 1e-20)
+    if not np.isfinite(energy_db).any() or energy_db.max() < -150:
+        return []
+    loud = energy_db > energy_db.max() - SILENCE_DB
+    active = _active_pitches(_salience(magnitude, sample_rate), loud)
+    gap = np.ones((int(GAP_SECONDS / HOP_SECONDS) + 1, 1), bool)
+    active = binary_closing(active, structure=gap) & loud[:, None]  # a voice that flickers off for a moment is held
+    short_db = 10 * np.log10(np.convolve(np.sum(stft_magnitude(stem, n_fft=1024, hop=hop) ** 2, axis=1), np.ones(3) / 3,
+                                         mode="same") + 1e-20)
+    rises = np.zeros(len(active), bool)
+    n = min(len(short_db), len(active))
+    rises[2:n] = short_db[2:n] - short_db[: n - 2] > ONSET_RISE_DB
+    notes = []
+    for column, pitch in enumerate(PITCHES):
+        on = np.flatnonzero(np.diff(np.concatenate([[0], active[:, column].astype(int), [0]])) == 1)
+        off = np.flatnonzero(np.diff(np.concatenate([[0], active[:, column].astype(int), [0]])) == -1)
+        for a, b in zip(on, off):
+            cuts = [a, *[t for t in np.flatnonzero(rises[a + 3 : b - 3]) + a + 3], b]
+            cuts = [c for i, c in enumerate(cuts) if i == 0 or c - cuts[i - 1] >= 3]  # one cut per attack
+            for start, end in zip(cuts[:-1], cuts[1:]):
+                if (end - start) * HOP_SECONDS >= MIN_NOTE_SECONDS:
+                    level = energy_db[start:end].max() - energy_db.max()
+                    velocity = int(np.clip(127 + 2.5 * level, 1, 127))
+                    notes.append(Note(start * HOP_SECONDS, end * HOP_SECONDS, int(pitch), velocity))
+    return sorted(notes, key=lambda note: (note.start, note.pitch))
+
+
+def write_midi(notes: list[Note], path: str | Path, tempo: float = DEFAULT_TEMPO, program: int = SYNTH_PROGRAM) -> None:
+    """A one-track MIDI file of the notes at `tempo` BPM (written through a temporary file, then renamed)."""
+    import pretty_midi
+
+    from synthgen.files import write_atomic
+
+    midi = pretty_midi.PrettyMIDI(initial_tempo=tempo)
+    part = pretty_midi.Instrument(program=program, name="synthgen")
+    part.notes = [pretty_midi.Note(n.velocity, n.pitch, n.start, n.end) for n in notes]
+    midi.instruments.append(part)
+    write_atomic(Path(path), lambda tmp: midi.write(str(tmp)))
