@@ -1,0 +1,73 @@
+"""Make the README's pictures from the shipped model: the README example's output beside its mix, and the studio page.
+
+    python docs/make_figures.py          # writes docs/example.png and docs/studio.png (about a minute)
+
+docs/example.png: `synthgen generate examples/backing.flac --prompt PROMPT` for each README prompt, drawn under
+the mix as waveforms and log-frequency spectrograms on one time axis. docs/studio.png: `synthgen ui` in Debian's
+Chromium (Playwright) after generating a pad for the same mix.
+"""
+
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import soundfile as sf
+
+from synthgen.audio import read_audio, set_channels
+from synthgen.pipeline import Pipeline
+from synthgen.plots import waveforms_and_spectrograms
+
+DOCS = Path(__file__).resolve().parent
+EXAMPLE = DOCS.parent / "examples" / "backing.flac"
+PROMPTS = ("a soft dark pad holding the chords", "a bright plucky arpeggio")
+
+
+def example_png() -> Path:
+    pipeline = Pipeline.from_pretrained()
+    mix, sr = read_audio(EXAMPLE)
+    tracks = {"mix": set_channels(mix, 1)[0]}
+    for prompt in PROMPTS:
+        tracks[prompt] = set_channels(pipeline.render(mix, sr, prompt)[0], 1)[0]
+    return waveforms_and_spectrograms(tracks, sr, DOCS / "example.png")
+
+
+def studio_png() -> Path:
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "synthgen", "ui", "--port", str(port)], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        assert "SynthGen studio on" in server.stdout.readline()
+        time.sleep(3)
+        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+        with sync_playwright() as p, tempfile.TemporaryDirectory() as tmp:
+            browser = p.chromium.launch(executable_path=chromium, args=["--headless=new", "--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
+            page.wait_for_selector("#mix input[type=file]", state="attached", timeout=60000)
+            mix = Path(tmp) / "backing.wav"
+            audio, sr = sf.read(EXAMPLE)
+            sf.write(mix, audio, sr)
+            page.locator("#mix input[type=file]").set_input_files(str(mix))
+            page.locator("#prompt textarea").fill(PROMPTS[0])
+            page.locator("#generate").click()
+            page.wait_for_selector("#picture img", timeout=180000)
+            time.sleep(2)
+            page.screenshot(path=str(DOCS / "studio.png"), full_page=True)
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return DOCS / "studio.png"
+
+
+if __name__ == "__main__":
+    print(example_png())
+    print(studio_png())
