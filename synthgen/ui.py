@@ -1,8 +1,9 @@
 """`synthgen ui`: a local Gradio studio page on the same Python API as the CLI.
 
-Upload or record a mix, describe the synth, generate; listen to the stem and to the mix with the stem
-added (gain adjustable without generating again), and see both as waveforms and spectrograms on one
-time axis.
+Upload or record a mix (or start from the example mix), describe the synth, generate (Stop cancels); listen
+to the stem and to the mix with the stem added (gain adjustable without generating again), see both as
+waveforms and spectrograms on one time axis, read the mix's estimated key and tempo, and download the stems
+and their MIDI transcriptions. A model folder can be chosen on the page; `--auth` puts a sign-in in front.
 
 Files: uploads and results live in one temporary folder of the server's own (printed at start). A session's
 results are deleted when it generates again, when the browser tab closes or after an hour; Gradio's copies of
@@ -19,6 +20,14 @@ import uuid
 from pathlib import Path
 
 KEEP_SECONDS = 3600  # how long a session's results and Gradio's file copies are kept
+EXAMPLE_MIX = Path(__file__).resolve().parent.parent / "examples" / "backing.flac"  # in a source checkout
+EXAMPLE_MIX_PROMPTS = ["a soft dark pad holding the chords", "a bright plucky arpeggio", "a deep sine bass holding down the low end"]
+ABOUT = """**What this model can do.** It writes a mono synth part (lead, arpeggio, pad, stabs or bass) for a mix of up
+to 10 minutes, following the mix's chords and the description's brightness and register, at the mix's
+sample rate and length, 6 LU under the mix and spread in stereo. **What it cannot (yet).** It was trained
+on SynthStems, the project's procedural songs, only: real records with vocals and sampled instruments are
+new to it, and its parts fit the chords less well than a player's would. The measured numbers are in
+MODEL_CARD.md."""
 
 EXAMPLE_PROMPTS = [
     "a soft dark pad holding the chords, slow swell",
@@ -29,23 +38,30 @@ EXAMPLE_PROMPTS = [
 ]
 
 
-def _write_result(workdir: Path, audio, sr: int, stems: list) -> tuple[list[str], str, dict]:
-    """A generation's files in a new folder of its own under `workdir`: the stems, the mix (for previews) and a
-    picture of both. Returns (stem paths, picture path, the page's state)."""
+def _write_result(workdir: Path, audio, sr: int, stems: list) -> tuple[list[str], str, str, dict]:
+    """A generation's files in a new folder of its own under `workdir`: the stems and their MIDI, the mix (for
+    previews) and a picture of both. Returns (stem and MIDI paths, picture path, key and tempo, the page's state)."""
+    from synthgen.analysis import estimate_key, estimate_tempo
     from synthgen.audio import set_channels, write_audio
     from synthgen.plots import waveforms_and_spectrograms
+    from synthgen.transcribe import DEFAULT_TEMPO, transcribe, write_midi
 
     folder = workdir / uuid.uuid4().hex
     folder.mkdir(parents=True)
-    files = []
+    mono = set_channels(audio, 1)[0]
+    key, bpm = estimate_key(mono, sr), estimate_tempo(mono, sr)
+    files, midis = [], []
     for i, placed in enumerate(stems):
         path = folder / ("synth.wav" if len(stems) == 1 else f"synth_{i + 1}.wav")
         write_audio(path, placed, sr)
+        write_midi(transcribe(set_channels(placed, 1)[0], sr), path.with_suffix(".mid"), tempo=bpm or DEFAULT_TEMPO)
         files.append(str(path))
+        midis.append(str(path.with_suffix(".mid")))
     write_audio(folder / "mix.wav", audio, sr)
-    picture = waveforms_and_spectrograms({"mix": set_channels(audio, 1)[0], "synth": set_channels(stems[0], 1)[0]},
-                                         sr, folder / "picture.png")
-    return files, str(picture), dict(folder=str(folder), synth=files[0])
+    picture = waveforms_and_spectrograms({"mix": mono, "synth": set_channels(stems[0], 1)[0]}, sr, folder / "picture.png")
+    analysis = (f"**Mix**: key {key.name if key else '?'}, {f'{bpm:.0f}' if bpm else '?'} BPM (estimated); the MIDI "
+                "files hold the synth's notes at that tempo.")
+    return files + midis, str(picture), analysis, dict(folder=str(folder), synth=files[0])
 
 
 def _remove_result(state) -> None:
@@ -80,16 +96,36 @@ def _whole(value, name: str) -> int:
         raise SynthGenError(f"{name} must be a whole number, got {value}") from None
 
 
+class _Pipelines:
+    """The pipelines the page has loaded, by model folder ("" is the one the server started with)."""
+
+    def __init__(self, default):
+        import threading
+
+        self.loaded, self.lock = {"": default}, threading.Lock()
+
+    def get(self, folder: str):
+        from synthgen.pipeline import Pipeline
+
+        folder = (folder or "").strip()
+        with self.lock:
+            if folder not in self.loaded:
+                self.loaded[folder] = Pipeline.from_pretrained(folder)
+            return self.loaded[folder]
+
+
 def build_app(pipeline, workdir: Path, max_seconds: float):
-    """The Gradio Blocks for a loaded pipeline; outputs are written under `workdir`."""
+    """The Gradio Blocks for a loaded pipeline (the default; the page may load others); outputs go under `workdir`."""
     import gradio as gr
 
     from synthgen.audio import is_silent
     from synthgen.errors import SynthGenError
     from synthgen.generation_settings import GenerationSettings
 
+    pipelines = _Pipelines(pipeline)
+
     def generate(mix_path, prompt, temperature, top_k, top_p, guidance_text, guidance_context, seed, variations,
-                 gain_db, previous, progress=gr.Progress(track_tqdm=True)):
+                 gain_db, model_folder, previous, progress=gr.Progress(track_tqdm=True)):
         if not mix_path:
             raise gr.Error("Upload or record a mix first.")
         if not prompt or not prompt.strip():
@@ -98,24 +134,32 @@ def build_app(pipeline, workdir: Path, max_seconds: float):
             settings = GenerationSettings(temperature=temperature, top_k=_whole(top_k, "top-k"), top_p=top_p,
                                           guidance_text=guidance_text, guidance_context=guidance_context,
                                           seed=_whole(seed, "seed"), variations=_whole(variations, "variations"))
-            audio, sr, stems = pipeline.render_file(mix_path, prompt.strip(), settings, max_seconds=max_seconds,
-                                                    progress=True)
+            audio, sr, stems = pipelines.get(model_folder).render_file(mix_path, prompt.strip(), settings,
+                                                                       max_seconds=max_seconds, progress=True)
         except SynthGenError as err:
             raise gr.Error(str(err).replace(str(mix_path), Path(mix_path).name)) from None
         if is_silent(audio):
             gr.Warning("The mix is silent: the synth followed the prompt alone.")
         _remove_result(previous)
-        files, picture, state = _write_result(workdir, audio, sr, stems)
-        return files[0], _remix(state, gain_db), picture, files, state
+        files, picture, analysis, state = _write_result(workdir, audio, sr, stems)
+        return files[0], _remix(state, gain_db), picture, analysis, files, state
 
     defaults = GenerationSettings()
     with gr.Blocks(title="SynthGen studio", delete_cache=(KEEP_SECONDS // 6, KEEP_SECONDS)) as app:
         gr.Markdown("# SynthGen studio\nDrop in a mix, describe a synth part, and hear it against the song.")
+        with gr.Accordion("What this model can and cannot do", open=False):
+            gr.Markdown(ABOUT)
         state = gr.State(None, time_to_live=KEEP_SECONDS, delete_callback=_remove_result)
         with gr.Row():
             with gr.Column():
-                mix = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Mix", elem_id="mix")
-                prompt = gr.Textbox(label="Describe the synth", placeholder=EXAMPLE_PROMPTS[0], elem_id="prompt")
+                example = EXAMPLE_MIX.is_file()
+                mix = gr.Audio(str(EXAMPLE_MIX) if example else None, sources=["upload", "microphone"],
+                               type="filepath", label="Mix", elem_id="mix")
+                prompt = gr.Textbox(EXAMPLE_MIX_PROMPTS[0] if example else "", label="Describe the synth",
+                                    placeholder=EXAMPLE_PROMPTS[0], elem_id="prompt")
+                if example:
+                    gr.Examples(examples=[[str(EXAMPLE_MIX), p] for p in EXAMPLE_MIX_PROMPTS], inputs=[mix, prompt],
+                                label="The example mix (16 s of drums, bass and piano) with prompts")
                 gr.Examples(examples=[[p] for p in EXAMPLE_PROMPTS], inputs=[prompt], label="Example prompts")
                 with gr.Accordion("Sampling and guidance", open=False):
                     temperature = gr.Slider(0.0, 2.0, value=defaults.temperature, step=0.05, label="Temperature")
@@ -125,22 +169,30 @@ def build_app(pipeline, workdir: Path, max_seconds: float):
                     guidance_context = gr.Slider(1.0, 6.0, value=defaults.guidance_context, step=0.1, label="Guidance on the mix")
                     seed = gr.Number(value=defaults.seed, precision=0, label="Seed")
                     variations = gr.Slider(1, 4, value=defaults.variations, step=1, label="Variations")
-                button = gr.Button("Generate", variant="primary", elem_id="generate")
+                    model_folder = gr.Textbox("", label="Model folder or run (empty: the one the server started with)",
+                                              elem_id="model")
+                with gr.Row():
+                    button = gr.Button("Generate", variant="primary", elem_id="generate")
+                    stop = gr.Button("Stop", variant="stop", elem_id="stop")
             with gr.Column():
                 synth = gr.Audio(type="filepath", label="Synth stem", elem_id="synth", interactive=False)
                 gain = gr.Slider(-24.0, 12.0, value=0.0, step=0.5, label="Synth gain in the preview (dB)")
                 preview = gr.Audio(type="filepath", label="Mix with synth", elem_id="preview", interactive=False)
                 picture = gr.Image(type="filepath", label="Mix and synth", elem_id="picture", interactive=False, height=560)
-                downloads = gr.File(label="All stems", file_count="multiple", interactive=False)
-        button.click(generate, [mix, prompt, temperature, top_k, top_p, guidance_text, guidance_context, seed,
-                                variations, gain, state], [synth, preview, picture, downloads, state])
+                analysis = gr.Markdown(elem_id="analysis")
+                downloads = gr.File(label="Stems and their MIDI", file_count="multiple", interactive=False,
+                                    elem_id="downloads")
+        running = button.click(generate, [mix, prompt, temperature, top_k, top_p, guidance_text, guidance_context, seed,
+                                          variations, gain, model_folder, state],
+                               [synth, preview, picture, analysis, downloads, state])
+        stop.click(None, None, None, cancels=[running])
         gain.release(_remix, [state, gain], [preview])
     return app
 
 
 def serve(model_dir: str | None, host: str, port: int, max_upload_mb: float, max_seconds: float,
-          concurrency: int) -> None:
-    """Load the model, then serve the page until interrupted."""
+          concurrency: int, auth: tuple[str, str] | None = None) -> None:
+    """Load the model, then serve the page (behind a sign-in with `auth` = (user, password)) until interrupted."""
     workdir = Path(tempfile.mkdtemp(prefix="synthgen-ui-"))
     os.environ["GRADIO_TEMP_DIR"] = str(workdir / "uploads")  # uploads land in the app's own folder too
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -152,7 +204,7 @@ def serve(model_dir: str | None, host: str, port: int, max_upload_mb: float, max
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop on SIGTERM as on Ctrl-C, cleaning up
     try:
         app.launch(server_name=host, server_port=port, max_file_size=int(max_upload_mb * 1024 * 1024),
-                   show_error=False, allowed_paths=[str(workdir)], quiet=True)
+                   show_error=False, allowed_paths=[str(workdir), str(EXAMPLE_MIX.parent)], quiet=True, auth=auth)
     except KeyboardInterrupt:
         pass
     finally:

@@ -7,6 +7,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -73,11 +75,21 @@ def test_generate_in_the_browser(browser, studio, tmp_path):
     mix = write(tmp_path / "song.wav", tone(3.0, 44100, 2), 44100)
     page = browser.new_page(viewport={"width": 1400, "height": 1100})
     page.goto(url, wait_until="domcontentloaded")
+    # a first-time user finds the example mix loaded, with a matching prompt and a note on what the model can do
+    page.wait_for_selector("#mix audio", state="attached", timeout=60000)
+    assert page.locator("#prompt textarea").input_value() == "a soft dark pad holding the chords"
+    assert page.get_by_text("What this model can and cannot do").count() == 1
+    page.get_by_text("Sampling and guidance").click()
+    page.wait_for_selector("#model textarea", timeout=10000)  # a model folder can be chosen on the page
+    assert page.locator("#stop").count() == 1
+    page.locator("#mix button[aria-label='Clear']").first.click()
     page.wait_for_selector("#mix input[type=file]", state="attached", timeout=60000)
     page.locator("#mix input[type=file]").set_input_files(str(mix))
-    page.locator("#prompt textarea").fill("a soft dark pad holding the chords")
     page.locator("#generate").click()
     page.wait_for_selector("#picture img", timeout=180000)
+    assert "BPM (estimated)" in page.locator("#analysis").inner_text()
+    downloads = page.eval_on_selector_all("#downloads a", "els => els.map(e => e.href)")
+    assert any(link.endswith("synth.wav") for link in downloads) and any(link.endswith("synth.mid") for link in downloads)
     for player in ("#synth", "#preview"):
         sources = page.eval_on_selector_all(f"{player} audio", "els => els.map(e => e.currentSrc)")
         assert any(sources), player  # a playable player
@@ -109,3 +121,33 @@ def test_generate_in_the_browser(browser, studio, tmp_path):
         client.predict(handle_file(str(mix)), "a pad", 1e300, 250, 0.0, 3.0, 1.0, 0, 1, 0.0, api_name="/generate")
     with pytest.raises(Exception, match="--seed must be >= 0 and <= "):  # the seed box has none: SynthGen's
         client.predict(handle_file(str(mix)), "a pad", 1.0, 250, 0.0, 3.0, 1.0, 1e30, 1, 0.0, api_name="/generate")
+
+
+def test_the_page_needs_a_sign_in_beyond_this_machine(tmp_path, capsys):
+    from synthgen.cli import main
+
+    assert main(["ui", "--host", "0.0.0.0", "--model", str(tmp_path / "none")]) == 2
+    assert "--auth USER:PASSWORD" in capsys.readouterr().err
+    port = free_port()
+    model = make_tiny_model_dir(tmp_path / "model")
+    proc = subprocess.Popen([sys.executable, "-m", "synthgen", "ui", "--model", str(model), "--port", str(port),
+                             "--auth", "ann:secret"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert "SynthGen studio on" in proc.stdout.readline()
+        deadline = time.time() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/config", timeout=5)
+                pytest.fail("the page's config was served without signing in")
+            except urllib.error.HTTPError as refused:
+                assert refused.code == 401
+                break
+            except urllib.error.URLError:
+                assert time.time() < deadline
+                time.sleep(0.2)
+        form = urllib.parse.urlencode({"username": "ann", "password": "secret"}).encode()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", data=form, timeout=10) as signed_in:
+            assert signed_in.status == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

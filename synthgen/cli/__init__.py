@@ -29,6 +29,13 @@ def _parse_shard(text: str) -> tuple[int, int]:
     return index, count
 
 
+def _parse_auth(text: str) -> tuple[str, str]:
+    user, colon, password = text.partition(":")
+    if not (user and colon and password):
+        raise argparse.ArgumentTypeError("--auth wants USER:PASSWORD")
+    return user, password
+
+
 def _parse_fractions(text: str) -> tuple[float, float, float]:
     try:
         parts = tuple(float(x) for x in text.split(","))
@@ -77,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--model", default=None, help="model directory or run folder (default: the shipped model)")
     ui.add_argument("--max-upload-mb", type=bounded(float, above=0), default=100.0, help="refuse larger uploads")
     ui.add_argument("--max-seconds", type=bounded(float, above=0), default=600.0, help="refuse longer mixes")
+    ui.add_argument("--auth", type=_parse_auth, default=None, metavar="USER:PASSWORD",
+                    help="sign-in for the page (required when --host is not this machine)")
     ui.add_argument("--concurrency", type=bounded(int, at_least=1), default=1, help="generations run at once; others wait in a queue")
     ui.set_defaults(run=generate_commands.ui)
 

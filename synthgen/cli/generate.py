@@ -9,6 +9,9 @@ from synthgen.cli.common import device, generation_settings
 from synthgen.errors import SynthGenError
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def generate(args: argparse.Namespace) -> int:
     import time
 
@@ -51,5 +54,7 @@ def generate(args: argparse.Namespace) -> int:
 def ui(args: argparse.Namespace) -> int:
     from synthgen.ui import serve
 
-    serve(args.model, args.host, args.port, args.max_upload_mb, args.max_seconds, args.concurrency)
+    if args.host not in LOOPBACK and args.auth is None:
+        raise SynthGenError(f"--host {args.host} lets other machines reach the page: give --auth USER:PASSWORD")
+    serve(args.model, args.host, args.port, args.max_upload_mb, args.max_seconds, args.concurrency, args.auth)
     return 0
