@@ -7,7 +7,7 @@ How: a 8192-point STFT every 10 ms; each MIDI pitch from C1 to C7 gets a salienc
 magnitudes at its first harmonics; per frame, pitches are picked greedily (the most salient first, its
 harmonics then discounted) while they stay within SALIENCE_FLOOR_DB of the frame's best and the frame is
 not silent; a pitch held over consecutive frames is a note, cut again where the stem's energy rises sharply
-(a new attack on the same pitch), and kept when at least MIN_NOTE_SECONDS long. Measured on SynthStems
+(a new attack on the same pitch; a smaller rise below C3), and kept when at least MIN_NOTE_SECONDS long. Measured on SynthStems
 (true notes in meta.json): `python bench/transcribe.py DATA`.
 """
 
@@ -33,6 +33,7 @@ GAP_SECONDS = 0.08  # a pitch missing for at most this long between two frames t
 LOW_REGISTER = 48  # below C3 a frame holds at most one voice
 MIN_NOTE_SECONDS = 0.06
 ONSET_RISE_DB = 6.0  # an energy rise this sharp within a held pitch starts a new note
+LOW_ONSET_RISE_DB = 3.0  # ... below C3, where repeated notes of one pitch (basslines) ring into each other
 SYNTH_PROGRAM = 81  # General MIDI "Lead 2 (sawtooth)"
 DEFAULT_TEMPO = 120.0  # a MIDI file's tempo when the mix's cannot be measured
 
@@ -97,11 +98,12 @@ def transcribe(stem: np.ndarray, sample_rate: int) -> list[Note]:
     active = binary_closing(active, structure=gap) & loud[:, None]  # a voice that flickers off for a moment is held
     short_db = 10 * np.log10(np.convolve(np.sum(stft_magnitude(stem, n_fft=1024, hop=hop) ** 2, axis=1), np.ones(3) / 3,
                                          mode="same") + 1e-20)
-    rises = np.zeros(len(active), bool)
+    rise_db = np.zeros(len(active))
     n = min(len(short_db), len(active))
-    rises[2:n] = short_db[2:n] - short_db[: n - 2] > ONSET_RISE_DB
+    rise_db[2:n] = short_db[2:n] - short_db[: n - 2]
     notes = []
     for column, pitch in enumerate(PITCHES):
+        rises = rise_db > (LOW_ONSET_RISE_DB if pitch < LOW_REGISTER else ONSET_RISE_DB)
         on = np.flatnonzero(np.diff(np.concatenate([[0], active[:, column].astype(int), [0]])) == 1)
         off = np.flatnonzero(np.diff(np.concatenate([[0], active[:, column].astype(int), [0]])) == -1)
         for a, b in zip(on, off):
