@@ -3,12 +3,13 @@
     notes = transcribe(stem [N], sample_rate)       -> [Note(start, end, pitch, velocity)]
     write_midi(notes, "part.mid", tempo=120.0)       # one instrument (a synth lead program), the mix's tempo
 
-How: a 8192-point STFT every 10 ms; each MIDI pitch from C1 to C7 gets a salience, the weighted sum of the
-magnitudes at its first harmonics; per frame, pitches are picked greedily (the most salient first, its
-harmonics then discounted) while they stay within SALIENCE_FLOOR_DB of the frame's best and the frame is
-not silent; a pitch held over consecutive frames is a note, cut again where the stem's energy rises sharply
-(a new attack on the same pitch; a smaller rise below C3), and kept when at least MIN_NOTE_SECONDS long. Measured on SynthStems
-(true notes in meta.json): `python bench/transcribe.py DATA`.
+How: an 8192-point STFT every 10 ms; each MIDI pitch from C1 to C7 gets a salience, the weighted sum of the
+magnitudes at its first harmonics, kept only where its own fundamental sounds (no sub-octave ghosts); per
+frame, pitches are picked greedily (the most salient first, its harmonics and sub-harmonics then discounted)
+while they stay within SALIENCE_FLOOR_DB of the frame's best, with one voice below C3; a pitch held over
+consecutive frames (gaps up to GAP_SECONDS bridged) is a note, cut again where the stem's energy rises
+sharply (a new attack on the same pitch; a smaller rise below C3), and kept when at least MIN_NOTE_SECONDS
+long. Measured on SynthStems (true notes in meta.json): `python bench/transcribe.py DATA`.
 """
 
 from __future__ import annotations
