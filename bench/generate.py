@@ -21,7 +21,7 @@ import torch
 from transformers import MusicgenMelodyConfig, MusicgenMelodyForConditionalGeneration
 from transformers.utils import logging
 
-from synthgen.audio import write_wav
+from synthgen.audio import write_audio
 from synthgen.chroma import chroma, dominant_pitch_class
 from synthgen.codec import EncodecCodec
 from synthgen.generate import sample_window
@@ -91,10 +91,10 @@ def pipeline(seconds: float) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "song.wav"
         t = np.arange(round(seconds * 44100)) / 44100
-        write_wav(source, np.stack([0.3 * np.sin(2 * np.pi * 220 * t), 0.3 * np.sin(2 * np.pi * 330 * t)]), 44100)
+        write_audio(source, np.stack([0.3 * np.sin(2 * np.pi * 220 * t), 0.3 * np.sin(2 * np.pi * 330 * t)]), 44100)
         start = time.perf_counter()
         audio, sr, stems = pipe.render_file(source, "a soft dark pad holding the chords", GenerationSettings())
-        write_wav(Path(tmp) / "synth.wav", stems[0], sr, subtype="PCM_24")
+        write_audio(Path(tmp) / "synth.wav", stems[0], sr)
         elapsed = time.perf_counter() - start
     return dict(seconds=seconds, elapsed=elapsed)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synthgen.eval.probes import pitch_class_profile, stft_magnitude
+from synthgen.dsp import pitch_class_profile, stft_chunks
 
 PITCH_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 PROFILES = {  # Albrecht & Shanahan (2013), from a corpus of pieces; tonic first
@@ -58,8 +58,13 @@ def estimate_key(audio: np.ndarray, sample_rate: int) -> Key | None:
 
 def onset_envelope(audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, float]:
     """Spectral flux of mono audio [N]: the summed rise of log magnitudes per frame -> (envelope [T], frame rate)."""
-    magnitude = stft_magnitude(np.asarray(audio, dtype=np.float64), n_fft=ONSET_FFT, hop=ONSET_FFT // 4)
-    flux = np.maximum(np.diff(np.log1p(100 * magnitude), axis=0), 0).sum(axis=1)
+    flux, previous = [], None
+    for magnitude in stft_chunks(np.asarray(audio, dtype=np.float64), n_fft=ONSET_FFT, hop=ONSET_FFT // 4):
+        level = np.log1p(100 * magnitude)
+        steps = np.diff(level if previous is None else np.concatenate([previous, level]), axis=0)
+        flux.append(np.maximum(steps, 0).sum(axis=1))
+        previous = level[-1:]
+    flux = np.concatenate(flux)
     return flux - flux.mean(), sample_rate / (ONSET_FFT // 4)
 
 

@@ -55,9 +55,9 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
 
 
 def probe_audio(path: str | os.PathLike, max_seconds: float | None = None) -> tuple[float, int, int]:
-    """Check a file the way `read_audio` would, from its header and its first and last second, without reading
-    it all: -> (seconds, sample_rate, channels). Refuses (AudioError) what read_audio refuses, and a file over
-    `max_seconds`."""
+    """Check a file from its header and its first and last second, without reading it all: -> (seconds,
+    sample_rate, channels). Refuses (AudioError) what `read_audio` would refuse there (a file damaged only in the
+    middle is found when it is read), and a file over `max_seconds`."""
     path = Path(path)
     _check_path(path)
     try:
@@ -88,6 +88,8 @@ def wav_missing_bytes(path: str | os.PathLike) -> int:
         while len(header := f.read(8)) == 8:
             size = int.from_bytes(header[4:], "little")
             if header[:4] == b"data":
+                if size in (0, 0xFFFFFFFF):  # a streaming writer's "unknown length"
+                    return 0
                 return max(0, size - (os.fstat(f.fileno()).st_size - f.tell()))
             f.seek(size + size % 2, os.SEEK_CUR)
     return 0
@@ -205,21 +207,23 @@ def stereo_spread(stem: np.ndarray, sample_rate: int) -> np.ndarray:
     return np.stack([stem + side, stem - side]).astype(np.float32)
 
 
-def place_stem(stem: np.ndarray, mix: np.ndarray, sample_rate: int, level_db: float, loudness: float | None,
-               stereo: bool) -> np.ndarray:
-    """A mono stem [N] as the output file's audio, shaped like the mix [C, N]: spread in stereo for a stereo mix
-    (`stereo_spread`, unless stereo=False: then centred), at `loudness` LUFS when given, else `level_db` LU
-    against the mix's integrated loudness (FALLBACK_LUFS for a mix too quiet or short to measure), and never
-    above -1 dBFS."""
-    channels = mix.shape[0]
+def stem_loudness(mix: np.ndarray, sample_rate: int, level_db: float, loudness: float | None) -> float:
+    """The loudness in LUFS a stem for the mix [C, N] is brought to: `loudness` when given, else `level_db` LU
+    against the mix's integrated loudness (FALLBACK_LUFS for a mix too quiet or short to measure)."""
+    if loudness is not None:
+        return loudness
+    mix_loudness = integrated_loudness(mix, sample_rate)
+    return mix_loudness + level_db if np.isfinite(mix_loudness) else FALLBACK_LUFS
+
+
+def place_stem(stem: np.ndarray, channels: int, sample_rate: int, lufs: float, stereo: bool) -> np.ndarray:
+    """A mono stem [N] as the output file's audio [channels, N]: spread in stereo for a stereo file
+    (`stereo_spread`, unless stereo=False: then centred), at `lufs` (`stem_loudness`), never above -1 dBFS."""
     if stereo and channels == 2:
         audio = stereo_spread(stem.astype(np.float32), sample_rate)
     else:
         audio = set_channels(stem[None].astype(np.float32), channels)
-    if loudness is None:
-        mix_loudness = integrated_loudness(mix, sample_rate)
-        loudness = mix_loudness + level_db if np.isfinite(mix_loudness) else FALLBACK_LUFS
-    return limit_peak(normalize_loudness(audio, sample_rate, loudness), -1.0)
+    return limit_peak(normalize_loudness(audio, sample_rate, lufs), -1.0)
 
 
 def mix_preview(mix: np.ndarray, stem_audio: np.ndarray, gain_db: float) -> np.ndarray:

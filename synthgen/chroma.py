@@ -3,7 +3,7 @@
 The same features as MusicGen-Melody's feature extractor (librosa chroma filters over a 16384-point
 power spectrogram, hop 4096, each frame divided by its maximum), computed with torch.stft so that no
 torchaudio is needed. Used for the chroma prefix of the model. (The evaluation's harmony probe,
-`synthgen.eval.probes.pitch_class_profile`, bins energy by nearest semitone instead: the librosa
+`synthgen.dsp.pitch_class_profile`, bins energy by nearest semitone instead: the librosa
 filters spread each pitch over its neighbours, which blurs a key test.)
 """
 

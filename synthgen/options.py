@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import numbers
 import typing
 
 from synthgen.errors import SynthGenError
@@ -23,7 +24,7 @@ class Bounds:
 
     def problem(self, value) -> str | None:
         """Why `value` is refused ("must be >= 0"), or None when it is allowed."""
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):  # numpy numbers included
             return None
         if not math.isfinite(value):
             return f"must be a finite number{self._range()}"

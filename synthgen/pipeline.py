@@ -12,39 +12,23 @@ codec beside it in codec/.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from synthgen.audio import place_stem, probe_audio, read_audio
+from synthgen.audio import place_stem, probe_audio, read_audio, stem_loudness
 from synthgen.codec import Codec, load_codec
 from synthgen.errors import SynthGenError
 from synthgen.files import atomic_directory, model_directory
 from synthgen.generate import generate_stem
 from synthgen.generation_settings import GenerationSettings
 from synthgen.model import SynthGen
+from synthgen.quiet import quiet_transformers
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "weights" / "default"
 SPECTRAL_CODEC = DEFAULT_MODEL.parent / "spectral-codec"  # the pitch-keeping codec the next shipped model will use
 CODEC_FOLDER = "codec"
-
-
-@contextmanager
-def _quiet_transformers():
-    """No transformers loading bars or warnings while a pipeline loads (restored afterwards)."""
-    from transformers.utils import logging
-
-    verbosity, bars = logging.get_verbosity(), logging.is_progress_bar_enabled()
-    logging.set_verbosity_error()
-    logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        logging.set_verbosity(verbosity)
-        if bars:
-            logging.enable_progress_bar()
 
 
 class Pipeline:
@@ -59,7 +43,7 @@ class Pipeline:
                 raise SynthGenError("no --model given and this installation ships no default model")
             directory = DEFAULT_MODEL
         directory = model_directory(directory)
-        with _quiet_transformers():
+        with quiet_transformers():
             model = SynthGen.from_pretrained(directory)
             if not (directory / CODEC_FOLDER).is_dir():
                 raise SynthGenError(f"{directory}: a language model without its codec (no {CODEC_FOLDER}/ folder)")
@@ -94,8 +78,8 @@ class Pipeline:
         """Stems for a mix [C, N], each placed like the mix (`place_stem`: level, stereo, peak): [variations] x [C, N]."""
         settings = settings or GenerationSettings()
         stems = generate_stem(self.model, self.codec, audio, sample_rate, prompt, settings, progress)
-        return [place_stem(stem, audio, sample_rate, settings.level_db, settings.loudness, not settings.mono)
-                for stem in stems]
+        lufs = stem_loudness(audio, sample_rate, settings.level_db, settings.loudness)
+        return [place_stem(stem, audio.shape[0], sample_rate, lufs, not settings.mono) for stem in stems]
 
     def render_file(self, path: str | Path, prompt: str, settings: GenerationSettings | None = None,
                     max_seconds: float | None = None, progress: bool = False) -> tuple[np.ndarray, int, list[np.ndarray]]:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from scipy.ndimage import binary_closing
 
-from synthgen.eval.probes import stft_magnitude
+from synthgen.dsp import stft_chunks
 
 N_FFT, HOP_SECONDS = 8192, 0.01
 PITCHES = np.arange(24, 97)  # C1 .. C7
@@ -89,32 +89,36 @@ def transcribe(stem: np.ndarray, sample_rate: int) -> list[Note]:
     """Notes of mono audio [N] (see the module docstring); [] for silence."""
     stem = np.asarray(stem, dtype=np.float64)
     hop = int(round(HOP_SECONDS * sample_rate))
-    magnitude = stft_magnitude(np.pad(stem, (N_FFT // 2, N_FFT // 2)), n_fft=N_FFT, hop=hop)
-    energy_db = 10 * np.log10(np.sum(magnitude**2, axis=1) + 1e-20)
-    if not np.isfinite(energy_db).any() or energy_db.max() < -150:
+    frame_seconds = hop / sample_rate
+    salience, energy_db = [], []
+    for magnitude in stft_chunks(np.pad(stem, (N_FFT // 2, N_FFT // 2)), n_fft=N_FFT, hop=hop):
+        salience.append(_salience(magnitude, sample_rate))
+        energy_db.append(10 * np.log10(np.sum(magnitude**2, axis=1) + 1e-20))
+    salience, energy_db = np.concatenate(salience), np.concatenate(energy_db)
+    if energy_db.max() < -150:
         return []
     loud = energy_db > energy_db.max() - SILENCE_DB
-    active = _active_pitches(_salience(magnitude, sample_rate), loud)
-    gap = np.ones((int(GAP_SECONDS / HOP_SECONDS) + 1, 1), bool)
-    active = binary_closing(active, structure=gap) & loud[:, None]  # a voice that flickers off for a moment is held
-    short_db = 10 * np.log10(np.convolve(np.sum(stft_magnitude(stem, n_fft=1024, hop=hop) ** 2, axis=1), np.ones(3) / 3,
-                                         mode="same") + 1e-20)
+    active = _active_pitches(salience, loud)
+    bridge = int(GAP_SECONDS / frame_seconds)  # edges padded with themselves, so that closing keeps notes at the ends
+    padded = np.pad(active, ((bridge, bridge), (0, 0)), mode="edge")
+    active = binary_closing(padded, structure=np.ones((bridge + 1, 1), bool))[bridge : bridge + len(active)] & loud[:, None]
+    short = np.concatenate([np.sum(m**2, axis=1) for m in stft_chunks(stem, n_fft=1024, hop=hop)])
+    short_db = 10 * np.log10(np.convolve(short, np.ones(3) / 3, mode="same") + 1e-20)
     rise_db = np.zeros(len(active))
     n = min(len(short_db), len(active))
     rise_db[2:n] = short_db[2:n] - short_db[: n - 2]
     notes = []
     for column, pitch in enumerate(PITCHES):
         rises = rise_db > (LOW_ONSET_RISE_DB if pitch < LOW_REGISTER else ONSET_RISE_DB)
-        on = np.flatnonzero(np.diff(np.concatenate([[0], active[:, column].astype(int), [0]])) == 1)
-        off = np.flatnonzero(np.diff(np.concatenate([[0], active[:, column].astype(int), [0]])) == -1)
-        for a, b in zip(on, off):
+        held = np.diff(np.concatenate([[0], active[:, column].astype(int), [0]]))
+        for a, b in zip(np.flatnonzero(held == 1), np.flatnonzero(held == -1)):
             cuts = [a, *[t for t in np.flatnonzero(rises[a + 3 : b - 3]) + a + 3], b]
             cuts = [c for i, c in enumerate(cuts) if i == 0 or c - cuts[i - 1] >= 3]  # one cut per attack
             for start, end in zip(cuts[:-1], cuts[1:]):
-                if (end - start) * HOP_SECONDS >= MIN_NOTE_SECONDS:
+                if (end - start) * frame_seconds >= MIN_NOTE_SECONDS:
                     level = energy_db[start:end].max() - energy_db.max()
                     velocity = int(np.clip(127 + 2.5 * level, 1, 127))
-                    notes.append(Note(start * HOP_SECONDS, end * HOP_SECONDS, int(pitch), velocity))
+                    notes.append(Note(start * frame_seconds, end * frame_seconds, int(pitch), velocity))
     return sorted(notes, key=lambda note: (note.start, note.pitch))
 
 

@@ -23,8 +23,8 @@ KEEP_SECONDS = 3600  # how long a session's results and Gradio's file copies are
 EXAMPLE_MIX = Path(__file__).resolve().parent.parent / "examples" / "backing.flac"  # in a source checkout
 EXAMPLE_MIX_PROMPTS = ["a soft dark pad holding the chords", "a bright plucky arpeggio", "a deep sine bass holding down the low end"]
 ABOUT = """**What this model can do.** It writes a mono synth part (lead, arpeggio, pad, stabs or bass) for a mix of up
-to 10 minutes, following the mix's chords and the description's brightness and register, at the mix's
-sample rate and length, 6 LU under the mix and spread in stereo. **What it cannot (yet).** It was trained
+to {minutes:g} minutes, following the mix's chords and the description's brightness and register, at the mix's
+sample rate and length, {level:g} LU under the mix and spread in stereo. **What it cannot (yet).** It was trained
 on SynthStems, the project's procedural songs, only: real records with vocals and sampled instruments are
 new to it, and its parts fit the chords less well than a player's would. The measured numbers are in
 MODEL_CARD.md."""
@@ -148,7 +148,7 @@ def build_app(pipeline, workdir: Path, max_seconds: float):
     with gr.Blocks(title="SynthGen studio", delete_cache=(KEEP_SECONDS // 6, KEEP_SECONDS)) as app:
         gr.Markdown("# SynthGen studio\nDrop in a mix, describe a synth part, and hear it against the song.")
         with gr.Accordion("What this model can and cannot do", open=False):
-            gr.Markdown(ABOUT)
+            gr.Markdown(ABOUT.format(minutes=max_seconds / 60, level=-defaults.level_db))
         state = gr.State(None, time_to_live=KEEP_SECONDS, delete_callback=_remove_result)
         with gr.Row():
             with gr.Column():
@@ -198,15 +198,18 @@ def serve(model_dir: str | None, host: str, port: int, max_upload_mb: float, max
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from synthgen.pipeline import Pipeline
 
-    app = build_app(Pipeline.from_pretrained(model_dir), workdir / "outputs", max_seconds)
-    app.queue(default_concurrency_limit=concurrency, max_size=32)
-    print(f"SynthGen studio on http://{host}:{port} (files in {workdir})", flush=True)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop on SIGTERM as on Ctrl-C, cleaning up
+    app = None
     try:
+        app = build_app(Pipeline.from_pretrained(model_dir), workdir / "outputs", max_seconds)
+        app.queue(default_concurrency_limit=concurrency, max_size=32)
+        print(f"SynthGen studio on http://{host}:{port} (files in {workdir})", flush=True)
+        allowed = [str(workdir)] + ([str(EXAMPLE_MIX.parent)] if EXAMPLE_MIX.is_file() else [])
         app.launch(server_name=host, server_port=port, max_file_size=int(max_upload_mb * 1024 * 1024),
-                   show_error=False, allowed_paths=[str(workdir), str(EXAMPLE_MIX.parent)], quiet=True, auth=auth)
+                   show_error=False, allowed_paths=allowed, quiet=True, auth=auth)
     except KeyboardInterrupt:
         pass
     finally:
-        app.close()
+        if app is not None:
+            app.close()
         shutil.rmtree(workdir, ignore_errors=True)

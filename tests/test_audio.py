@@ -7,7 +7,8 @@ import pytest
 import soundfile as sf
 
 from synthgen.audio import (FALLBACK_LUFS, from_int16, integrated_loudness, limit_peak, load_audio, peak_dbfs,
-                            place_stem, read_audio, resample, set_channels, stereo_spread, to_int16, write_audio)
+                            place_stem, read_audio, resample, set_channels, stem_loudness, stereo_spread, to_int16,
+                            write_audio)
 from synthgen.errors import AudioError
 from tests.helpers.factories import tone, write
 
@@ -185,16 +186,18 @@ def test_place_stem_sits_6_lu_below_the_mix_and_under_minus_1_dbfs():
     rng = np.random.default_rng(0)
     mix = (rng.standard_normal((2, 4 * sr)) * 0.1).astype(np.float32)
     stem = _chord(4.0, sr) * 0.01
-    placed = place_stem(stem, mix, sr, level_db=-6.0, loudness=None, stereo=True)
+    place = lambda stem, mix, level_db, loudness, stereo: place_stem(  # noqa: E731
+        stem, mix.shape[0], sr, stem_loudness(mix, sr, level_db, loudness), stereo)
+    placed = place(stem, mix, level_db=-6.0, loudness=None, stereo=True)
     assert placed.shape == (2, 4 * sr)
     assert integrated_loudness(placed, sr) == pytest.approx(integrated_loudness(mix, sr) - 6.0, abs=0.3)
     assert peak_dbfs(placed) <= -1.0 + 1e-6
-    centred = place_stem(stem, mix, sr, level_db=-6.0, loudness=-30.0, stereo=False)
+    centred = place(stem, mix, level_db=-6.0, loudness=-30.0, stereo=False)
     assert np.array_equal(centred[0], centred[1])
     assert integrated_loudness(centred, sr) == pytest.approx(-30.0, abs=0.3)
-    loud = place_stem(stem * 100, mix, sr, level_db=12.0, loudness=None, stereo=True)
+    loud = place(stem * 100, mix, level_db=12.0, loudness=None, stereo=True)
     assert peak_dbfs(loud) == pytest.approx(-1.0, abs=1e-3)  # the peak ceiling wins over the level
-    silent = place_stem(stem, np.zeros_like(mix), sr, level_db=-6.0, loudness=None, stereo=True)
+    silent = place(stem, np.zeros_like(mix), level_db=-6.0, loudness=None, stereo=True)
     assert integrated_loudness(silent, sr) == pytest.approx(FALLBACK_LUFS, abs=0.3)
-    mono = place_stem(stem, mix[:1], sr, level_db=-6.0, loudness=None, stereo=True)
+    mono = place(stem, mix[:1], level_db=-6.0, loudness=None, stereo=True)
     assert mono.shape == (1, 4 * sr)

@@ -21,7 +21,7 @@ def test_the_previous_checkpoint_is_kept_and_used_when_the_latest_is_damaged(tmp
     assert "checkpoint.pt: damaged checkpoint" in capsys.readouterr().err
 
     previous_path(path).write_bytes(b"")
-    with pytest.raises(SynthGenError, match="no good checkpoint left"):
+    with pytest.raises(SynthGenError, match="no checkpoint could be loaded"):
         load_checkpoint(path, load)
 
 

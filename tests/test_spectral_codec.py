@@ -5,7 +5,7 @@ import torch
 from synthgen.codec.quantize import FSQ, saturation_penalty
 from synthgen.codec.spectral import griffin_lim, stft
 from synthgen.data.tones import harmonic_notes, random_tones
-from synthgen.eval.probes import pitch_class_profile
+from synthgen.dsp import pitch_class_profile
 
 
 def test_fsq_rounds_to_its_levels_and_codes_round_trip():

@@ -13,10 +13,11 @@ import soundfile as sf
 
 from synthgen.data.cache import CodeCache
 from synthgen.data.synthstems.generator import SynthStemsConfig, generate_dataset, make_track
-from synthgen.data.synthstems.soundfont import resound_dataset
+from synthgen.data.synthstems.soundfont import DEFAULT_SOUNDFONT, resound_dataset
 from synthgen.data.synthstems.synth import Patch, render_event
 from synthgen.errors import SynthGenError
-from synthgen.eval.probes import attack_time, pitch_class_profile, spectral_centroid
+from synthgen.dsp import pitch_class_profile
+from synthgen.eval.probes import attack_time, spectral_centroid
 
 CONFIG = SynthStemsConfig(seconds=6.0, seed=3)
 
@@ -159,7 +160,7 @@ def test_cli_writes_tracks_that_prepare_reads(tmp_path):
 
 
 def test_resound_plays_the_backing_with_a_soundfont_and_keeps_the_true_stem(dataset, tmp_path):
-    soundfont = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
+    soundfont = DEFAULT_SOUNDFONT
     if not soundfont.is_file() or importlib.util.find_spec("fluidsynth") is None:
         message = "needs Debian's timgm6mb-soundfont and libfluidsynth3 with pyfluidsynth (setup.sh installs them)"
         if os.environ.get("CI"):

@@ -235,5 +235,5 @@ def test_a_damaged_latest_checkpoint_resumes_from_the_previous_one(cache, tmp_pa
 
     for folder in (run / "checkpoint", run / "checkpoint.previous"):
         (folder / "trainer_state.json").write_text("{")
-    with pytest.raises(SynthGenError, match="no good checkpoint left"):
+    with pytest.raises(SynthGenError, match="no checkpoint could be loaded"):
         Trainer(config, resume=True, progress=False)

@@ -15,6 +15,7 @@ from synthgen.data.window_settings import WindowSettings
 from synthgen.errors import SynthGenError
 from synthgen.generation_settings import SAMPLING_OPTIONS, GenerationSettings
 from synthgen.options import add_options, bounded
+from synthgen.quiet import quiet_transformers
 from synthgen.training.codec_config import TRAIN_CONFIGS
 from synthgen.training.lm_config import TrainConfig
 
@@ -170,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
                               "out-of-distribution test set with true stems)")
     resound.add_argument("src", help="a SynthStems folder (`data synth`)")
     resound.add_argument("out_dir", help="folder to write <split>/<track>/ into (resumes if it exists)")
-    resound.add_argument("--soundfont", default="/usr/share/sounds/sf2/TimGM6mb.sf2",
+    resound.add_argument("--soundfont", default=None,
                          help="SoundFont (.sf2/.sf3) to play the backing (default: Debian's TimGM6mb, never used "
                               "in training)")
     resound.add_argument("--splits", default="test", help="comma-separated splits to re-sound (default test)")
@@ -178,19 +179,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _quiet_libraries() -> None:
-    """Keep transformers' loading bars and config warnings out of the user's terminal."""
-    from transformers.utils import logging
-
-    logging.set_verbosity_error()
-    logging.disable_progress_bar()
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _quiet_libraries()
     try:
-        return args.run(args)
+        with quiet_transformers():
+            return args.run(args)
     except SynthGenError as err:
         print(f"synthgen: error: {err}", file=sys.stderr)
         return 2

@@ -57,8 +57,9 @@ def data_synth(args: argparse.Namespace) -> int:
 
 
 def data_resound(args: argparse.Namespace) -> int:
-    from synthgen.data.synthstems.soundfont import resound_dataset
+    from synthgen.data.synthstems.soundfont import DEFAULT_SOUNDFONT, resound_dataset
 
-    written = resound_dataset(args.src, args.out_dir, args.soundfont, tuple(args.splits.split(",")))
-    print(f"{args.out_dir}: {written} tracks written now, their backing played by {args.soundfont}")
+    soundfont = args.soundfont or DEFAULT_SOUNDFONT
+    written = resound_dataset(args.src, args.out_dir, soundfont, tuple(args.splits.split(",")))
+    print(f"{args.out_dir}: {written} tracks written now, their backing played by {soundfont}")
     return 0

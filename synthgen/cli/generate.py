@@ -41,7 +41,8 @@ def generate(args: argparse.Namespace) -> int:
             write_audio(target, placed, sr)
         for placed, preview in zip(stems, job.previews):
             write_audio(preview, mix_preview(audio, placed, args.mix_gain_db), sr)
-        key, bpm = estimate_key(audio.mean(axis=0), sr), estimate_tempo(audio.mean(axis=0), sr)
+        mono = audio.mean(axis=0)
+        key, bpm = estimate_key(mono, sr), estimate_tempo(mono, sr)
         for placed, midi in zip(stems, job.midis):
             write_midi(transcribe(placed.mean(axis=0), sr), midi, tempo=bpm or DEFAULT_TEMPO)
         duration = audio.shape[1] / sr

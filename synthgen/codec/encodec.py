@@ -6,11 +6,10 @@ import math
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from transformers import EncodecConfig, EncodecModel
 
 from synthgen.codec.base import HOP_LENGTH, NUM_CODEBOOKS, SAMPLE_RATE, Codec
-from safetensors import SafetensorError
-
 from synthgen.errors import SynthGenError
 
 # Architectures by name. Every preset is 32 kHz mono with a hop of 640 samples (50 frames/s) and

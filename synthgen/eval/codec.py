@@ -14,7 +14,8 @@ from synthgen.codec import Codec
 from synthgen.data.tones import harmonic_notes
 from synthgen.eval.distances import mel_l1, multi_resolution_stft_loss, si_sdr
 from synthgen.eval.metrics import harmonic_fit
-from synthgen.eval.probes import frame_comb_share, pitch_class_profile
+from synthgen.dsp import pitch_class_profile
+from synthgen.eval.probes import frame_comb_share
 
 NOTE_RANGE = range(36, 85)  # MIDI C2-C6: the registers SynthStems parts play in
 HIGH_NOTE_RANGE = range(72, 97)  # MIDI C5-C7: high leads

@@ -11,7 +11,8 @@ from typing import Callable
 
 import numpy as np
 
-from synthgen.eval.probes import attack_time, pitch_class_profile, spectral_centroid, stft_magnitude
+from synthgen.dsp import pitch_class_profile, stft_magnitude
+from synthgen.eval.probes import attack_time, spectral_centroid
 
 ONSET_WINDOW = 0.05  # seconds: mir_eval's usual tolerance for a matched onset
 

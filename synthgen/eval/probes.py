@@ -7,14 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def stft_magnitude(x: np.ndarray, n_fft: int = 2048, hop: int = 512) -> np.ndarray:
-    """Magnitude spectrogram [frames, n_fft // 2 + 1] with a Hann window."""
-    x = np.asarray(x, dtype=np.float64)
-    if x.size < n_fft:
-        x = np.pad(x, (0, n_fft - x.size))
-    frames = np.lib.stride_tricks.sliding_window_view(x, n_fft)[::hop]
-    return np.abs(np.fft.rfft(frames * np.hanning(n_fft), axis=1))
+from synthgen.dsp import stft_magnitude
 
 
 def spectral_centroid(x: np.ndarray, sr: int) -> float:
@@ -54,20 +47,6 @@ def attack_time(x: np.ndarray, sr: int, onsets: list[float], max_seconds: float 
         lowest = int(np.argmin(segment[: peak + 1]))
         times.append(np.argmax(segment[lowest:] >= 0.9 * segment[peak]) * hop / sr)
     return float(np.median(times)) if times else float("nan")
-
-
-def pitch_class_profile(x: np.ndarray, sr: int, fmin: float = 60.0, fmax: float = 5000.0) -> np.ndarray:
-    """Energy per pitch class of mono audio [N] as [frames, 12] (C = 0), each frame summing to 1
-    (0 where silent: more than 50 dB below the loudest frame). Each FFT bin counts for its nearest
-    semitone; 16384-point frames (0.5 s at 32 kHz) resolve semitones down to the bass register."""
-    power = stft_magnitude(x, n_fft=16384, hop=4096) ** 2
-    freqs = np.fft.rfftfreq(16384, 1 / sr)
-    band = (freqs >= fmin) & (freqs <= fmax)
-    classes = np.round(12 * np.log2(freqs[band] / 440.0) + 69).astype(int) % 12
-    out = np.stack([power[:, band][:, classes == pc].sum(axis=1) for pc in range(12)], axis=1)
-    total = out.sum(axis=1, keepdims=True)
-    sounding = total > max(total.max(initial=0.0), 1e-20) * 1e-5
-    return np.divide(out, total, out=np.zeros_like(out), where=sounding)
 
 
 def frame_comb_share(x: np.ndarray, sr: int, frame_rate: float, fmax: float = 4000.0, tolerance: float = 0.5) -> float:

@@ -37,7 +37,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from synthgen.analysis import estimate_key, in_key_share
+from synthgen.analysis import Key, estimate_key, in_key_share
 from synthgen.codec import Codec
 from synthgen.data.sources import list_tracks, load_pair
 from synthgen.data.synthstems.describe import describe
@@ -61,6 +61,13 @@ class EvalWindow:
     truth: np.ndarray  # [N]
     description: str
     attributes: dict = field(default_factory=dict)
+    _keys: dict = field(default_factory=dict, repr=False)  # the context's estimated key, by sample rate
+
+    def key(self, sample_rate: int) -> Key | None:
+        """The context's key (`synthgen.analysis.estimate_key`), estimated once."""
+        if sample_rate not in self._keys:
+            self._keys[sample_rate] = estimate_key(self.context, sample_rate)
+        return self._keys[sample_rate]
 
 
 class Renderer(Protocol):
@@ -122,7 +129,7 @@ def _closeness(stem: np.ndarray, truth: np.ndarray, sample_rate: int, mode: str)
 
 def stem_measures(stem: np.ndarray, window: EvalWindow, sample_rate: int, mode: str) -> dict:
     """Everything measured on one stem of one window (before class adherence, which needs all windows)."""
-    key = estimate_key(window.context, sample_rate)
+    key = window.key(sample_rate)
     return dict(harmony=harmonic_fit(stem, window.context, sample_rate), rhythm=rhythmic_fit(stem, window.context, sample_rate),
                 in_key=in_key_share(stem, sample_rate, key) if key else float("nan"),
                 copy=context_copy(stem, window.context, sample_rate), probes=attribute_probes(stem, sample_rate),

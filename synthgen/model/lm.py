@@ -116,6 +116,8 @@ class SynthGen(nn.Module):
     def add_frame_chroma(self) -> None:
         """Start conditioning on the frame-aligned chroma: a new projection, zero at first, so that a trained
         model fine-tuned with it starts out unchanged."""
+        if not self.config.use_context:
+            raise SynthGenError("frame_chroma is summed in with the mix's codes: this model has no mix context")
         self.config.frame_chroma = True
         hidden = self.decoder.config.hidden_size
         self.frame_chroma_proj = nn.Linear(12, hidden).to(self.device, self.dtype)

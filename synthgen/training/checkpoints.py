@@ -9,13 +9,20 @@ complete. `load_checkpoint` resumes from the newest one that loads and warns whe
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+import torch
+from safetensors import SafetensorError
+
 from synthgen.errors import SynthGenError
+
+# what reading a cut, truncated or overwritten checkpoint raises (torch.load: RuntimeError, EOFError, pickle errors)
+DAMAGE = (OSError, EOFError, RuntimeError, ValueError, KeyError, pickle.UnpicklingError, SafetensorError)
 
 T = TypeVar("T")
 
@@ -70,10 +77,12 @@ def load_checkpoint(path: Path, load: Callable[[Path], T]) -> T:
             result = load(candidate)
         except SynthGenError:
             raise
-        except Exception as err:  # noqa: BLE001 - any failure to read a checkpoint is damage
+        except DAMAGE as err:
+            if isinstance(err, torch.cuda.OutOfMemoryError):  # not damage: the machine, not the file
+                raise
             problems.append(f"{candidate}: damaged checkpoint ({str(err).splitlines()[0] if str(err) else type(err).__name__})")
             continue
         for problem in problems:
             print(f"synthgen: warning: {problem}; resumed from {candidate} instead", file=sys.stderr)
         return result
-    raise SynthGenError("; ".join(problems) + " (no good checkpoint left: start a new run)")
+    raise SynthGenError("; ".join(problems) + " (no checkpoint could be loaded; they are left in place)")

@@ -2,8 +2,8 @@
 
 Each track's score.mid holds the backing parts (chords, bass, drums) beside the synth's; `resound_dataset`
 renders those backing parts with FluidSynth (pyfluidsynth, with Debian's libfluidsynth3) and a SoundFont,
-brings them to the loudness of the track's own backing, and writes a track whose synth.wav, description and
-score are the original's: a mix the model has never heard, with its true stem. SynthGen keeps
+brings them to the loudness of the track's own backing, and writes a track whose synth.wav (scaled down only
+if the new sum would clip), description and score are the original's: a mix the model has never heard, with its true stem. SynthGen keeps
 `timgm6mb-soundfont` (TimGM6mb.sf2) out of training for exactly this out-of-distribution check.
 
     render_midi(midi, "/usr/share/sounds/sf2/TimGM6mb.sf2", 32000, samples) -> audio [N] float32, mono
@@ -23,6 +23,7 @@ from synthgen.data.synthstems.generator import SPLIT_NAMES, write_track
 from synthgen.errors import SynthGenError
 
 DRUM_CHANNEL, DRUM_BANK = 9, 128
+DEFAULT_SOUNDFONT = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")  # Debian's timgm6mb-soundfont: never in training
 SYNTH_PART = "synth"  # the instrument of score.mid that is the target stem, never re-rendered
 
 
@@ -41,7 +42,9 @@ def render_midi(midi: pretty_midi.PrettyMIDI, soundfont: str | Path, sample_rate
             raise SynthGenError(f"{soundfont}: not a SoundFont FluidSynth can load")
         events, melodic = [], iter(c for c in range(16) if c != DRUM_CHANNEL)
         for inst in (i for i in midi.instruments if i.name not in skip):
-            channel = DRUM_CHANNEL if inst.is_drum else next(melodic)
+            channel = DRUM_CHANNEL if inst.is_drum else next(melodic, None)
+            if channel is None:
+                raise SynthGenError("a score with more than 15 melodic parts: MIDI has 15 melodic channels")
             synth.program_select(channel, font, DRUM_BANK if inst.is_drum else 0, 0 if inst.is_drum else inst.program)
             for note in inst.notes:
                 events += [(note.start, 1, channel, note.pitch, note.velocity), (note.end, 0, channel, note.pitch, 0)]
@@ -56,6 +59,8 @@ def render_midi(midi: pretty_midi.PrettyMIDI, soundfont: str | Path, sample_rate
             pieces.append(synth.get_samples(samples - position))
     finally:
         synth.delete()
+    if not pieces:
+        return np.zeros(samples, np.float32)
     stereo = np.concatenate(pieces).reshape(-1, 2).astype(np.float32) / 32768
     return stereo.mean(axis=1)[:samples]
 
@@ -77,14 +82,13 @@ def resound_track(src: Path, dst: Path, soundfont: Path) -> None:
     write_track(dst, track, sr)
 
 
-def resound_dataset(src: str | Path, out: str | Path, soundfont: str | Path, splits: tuple[str, ...] = SPLIT_NAMES,
+def resound_dataset(src: str | Path, out: str | Path, soundfont: str | Path = DEFAULT_SOUNDFONT, splits: tuple[str, ...] = SPLIT_NAMES,
                     progress: bool = True) -> int:
     """Every track of `splits` in the SynthStems folder `src`, re-sounded into `out` (resumable: finished tracks
     are kept). Returns how many tracks were written now."""
     src, out, soundfont = Path(src), Path(out), Path(soundfont)
     if not soundfont.is_file():
-        raise SynthGenError(f"{soundfont}: no such SoundFont (Debian's timgm6mb-soundfont installs "
-                            "/usr/share/sounds/sf2/TimGM6mb.sf2)")
+        raise SynthGenError(f"{soundfont}: no such SoundFont (Debian's timgm6mb-soundfont installs {DEFAULT_SOUNDFONT})")
     tracks = [t for split in splits for t in sorted((src / split).glob("*/score.mid"))]
     if not tracks:
         raise SynthGenError(f"{src}: no SynthStems tracks (with score.mid) in {', '.join(splits)}")
