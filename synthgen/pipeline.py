@@ -27,7 +27,6 @@ from synthgen.model import SynthGen
 from synthgen.quiet import quiet_transformers
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "weights" / "default"
-SPECTRAL_CODEC = DEFAULT_MODEL.parent / "spectral-codec"  # the pitch-keeping codec the next shipped model will use
 CODEC_FOLDER = "codec"
 
 

@@ -31,13 +31,12 @@ def test_readme_main_command_writes_a_synth_track_for_the_example(tmp_path):
     assert np.isfinite(audio).all() and np.sqrt((audio**2).mean()) > 1e-3  # a real, audible part
 
 
-def test_the_shipped_spectral_codec_keeps_pitch_and_is_small():
+def test_the_shipped_codec_is_the_spectral_one_that_keeps_pitch():
     from synthgen.codec import load_codec
     from synthgen.eval.codec import note_pitch_accuracy
-    from synthgen.pipeline import SPECTRAL_CODEC
 
-    files = [p for p in SPECTRAL_CODEC.rglob("*") if p.is_file()]
+    files = [p for p in (DEFAULT_MODEL / "codec").rglob("*") if p.is_file()]
     assert sum(p.stat().st_size for p in files) <= 8 * 2**20
-    codec = load_codec(SPECTRAL_CODEC)
+    codec = load_codec(DEFAULT_MODEL / "codec")
     assert (codec.kind, codec.cardinality, codec.num_codebooks) == ("spectral", 1024, 4)
     assert note_pitch_accuracy(codec, range(60, 72)) == 1.0  # every pitch class of the octave above middle C
