@@ -4,18 +4,15 @@
 
 docs/example.png: `synthgen generate examples/backing.flac --prompt PROMPT` for each README prompt, drawn under
 the mix as waveforms and log-frequency spectrograms on one time axis. docs/studio.png: `synthgen ui` in Debian's
-Chromium (Playwright) after generating a pad for the same mix.
+Chromium (Playwright) after generating for the example mix and prompt it opens with.
 """
 
 import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
-
-import soundfile as sf
 
 from synthgen.audio import read_audio, set_channels
 from synthgen.pipeline import Pipeline
@@ -47,16 +44,11 @@ def studio_png() -> Path:
         assert "SynthGen studio on" in server.stdout.readline()
         time.sleep(3)
         chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-        with sync_playwright() as p, tempfile.TemporaryDirectory() as tmp:
+        with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=["--headless=new", "--no-sandbox"])
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
-            page.wait_for_selector("#mix input[type=file]", state="attached", timeout=60000)
-            mix = Path(tmp) / "backing.wav"
-            audio, sr = sf.read(EXAMPLE)
-            sf.write(mix, audio, sr)
-            page.locator("#mix input[type=file]").set_input_files(str(mix))
-            page.locator("#prompt textarea").fill(PROMPTS[0])
+            page.wait_for_selector("#mix audio", state="attached", timeout=60000)  # the example mix, preloaded
             page.locator("#generate").click()
             page.wait_for_selector("#picture img", timeout=180000)
             time.sleep(2)
