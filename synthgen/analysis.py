@@ -85,6 +85,11 @@ def estimate_tempo(audio: np.ndarray, sample_rate: int) -> float | None:
     return float(60 * frame_rate / best)
 
 
+def describe_mix(key: Key | None, bpm: float | None) -> str:
+    """How the command line and the studio page show a mix's estimate: "key A minor, 120 BPM (estimated)"."""
+    return f"key {key.name if key else '?'}, {f'{bpm:.0f}' if bpm else '?'} BPM (estimated)"
+
+
 def in_key_share(stem: np.ndarray, sample_rate: int, key: Key) -> float:
     """Share of the pitched energy of mono audio [N] that falls on `key`'s scale (nan for silence); a stem
     playing only scale notes scores near 1, random pitches 7/12."""

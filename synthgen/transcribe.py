@@ -122,6 +122,11 @@ def transcribe(stem: np.ndarray, sample_rate: int) -> list[Note]:
     return sorted(notes, key=lambda note: (note.start, note.pitch))
 
 
+def write_part_midi(stem: np.ndarray, sample_rate: int, path: str | Path, tempo: float | None) -> None:
+    """The notes of a placed stem [C, N] (folded to mono) as a MIDI file at `tempo` (DEFAULT_TEMPO when unknown)."""
+    write_midi(transcribe(np.atleast_2d(stem).mean(axis=0), sample_rate), path, tempo=tempo or DEFAULT_TEMPO)
+
+
 def write_midi(notes: list[Note], path: str | Path, tempo: float = DEFAULT_TEMPO, program: int = SYNTH_PROGRAM) -> None:
     """A one-track MIDI file of the notes at `tempo` BPM (written through a temporary file, then renamed)."""
     import pretty_midi

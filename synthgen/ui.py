@@ -41,10 +41,10 @@ EXAMPLE_PROMPTS = [
 def _write_result(workdir: Path, audio, sr: int, stems: list) -> tuple[list[str], str, str, dict]:
     """A generation's files in a new folder of its own under `workdir`: the stems and their MIDI, the mix (for
     previews) and a picture of both. Returns (stem and MIDI paths, picture path, key and tempo, the page's state)."""
-    from synthgen.analysis import estimate_key, estimate_tempo
+    from synthgen.analysis import describe_mix, estimate_key, estimate_tempo
     from synthgen.audio import set_channels, write_audio
     from synthgen.plots import waveforms_and_spectrograms
-    from synthgen.transcribe import DEFAULT_TEMPO, transcribe, write_midi
+    from synthgen.transcribe import write_part_midi
 
     folder = workdir / uuid.uuid4().hex
     folder.mkdir(parents=True)
@@ -54,13 +54,12 @@ def _write_result(workdir: Path, audio, sr: int, stems: list) -> tuple[list[str]
     for i, placed in enumerate(stems):
         path = folder / ("synth.wav" if len(stems) == 1 else f"synth_{i + 1}.wav")
         write_audio(path, placed, sr)
-        write_midi(transcribe(set_channels(placed, 1)[0], sr), path.with_suffix(".mid"), tempo=bpm or DEFAULT_TEMPO)
+        write_part_midi(placed, sr, path.with_suffix(".mid"), bpm)
         files.append(str(path))
         midis.append(str(path.with_suffix(".mid")))
     write_audio(folder / "mix.wav", audio, sr)
     picture = waveforms_and_spectrograms({"mix": mono, "synth": set_channels(stems[0], 1)[0]}, sr, folder / "picture.png")
-    analysis = (f"**Mix**: key {key.name if key else '?'}, {f'{bpm:.0f}' if bpm else '?'} BPM (estimated); the MIDI "
-                "files hold the synth's notes at that tempo.")
+    analysis = f"**Mix**: {describe_mix(key, bpm)}; the MIDI files hold the synth's notes at that tempo."
     return files + midis, str(picture), analysis, dict(folder=str(folder), synth=files[0])
 
 

@@ -17,10 +17,10 @@ def generate(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from synthgen.analysis import estimate_key, estimate_tempo
+    from synthgen.analysis import describe_mix, estimate_key, estimate_tempo
     from synthgen.audio import is_silent, mix_preview, write_audio
     from synthgen.jobs import check_jobs, plan_jobs
-    from synthgen.transcribe import DEFAULT_TEMPO, transcribe, write_midi
+    from synthgen.transcribe import write_part_midi
 
     if not args.prompt.strip():
         raise SynthGenError("--prompt is empty: describe the synth you want")
@@ -44,10 +44,10 @@ def generate(args: argparse.Namespace) -> int:
         mono = audio.mean(axis=0)
         key, bpm = estimate_key(mono, sr), estimate_tempo(mono, sr)
         for placed, midi in zip(stems, job.midis):
-            write_midi(transcribe(placed.mean(axis=0), sr), midi, tempo=bpm or DEFAULT_TEMPO)
+            write_part_midi(placed, sr, midi, bpm)
         duration = audio.shape[1] / sr
         print(f"{job.mix} -> {', '.join(map(str, job.stems + job.midis))}: {duration:.1f} s at {sr} Hz, "
-              f"{audio.shape[0]} ch, key {key.name if key else '?'}, {f'{bpm:.0f}' if bpm else '?'} BPM (estimated); "
+              f"{audio.shape[0]} ch, {describe_mix(key, bpm)}; "
               f"{seconds:.1f} s to generate, {duration / seconds:.2f}x real time")
     return 0
 
