@@ -1,24 +1,32 @@
 """Generation speed: our cached sampling loop against transformers' MusicgenMelodyForConditionalGeneration.generate()
-on the same weights and settings, for the tiny and small presets, and the whole small pipeline.
+on the same weights and settings, and the whole shipped pipeline.
 
-    python bench/generate.py [--seconds 10] [--pipeline-seconds 30] [--threads 2]
+    python bench/generate.py [--device cpu|cuda] [--presets tiny,small,musicgen-melody] [--batch 1,8]
+                             [--precision bf16,fp32] [--seconds 10] [--pipeline-seconds 30] [--markdown FILE]
 
 Both loops: the same decoder, text encoder, projections and codec; the time-aligned context off (generate()
-cannot take it); chroma and text prefix; classifier-free guidance 3 (two rows); top-k 250 sampling; the
-same number of steps. generate() always decodes its codes to audio, so its LM time is its total minus our
-measured decode time of the same codes. Goals: ours at least 2x faster; the pipeline at least 5x real time.
+cannot take it); chroma and text prefix; classifier-free guidance 3 (two rows per variation); top-k 250;
+the same number of steps; the same precision (generate() under torch.autocast for bf16). generate() always
+decodes its codes to audio, so its LM time is its total minus our measured decode time of the same codes.
+`musicgen-melody` is the 1.5B decoder of facebook/musicgen-melody (48 layers, 1536 wide, 4 x 2048 codes)
+with random weights and the MiniLM text encoder in place of T5 (run once per window, so speed is the
+decoder's). The floor is the memory-bandwidth bound of one step: the bytes of the decoder's weights in
+the loop's precision plus its mean key/value cache, over the copy bandwidth measured here.
+Goals (issue #20): ours >= 2x generate(); the small pipeline >= 10x real time on 2 CPU cores.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import platform
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import MusicgenMelodyConfig, MusicgenMelodyForConditionalGeneration
+from transformers import EncodecConfig, EncodecModel, MusicgenMelodyConfig, MusicgenMelodyForConditionalGeneration
 from transformers.utils import logging
 
 from synthgen.audio import write_audio
@@ -26,13 +34,34 @@ from synthgen.chroma import chroma, dominant_pitch_class
 from synthgen.codec import EncodecCodec
 from synthgen.generate import sample_window
 from synthgen.generation_settings import GenerationSettings
-from synthgen.model import build_model
+from synthgen.model import SynthGen, build_model
+from synthgen.model.lm import SynthGenConfig
+from synthgen.model.text import TextEncoder
 from synthgen.pipeline import Pipeline
 
-CODECS = {"tiny": "tiny", "small": "small"}
+# facebook/musicgen-melody's decoder and EnCodec 32 kHz, by their published configs.
+MUSICGEN_MELODY_DECODER = dict(hidden_size=1536, num_hidden_layers=48, num_attention_heads=24, ffn_dim=6144,
+                               vocab_size=2048, num_codebooks=4, pad_token_id=2048, bos_token_id=2048)
+ENCODEC_32KHZ = dict(sampling_rate=32000, audio_channels=1, num_filters=64, hidden_size=128, codebook_size=2048,
+                     codebook_dim=128, upsampling_ratios=[8, 5, 4, 4], num_lstm_layers=2, normalize=False,
+                     target_bandwidths=[2.2])
+PROMPT = "a bright saw lead carrying the melody"
 
 
-def reference_model(model, codec: EncodecCodec) -> MusicgenMelodyForConditionalGeneration:
+def build(preset: str) -> tuple[SynthGen, EncodecCodec]:
+    """A randomly initialised model and EnCodec of a preset (the context off, as generate() has none)."""
+    torch.manual_seed(0)
+    if preset == "musicgen-melody":
+        codec = EncodecCodec(EncodecModel(EncodecConfig(**ENCODEC_32KHZ)), name="encodec_32khz (random)")
+        config = SynthGenConfig(decoder=dict(MUSICGEN_MELODY_DECODER), chroma_length=235, use_context=False, preset=preset)
+        return SynthGen(config, TextEncoder.load("minilm")).eval(), codec
+    codec = EncodecCodec.from_preset(preset)
+    model = build_model(preset, codec.num_codebooks, codec.cardinality).eval()
+    model.config.use_context = False
+    return model, codec
+
+
+def reference_model(model: SynthGen, codec: EncodecCodec) -> MusicgenMelodyForConditionalGeneration:
     """transformers' MusicGen-Melody assembled from our model's own modules (shared weights)."""
     config = MusicgenMelodyConfig(text_encoder=model.text_encoder.model.config.to_dict(),
                                   audio_encoder=codec.model.config.to_dict(),
@@ -44,50 +73,77 @@ def reference_model(model, codec: EncodecCodec) -> MusicgenMelodyForConditionalG
     return reference.eval()
 
 
-def best_of(repeats: int, fn) -> float:
+def best_of(repeats: int, fn, device: torch.device) -> float:
     times = []
     for _ in range(repeats):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
         start = time.perf_counter()
         fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
         times.append(time.perf_counter() - start)
     return min(times)
 
 
+def copy_bandwidth(device: torch.device) -> float:
+    """Bytes per second a large tensor copy moves on `device`, counting bytes read and written."""
+    source = torch.empty(1 << 28, dtype=torch.uint8, device=device)
+    target = torch.empty_like(source)
+    target.copy_(source)
+    seconds = best_of(5, lambda: target.copy_(source), device)
+    return 2 * source.numel() / seconds
+
+
+def step_bytes(model: SynthGen, rows: int, steps: int, dtype: torch.dtype) -> float:
+    """Bytes one sampling step must read: the decoder's matrices in `dtype` and its mean float32 key/value cache."""
+    decoder = model.decoder
+    matrices = sum(p.numel() for name, p in decoder.named_parameters() if p.dim() == 2 and "embed" not in name)
+    config = decoder.config
+    cache = config.num_hidden_layers * 2 * rows * config.hidden_size * (steps / 2) * 4
+    return matrices * torch.finfo(dtype).bits / 8 + cache
+
+
 @torch.inference_mode()
-def compare(preset: str, seconds: float, repeats: int) -> dict:
-    torch.manual_seed(0)
-    codec = EncodecCodec.from_preset(CODECS[preset])
-    model = build_model(preset, codec.num_codebooks, codec.cardinality).eval()
-    model.config.use_context = False  # generate() has no time-aligned context
+def compare(model: SynthGen, codec: EncodecCodec, seconds: float, batch: int, precision: str, repeats: int,
+            device: torch.device) -> dict:
     frames = round(seconds * codec.frame_rate)
-    audio = torch.randn(1, round(seconds * codec.sample_rate)) * 0.1
+    audio = torch.randn(1, round(seconds * codec.sample_rate), device=device) * 0.1
     features = chroma(audio, codec.sample_rate)
-    prompt = "a bright saw lead carrying the melody"
-    context = torch.zeros(1, codec.num_codebooks, frames, dtype=torch.long)
-    settings = GenerationSettings(guidance_text=3.0, guidance_context=1.0, top_k=250)
-    codes, _ = sample_window(model, prompt, context, features, settings, torch.Generator().manual_seed(0))
-    ours = best_of(repeats, lambda: sample_window(model, prompt, context, features, settings, torch.Generator().manual_seed(0)))
-    decode = best_of(repeats, lambda: codec.decode(codes))
+    context = torch.zeros(1, codec.num_codebooks, frames, dtype=torch.long, device=device)
+    settings = GenerationSettings(guidance_text=3.0, guidance_context=1.0, top_k=250, variations=batch, precision=precision)
+
+    def ours_once():
+        return sample_window(model, PROMPT, context, features, settings, torch.Generator(device=device).manual_seed(0))[0]
+
+    codes = ours_once()
+    ours = best_of(repeats, ours_once, device)
+    codec.decode(codes)  # warm-up
+    decode = best_of(repeats, lambda: codec.decode(codes), device)
 
     reference = reference_model(model, codec)
-    tokens = model.text_encoder.tokenizer([prompt], return_tensors="pt")
+    tokens = model.text_encoder.tokenizer([PROMPT] * batch, return_tensors="pt").to(device)
     kwargs = dict(input_ids=tokens["input_ids"], attention_mask=tokens["attention_mask"],
-                  input_features=dominant_pitch_class(features), do_sample=True, top_k=250, guidance_scale=3.0,
-                  max_new_tokens=frames + codec.num_codebooks - 1)
-    reference.generate(**kwargs)
-    theirs_total = best_of(repeats, lambda: reference.generate(**kwargs))
-    theirs = max(theirs_total - decode, 1e-9)
+                  input_features=dominant_pitch_class(features).expand(batch, -1, -1), do_sample=True, top_k=250,
+                  guidance_scale=3.0, max_new_tokens=frames + codec.num_codebooks - 1)
+    autocast = (torch.autocast(device.type, dtype=torch.bfloat16) if precision == "bf16" else contextlib.nullcontext())
+
+    def theirs_once():
+        with autocast:
+            reference.generate(**kwargs)
+
+    theirs_once()
+    theirs_total = best_of(repeats, theirs_once, device)
     steps = frames + codec.num_codebooks - 1
-    params = sum(p.numel() for p in model.decoder.parameters())
-    return dict(preset=preset, params=params, steps=steps, ours=ours, theirs=theirs, theirs_total=theirs_total,
-                decode=decode, seconds=seconds)
+    floor = steps * step_bytes(model, 2 * batch, steps, torch.bfloat16 if precision == "bf16" else torch.float32)
+    return dict(steps=steps, ours=ours, theirs=max(theirs_total - decode, 1e-9), theirs_total=theirs_total,
+                decode=decode, floor_bytes=floor)
 
 
-def pipeline(seconds: float) -> dict:
-    """Read a stereo 44.1 kHz file, encode, LM with guidance, decode, write: the small preset end to end."""
-    torch.manual_seed(0)
-    codec = EncodecCodec.from_preset("small")
-    pipe = Pipeline(build_model("small", codec.num_codebooks, codec.cardinality).eval(), codec)
+def pipeline(seconds: float, device: torch.device) -> dict:
+    """The shipped pipeline end to end on a stereo 44.1 kHz file: read, encode, sample with its default
+    guidance, decode, place and write."""
+    pipe = Pipeline.from_pretrained().to(device)
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "song.wav"
         t = np.arange(round(seconds * 44100)) / 44100
@@ -99,28 +155,57 @@ def pipeline(seconds: float) -> dict:
     return dict(seconds=seconds, elapsed=elapsed)
 
 
+def machine(device: torch.device, threads: int) -> str:
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)}, torch {torch.__version__}"
+    return f"{platform.processor() or platform.machine()} CPU, {threads} threads, torch {torch.__version__}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--presets", default="tiny,small", help="comma-separated: tiny, small, musicgen-melody")
+    parser.add_argument("--batch", default="1", help="comma-separated variations per run (rows = 2 x batch)")
+    parser.add_argument("--precision", default="bf16,fp32", help="comma-separated: bf16, fp32")
     parser.add_argument("--seconds", type=float, default=10.0, help="audio length of the loop comparison")
-    parser.add_argument("--pipeline-seconds", type=float, default=30.0)
+    parser.add_argument("--pipeline-seconds", type=float, default=30.0, help="0 skips the pipeline")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--markdown", type=Path, help="also write the table here")
     args = parser.parse_args()
+    device = torch.device(args.device)
     torch.set_num_threads(args.threads)
     logging.set_verbosity_error()
     logging.disable_progress_bar()
-    print(f"torch {torch.__version__}, {args.threads} threads; {args.seconds:.0f} s of audio, guidance 3, top-k 250")
-    print(f"{'preset':8} {'decoder':>9} {'steps':>6} {'ours s':>8} {'ours fr/s':>10} {'generate() s':>13} "
-          f"{'its fr/s':>9} {'speed-up':>9} {'ours RTF':>9}")
-    for preset in ("tiny", "small"):
-        r = compare(preset, args.seconds, args.repeats)
-        print(f"{preset:8} {r['params'] / 1e6:8.2f}M {r['steps']:6d} {r['ours']:8.2f} {r['steps'] / r['ours']:10.1f} "
-              f"{r['theirs']:13.2f} {r['steps'] / r['theirs']:9.1f} {r['theirs'] / r['ours']:8.2f}x "
-              f"{r['seconds'] / r['ours']:8.2f}x   (generate() total with decode {r['theirs_total']:.2f} s, decode {r['decode']:.2f} s)")
-    p = pipeline(args.pipeline_seconds)
-    rtf = p["seconds"] / p["elapsed"]
-    print(f"small pipeline: {p['seconds']:.0f} s stereo 44.1 kHz file -> stem in {p['elapsed']:.1f} s = {rtf:.2f}x real time "
-          f"(goal >= 5x): {'PASS' if rtf >= 5 else 'FAIL'}")
+    bandwidth = copy_bandwidth(device)
+    lines = [f"{machine(device, args.threads)}; copy bandwidth {bandwidth / 1e9:.1f} GB/s; {args.seconds:.0f} s of audio "
+             f"({round(args.seconds * 50)} frames), guidance 3, top-k 250", "",
+             "| preset | decoder | batch | precision | ours fr/s | generate() fr/s | speed-up | floor fr/s | ours / floor | ours RTF |",
+             "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    print(lines[0])
+    for preset in args.presets.split(","):
+        model, codec = build(preset)
+        model.to(device)
+        codec.to(device)
+        params = sum(p.numel() for p in model.decoder.parameters())
+        for batch in map(int, args.batch.split(",")):
+            for precision in args.precision.split(","):
+                r = compare(model, codec, args.seconds, batch, precision, args.repeats, device)
+                floor = r["steps"] * bandwidth / r["floor_bytes"]
+                line = (f"| {preset} | {params / 1e6:.2f}M | {batch} | {precision} | {r['steps'] / r['ours']:.0f} | "
+                        f"{r['steps'] / r['theirs']:.0f} | {r['theirs'] / r['ours']:.2f}x | {floor:.0f} | "
+                        f"{r['steps'] / r['ours'] / floor:.0%} | {args.seconds / r['ours']:.1f}x |")
+                lines.append(line)
+                print(line, flush=True)
+        del model, codec
+    if args.pipeline_seconds > 0:
+        p = pipeline(args.pipeline_seconds, device)
+        rtf = p["seconds"] / p["elapsed"]
+        lines += ["", f"shipped pipeline: {p['seconds']:.0f} s stereo 44.1 kHz file -> stem in {p['elapsed']:.1f} s = "
+                      f"{rtf:.2f}x real time (goal >= 10x on 2 CPU cores): {'PASS' if rtf >= 10 else 'FAIL'}"]
+        print(lines[-1])
+    if args.markdown:
+        args.markdown.write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -6,15 +6,13 @@ Prints the peak RSS of each run and their ratio (goal: at most 1.5).
 """
 
 import argparse
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from peak_rss import run_measured
 
 
 def make_tracks(root: Path, count: int, seconds: float, sr: int = 44100) -> None:
@@ -32,13 +30,7 @@ def make_tracks(root: Path, count: int, seconds: float, sr: int = 44100) -> None
 
 def peak_rss_mb(src: Path, out: Path, codec: str) -> tuple[float, float]:
     """Run prepare in a child process; return its peak RSS (MB) and wall time (s)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "synthgen", "prepare", str(src), "--out", str(out),
-                             "--codec", codec], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"prepare failed on {src}")
-    return usage.ru_maxrss / 1024, time.perf_counter() - start
+    return run_measured([sys.executable, "-m", "synthgen", "prepare", str(src), "--out", str(out), "--codec", codec])
 
 
 def main() -> None:

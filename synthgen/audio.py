@@ -14,10 +14,12 @@ import soundfile as sf
 import soxr
 
 from synthgen.errors import AudioError
+from synthgen.loudness import integrated_loudness
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")  # what SynthGen reads
 OUTPUT_FORMATS = {".wav": ("WAV", "PCM_24"), ".flac": ("FLAC", "PCM_24"), ".ogg": ("OGG", "VORBIS")}  # and writes
 SAMPLE_RATE = 32000  # the rate every codec, token cache, model and data set of SynthGen runs at
+SILENT_PEAK = 1e-5  # -100 dBFS: a mix with no sample above it is silent
 FALLBACK_LUFS = -20.0  # a stem's loudness when its mix is too quiet or short to measure
 SPREAD_DELAY_MS, SPREAD_WIDTH, SPREAD_LOW_CUT_HZ = 12.0, 0.35, 250.0  # stereo_spread's side signal
 
@@ -97,7 +99,7 @@ def wav_missing_bytes(path: str | os.PathLike) -> int:
 
 def is_silent(audio: np.ndarray) -> bool:
     """No sample above -100 dBFS."""
-    return float(np.abs(audio).max()) < 1e-5
+    return float(np.abs(audio).max()) < SILENT_PEAK
 
 
 def resample(audio: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
@@ -137,23 +139,49 @@ def output_format(path: str | os.PathLike) -> tuple[str, str]:
 
 
 def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int, subtype: str | None = None) -> None:
-    """Write [C, N] audio in the format its extension names (`output_format`) through a temporary file in the
-    same folder, then rename: a crash mid-write never leaves a half-written file at `path`."""
-    path = Path(path)
-    file_format, default_subtype = output_format(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        sf.write(tmp, np.asarray(audio, dtype=np.float32).T, sample_rate, subtype=subtype or default_subtype,
-                 format=file_format)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; the result is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write [C, N] audio in the format its extension names (`output_format`), atomically (`AudioWriter`)."""
+    audio = np.asarray(audio, dtype=np.float32)
+    with AudioWriter(path, sample_rate, audio.shape[0], subtype) as writer:
+        writer.write(audio)
+
+
+class AudioWriter:
+    """An audio file written block by block in the format its extension names (`output_format`), through a
+    temporary file in the same folder that replaces `path` only when the `with` block ends without an error:
+    a crash mid-write never leaves a half-written file at `path`.
+
+        with AudioWriter("synth.flac", 44100, channels=2) as writer:
+            writer.write(block)  # [C, n]
+    """
+
+    def __init__(self, path: str | os.PathLike, sample_rate: int, channels: int, subtype: str | None = None):
+        self.path = Path(path)
+        file_format, default_subtype = output_format(self.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        os.close(fd)
+        try:
+            self.file = sf.SoundFile(self.tmp, "w", sample_rate, channels, subtype or default_subtype, format=file_format)
+        except BaseException:
+            Path(self.tmp).unlink(missing_ok=True)
+            raise
+
+    def write(self, block: np.ndarray) -> None:
+        self.file.write(np.asarray(block, dtype=np.float32).T)
+
+    def __enter__(self) -> "AudioWriter":
+        return self
+
+    def __exit__(self, kind, error, traceback) -> None:
+        try:
+            self.file.close()
+            if kind is None:
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(self.tmp, 0o666 & ~umask)  # mkstemp makes it private; the result is an ordinary file
+                os.replace(self.tmp, self.path)
+        finally:
+            Path(self.tmp).unlink(missing_ok=True)
 
 
 def to_int16(audio: np.ndarray) -> np.ndarray:
@@ -177,53 +205,73 @@ def limit_peak(audio: np.ndarray, ceiling_dbfs: float = -1.0) -> np.ndarray:
     return (audio * 10 ** (-over / 20)).astype(audio.dtype, copy=False) if over > 0 else audio
 
 
-def normalize_loudness(audio: np.ndarray, sample_rate: int, lufs: float) -> np.ndarray:
-    """Gain [C, N] audio to an integrated loudness of `lufs` (`integrated_loudness`).
-    Audio too short or too quiet to measure is returned unchanged."""
-    measured = integrated_loudness(audio, sample_rate)
-    if not np.isfinite(measured):
-        return audio
-    return (audio * 10 ** ((lufs - measured) / 20)).astype(np.float32)
-
-
-def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float:
-    """Integrated loudness of [C, N] audio in LUFS (ITU-R BS.1770, pyloudnorm); -inf when too short or quiet."""
-    import pyloudnorm
-
-    if audio.shape[1] < int(0.4 * sample_rate):
-        return float("-inf")
-    return float(pyloudnorm.Meter(sample_rate).integrated_loudness(audio.T.astype(np.float64)))
-
-
 def stereo_spread(stem: np.ndarray, sample_rate: int) -> np.ndarray:
     """A mono stem [N] as a mono-compatible stereo image [2, N]: mid = the stem, side = the stem delayed by
     SPREAD_DELAY_MS, high-passed at SPREAD_LOW_CUT_HZ (the bass stays centred) and scaled by SPREAD_WIDTH. The
     fold-down (L + R) / 2 is the stem itself, so mono playback has no comb filtering and the same level."""
-    from scipy.signal import butter, sosfilt
+    return StereoSpreader(sample_rate)(stem)
 
-    delay = int(SPREAD_DELAY_MS * sample_rate / 1000)
-    side = np.concatenate([np.zeros(delay, np.float32), stem[: max(0, len(stem) - delay)]])[: len(stem)]
-    side = sosfilt(butter(2, SPREAD_LOW_CUT_HZ, "highpass", fs=sample_rate, output="sos"), side) * SPREAD_WIDTH
-    return np.stack([stem + side, stem - side]).astype(np.float32)
+
+class StereoSpreader:
+    """`stereo_spread` of a stem that arrives block by block: call it on consecutive [n] blocks -> [2, n]."""
+
+    def __init__(self, sample_rate: int):
+        from scipy.signal import butter
+
+        self.delay_line = np.zeros(int(SPREAD_DELAY_MS * sample_rate / 1000), np.float32)
+        self.sos = butter(2, SPREAD_LOW_CUT_HZ, "highpass", fs=sample_rate, output="sos")
+        self.state = np.zeros((self.sos.shape[0], 2))
+
+    def __call__(self, block: np.ndarray) -> np.ndarray:
+        from scipy.signal import sosfilt
+
+        line = np.concatenate([self.delay_line, block.astype(np.float32)])
+        delayed, self.delay_line = line[: len(block)], line[len(block) :]
+        side, self.state = sosfilt(self.sos, delayed, zi=self.state)
+        side = side * SPREAD_WIDTH
+        return np.stack([block + side, block - side]).astype(np.float32)
 
 
 def stem_loudness(mix: np.ndarray, sample_rate: int, level_db: float, loudness: float | None) -> float:
-    """The loudness in LUFS a stem for the mix [C, N] is brought to: `loudness` when given, else `level_db` LU
-    against the mix's integrated loudness (FALLBACK_LUFS for a mix too quiet or short to measure)."""
+    """The loudness in LUFS a stem for the mix [C, N] is brought to (`stem_target`)."""
+    return stem_target(integrated_loudness(mix, sample_rate) if loudness is None else None, level_db, loudness)
+
+
+def stem_target(mix_loudness: float | None, level_db: float, loudness: float | None) -> float:
+    """The loudness in LUFS a stem is brought to: `loudness` when given, else `level_db` LU against the mix's
+    integrated loudness (FALLBACK_LUFS for a mix too quiet or short to measure)."""
     if loudness is not None:
         return loudness
-    mix_loudness = integrated_loudness(mix, sample_rate)
     return mix_loudness + level_db if np.isfinite(mix_loudness) else FALLBACK_LUFS
 
 
+class Placement:
+    """How a mono stem becomes the output file's audio: spread in stereo for a stereo file (`stereo_spread`,
+    unless stereo=False: then centred), or copied to every channel. Call it on consecutive [n] blocks -> [C, n]."""
+
+    def __init__(self, channels: int, sample_rate: int, stereo: bool):
+        self.channels = channels
+        self.spreader = StereoSpreader(sample_rate) if stereo and channels == 2 else None
+
+    def __call__(self, block: np.ndarray) -> np.ndarray:
+        block = block.astype(np.float32)
+        return self.spreader(block) if self.spreader else set_channels(block[None], self.channels)
+
+
+def placement_gain(measured_lufs: float, peak: float, lufs: float, ceiling_dbfs: float = -1.0) -> float:
+    """The gain that brings audio measured at `measured_lufs` to `lufs` (1 when it cannot be measured), lowered
+    where its `peak` (linear) would pass `ceiling_dbfs`."""
+    gain = 10 ** ((lufs - measured_lufs) / 20) if np.isfinite(measured_lufs) else 1.0
+    ceiling = 10 ** (ceiling_dbfs / 20)
+    return min(gain, ceiling / peak) if peak * gain > ceiling else gain
+
+
 def place_stem(stem: np.ndarray, channels: int, sample_rate: int, lufs: float, stereo: bool) -> np.ndarray:
-    """A mono stem [N] as the output file's audio [channels, N]: spread in stereo for a stereo file
-    (`stereo_spread`, unless stereo=False: then centred), at `lufs` (`stem_loudness`), never above -1 dBFS."""
-    if stereo and channels == 2:
-        audio = stereo_spread(stem.astype(np.float32), sample_rate)
-    else:
-        audio = set_channels(stem[None].astype(np.float32), channels)
-    return limit_peak(normalize_loudness(audio, sample_rate, lufs), -1.0)
+    """A mono stem [N] as the output file's audio [channels, N] (`Placement`), at `lufs` (`stem_loudness`), never
+    above -1 dBFS."""
+    audio = Placement(channels, sample_rate, stereo)(stem)
+    gain = placement_gain(integrated_loudness(audio, sample_rate), float(np.abs(audio).max()), lufs)
+    return (audio * gain).astype(np.float32)
 
 
 def mix_preview(mix: np.ndarray, stem_audio: np.ndarray, gain_db: float) -> np.ndarray:

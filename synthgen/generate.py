@@ -148,22 +148,55 @@ def window_plan(total_frames: int, window: int, overlap: int) -> list[tuple[int,
         start = end - overlap
 
 
-def crossfade_join(pieces: list[np.ndarray], starts: list[int], total: int, fade: int) -> np.ndarray:
-    """Overlap-add audio pieces [N, L_i] placed at `starts` (samples), equal-power crossfades of `fade` samples."""
-    out = np.zeros((pieces[0].shape[0], total), np.float32)
-    for i, (piece, start) in enumerate(zip(pieces, starts)):
-        piece = piece[:, : total - start].copy()
-        if i > 0 and fade:
-            ramp = np.sin(0.5 * np.pi * np.linspace(0, 1, fade, dtype=np.float32))
-            piece[:, :fade] *= ramp
-            out[:, start : start + fade] *= ramp[::-1]
-        out[:, start + (fade if i > 0 else 0) : start + piece.shape[1]] = piece[:, fade if i > 0 else 0 :]
-        if i > 0 and fade:
-            out[:, start : start + fade] += piece[:, :fade]
-    return out
+class Crossfader:
+    """Joins overlapping pieces [N, L] into one stream, equal-power crossfades of `fade` samples over each overlap.
+    `add(piece, last)` returns the audio that is final so far; a piece's last `fade` samples wait for the next."""
+
+    def __init__(self, fade: int):
+        self.fade = fade
+        self.ramp = np.sin(0.5 * np.pi * np.linspace(0, 1, fade, dtype=np.float32))
+        self.tail: np.ndarray | None = None
+
+    def add(self, piece: np.ndarray, last: bool) -> np.ndarray:
+        piece = piece.copy()
+        if self.tail is not None:
+            piece[:, : self.fade] = piece[:, : self.fade] * self.ramp + self.tail * self.ramp[::-1]
+        if last or not self.fade:
+            self.tail = None
+            return piece
+        self.tail = piece[:, -self.fade :]
+        return piece[:, : -self.fade]
 
 
 @torch.inference_mode()
+def stem_stream(model: SynthGen, codec: Codec, read_mix, total: int, prompt: str, settings: GenerationSettings,
+                progress: bool = False):
+    """Write a synth stem window by window, in bounded memory. read_mix(start, end) -> the mono mix [1, end - start]
+    at the codec's rate (torch; may be short at the end) of `total` samples. Yields the finished stem audio
+    [variations, n] (numpy, codec rate) in order; the pieces add up to `total` samples."""
+    hop = codec.hop_length
+    total_frames = max(1, math.ceil(total / hop))
+    window = max(1, round(settings.window_seconds * codec.frame_rate))
+    overlap = min(window - 1, round(settings.overlap_seconds * codec.frame_rate))
+    plan = window_plan(total_frames, window, overlap)
+    generator = torch.Generator(device=model.device).manual_seed(settings.seed)
+    total_steps = sum(e - s + model.num_codebooks - 1 for s, e in plan) - overlap * (len(plan) - 1)
+    crossfader = Crossfader(overlap * hop)
+    previous = None
+    with tqdm(total=total_steps, desc="generate", unit="frame", disable=not progress) as bar:
+        for i, (start, end) in enumerate(plan):
+            segment = read_mix(start * hop, end * hop).to(model.device)
+            segment = torch.nn.functional.pad(segment, (0, (end - start) * hop - segment.shape[-1]))  # [1, L]
+            context = codec.encode(segment[None])
+            chroma = chroma_features(segment, codec.sample_rate) if model.config.use_chroma else None
+            prompt_codes = None if previous is None else previous[:, :, -overlap:] if overlap else None
+            codes, _ = sample_window(model, prompt, context, chroma, settings, generator, prompt_codes,
+                                     on_step=bar.update)
+            piece = codec.decode(codes).squeeze(1).float().cpu().numpy()[:, : total - start * hop]  # [N, L]
+            yield crossfader.add(piece, last=i == len(plan) - 1)
+            previous = codes
+
+
 def generate_stem(model: SynthGen, codec: Codec, audio: np.ndarray, sample_rate: int, prompt: str,
                   settings: GenerationSettings | None = None, progress: bool = False) -> np.ndarray:
     """Write a synth stem for a mix with a model and the codec of its codes. audio [C, N] (or [N]) at
@@ -171,25 +204,7 @@ def generate_stem(model: SynthGen, codec: Codec, audio: np.ndarray, sample_rate:
     place it in their channels)."""
     settings = settings or GenerationSettings()
     audio = np.atleast_2d(np.asarray(audio, dtype=np.float32))
-    mix = torch.from_numpy(resample(set_channels(audio, 1), sample_rate, codec.sample_rate)).to(model.device)  # [1, M]
-    hop = codec.hop_length
-    total_frames = max(1, math.ceil(mix.shape[-1] / hop))
-    window = max(1, round(settings.window_seconds * codec.frame_rate))
-    overlap = min(window - 1, round(settings.overlap_seconds * codec.frame_rate))
-    plan = window_plan(total_frames, window, overlap)
-    generator = torch.Generator(device=model.device).manual_seed(settings.seed)
-    total_steps = sum(e - s + model.num_codebooks - 1 for s, e in plan) - overlap * (len(plan) - 1)
-    bar = tqdm(total=total_steps, desc="generate", unit="frame", disable=not progress)
-    pieces, previous = [], None
-    for start, end in plan:
-        segment = mix[:, start * hop : end * hop]
-        segment = torch.nn.functional.pad(segment, (0, (end - start) * hop - segment.shape[-1]))  # [1, L]
-        context = codec.encode(segment[None])
-        chroma = chroma_features(segment, codec.sample_rate) if model.config.use_chroma else None
-        prompt_codes = None if previous is None else previous[:, :, -overlap:] if overlap else None
-        codes, _ = sample_window(model, prompt, context, chroma, settings, generator, prompt_codes, on_step=bar.update)
-        pieces.append(codec.decode(codes).squeeze(1).float().cpu().numpy())  # [N, L]
-        previous = codes
-    bar.close()
-    stems = crossfade_join(pieces, [s * hop for s, _ in plan], mix.shape[-1], overlap * hop)
+    mix = torch.from_numpy(resample(set_channels(audio, 1), sample_rate, codec.sample_rate))  # [1, M]
+    pieces = stem_stream(model, codec, lambda a, b: mix[:, a:b], mix.shape[-1], prompt, settings, progress)
+    stems = np.concatenate(list(pieces), axis=1)
     return resample(stems, codec.sample_rate, sample_rate)[:, : audio.shape[-1]] if sample_rate != codec.sample_rate else stems

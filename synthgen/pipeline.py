@@ -3,8 +3,9 @@
     Pipeline.from_pretrained(None)  -> the model shipped in the package (synthgen/weights/default)
     pipeline.generate(audio [C, N] or [N], sample_rate, prompt, **GenerationSettings fields)
         -> (stem like the audio, numpy or torch, sample_rate), or [variations, ...] with variations > 1
-    pipeline.render(...) / render_file(...)  -> stems placed in the mix's channels, as the CLI, the studio
-        page and eval-audio write them
+    pipeline.render(mix [C, N], sample_rate, prompt, settings)  -> stems placed in the mix's channels
+    pipeline.render_file(path, prompt, settings, stems=[...])  -> the same written to files in bounded memory,
+        as the CLI and the studio page write them
 
 A pipeline folder is the language model's (config.json, model.safetensors, text_encoder/ for T5) with the
 codec beside it in codec/.
@@ -12,19 +13,23 @@ codec beside it in codec/.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from synthgen.audio import place_stem, probe_audio, read_audio, stem_loudness
+from synthgen.audio import place_stem, probe_audio, stem_loudness
 from synthgen.codec import Codec, load_codec
 from synthgen.errors import SynthGenError
 from synthgen.files import atomic_directory, model_directory
 from synthgen.generate import generate_stem
 from synthgen.generation_settings import GenerationSettings
+from synthgen.hub import resolve
 from synthgen.model import SynthGen
+from synthgen.model.pretrained import from_musicgen_melody, is_musicgen_melody
 from synthgen.quiet import quiet_transformers
+from synthgen.render import Rendered, render_file
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "weights" / "default"
 CODEC_FOLDER = "codec"
@@ -36,13 +41,17 @@ class Pipeline:
 
     @classmethod
     def from_pretrained(cls, directory: str | Path | None = None) -> "Pipeline":
-        """A trained pipeline: a model directory, a training run folder, or (None) the one shipped in the package."""
+        """A trained pipeline: a model directory, a training run folder, a Hugging Face Hub id (`hub.resolve`), or
+        (None) the one shipped in the package. A MusicGen-Melody snapshot (facebook/musicgen-melody) becomes the
+        `musicgen-melody` preset around its own weights and EnCodec (`model.pretrained`)."""
         if directory is None:
             if not (DEFAULT_MODEL / "config.json").is_file():
                 raise SynthGenError("no --model given and this installation ships no default model")
             directory = DEFAULT_MODEL
-        directory = model_directory(directory)
+        directory = model_directory(resolve(directory))
         with quiet_transformers():
+            if is_musicgen_melody(directory):
+                return cls(*from_musicgen_melody(directory))
             model = SynthGen.from_pretrained(directory)
             if not (directory / CODEC_FOLDER).is_dir():
                 raise SynthGenError(f"{directory}: a language model without its codec (no {CODEC_FOLDER}/ folder)")
@@ -80,14 +89,14 @@ class Pipeline:
         lufs = stem_loudness(audio, sample_rate, settings.level_db, settings.loudness)
         return [place_stem(stem, audio.shape[0], sample_rate, lufs, not settings.mono) for stem in stems]
 
-    def render_file(self, path: str | Path, prompt: str, settings: GenerationSettings | None = None,
-                    max_seconds: float | None = None, progress: bool = False) -> tuple[np.ndarray, int, list[np.ndarray]]:
-        """Read a mix file (refusing one over `max_seconds` before reading it) and render it:
-        -> (mix [C, N], sample_rate, stems [variations] x [C, N])."""
+    def render_file(self, path: str | Path, prompt: str, settings: GenerationSettings, stems: Sequence[Path],
+                    previews: Sequence[Path] = (), midis: Sequence[Path] = (), mix_gain_db: float = 0.0,
+                    max_seconds: float | None = None, progress: bool = False) -> Rendered:
+        """Render a mix file into stem files (and previews of the mix with each, and their MIDI) in bounded memory
+        (`render.render_file`), refusing a file over `max_seconds` before reading it."""
         if max_seconds is not None:
             probe_audio(path, max_seconds)
-        audio, sample_rate = read_audio(path)
-        return audio, sample_rate, self.render(audio, sample_rate, prompt, settings, progress)
+        return render_file(self.model, self.codec, path, prompt, settings, stems, previews, midis, mix_gain_db, progress)
 
 
 MAX_CHANNELS = 8

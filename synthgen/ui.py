@@ -38,29 +38,29 @@ EXAMPLE_PROMPTS = [
 ]
 
 
-def _write_result(workdir: Path, audio, sr: int, stems: list) -> tuple[list[str], str, str, dict]:
-    """A generation's files in a new folder of its own under `workdir`: the stems and their MIDI, the mix (for
-    previews) and a picture of both. Returns (stem and MIDI paths, picture path, key and tempo, the page's state)."""
-    from synthgen.analysis import describe_mix, estimate_key, estimate_tempo
-    from synthgen.audio import set_channels, write_audio
-    from synthgen.plots import waveforms_and_spectrograms
-    from synthgen.transcribe import write_part_midi
-
+def _new_result(workdir: Path, variations: int) -> tuple[Path, list[Path], list[Path]]:
+    """A new folder of its own under `workdir` for a generation, and the paths of its stems and their MIDI."""
     folder = workdir / uuid.uuid4().hex
     folder.mkdir(parents=True)
-    mono = set_channels(audio, 1)[0]
-    key, bpm = estimate_key(mono, sr), estimate_tempo(mono, sr)
-    files, midis = [], []
-    for i, placed in enumerate(stems):
-        path = folder / ("synth.wav" if len(stems) == 1 else f"synth_{i + 1}.wav")
-        write_audio(path, placed, sr)
-        write_part_midi(placed, sr, path.with_suffix(".mid"), bpm)
-        files.append(str(path))
-        midis.append(str(path.with_suffix(".mid")))
+    stems = [folder / ("synth.wav" if variations == 1 else f"synth_{i + 1}.wav") for i in range(variations)]
+    return folder, stems, [path.with_suffix(".mid") for path in stems]
+
+
+def _finish_result(folder: Path, mix_path: str, rendered, stems: list[Path], midis: list[Path]) -> tuple:
+    """Beside a generation's stems and MIDI: the mix (for previews) and a picture of it with the first stem.
+    Returns (stem and MIDI paths, picture path, key and tempo, the page's state)."""
+    from synthgen.analysis import describe_mix
+    from synthgen.audio import read_audio, set_channels, write_audio
+    from synthgen.plots import waveforms_and_spectrograms
+
+    audio, sr = read_audio(mix_path)
     write_audio(folder / "mix.wav", audio, sr)
-    picture = waveforms_and_spectrograms({"mix": mono, "synth": set_channels(stems[0], 1)[0]}, sr, folder / "picture.png")
-    analysis = f"**Mix**: {describe_mix(key, bpm)}; the MIDI files hold the synth's notes at that tempo."
-    return files + midis, str(picture), analysis, dict(folder=str(folder), synth=files[0])
+    stem, _ = read_audio(stems[0])
+    picture = waveforms_and_spectrograms({"mix": set_channels(audio, 1)[0], "synth": set_channels(stem, 1)[0]}, sr,
+                                         folder / "picture.png")
+    analysis = f"**Mix**: {describe_mix(rendered.key, rendered.bpm)}; the MIDI files hold the synth's notes at that tempo."
+    files = [str(path) for path in stems + midis]
+    return files, str(picture), analysis, dict(folder=str(folder), synth=files[0])
 
 
 def _remove_result(state) -> None:
@@ -117,7 +117,6 @@ def build_app(pipeline, workdir: Path, max_seconds: float):
     """The Gradio Blocks for a loaded pipeline (the default; the page may load others); outputs go under `workdir`."""
     import gradio as gr
 
-    from synthgen.audio import is_silent
     from synthgen.errors import SynthGenError
     from synthgen.generation_settings import GenerationSettings
 
@@ -133,14 +132,19 @@ def build_app(pipeline, workdir: Path, max_seconds: float):
             settings = GenerationSettings(temperature=temperature, top_k=_whole(top_k, "top-k"), top_p=top_p,
                                           guidance_text=guidance_text, guidance_context=guidance_context,
                                           seed=_whole(seed, "seed"), variations=_whole(variations, "variations"))
-            audio, sr, stems = pipelines.get(model_folder).render_file(mix_path, prompt.strip(), settings,
-                                                                       max_seconds=max_seconds, progress=True)
+            folder, stems, midis = _new_result(workdir, settings.variations)
+            try:
+                rendered = pipelines.get(model_folder).render_file(mix_path, prompt.strip(), settings, stems, midis=midis,
+                                                                   max_seconds=max_seconds, progress=True)
+            except BaseException:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
         except SynthGenError as err:
             raise gr.Error(str(err).replace(str(mix_path), Path(mix_path).name)) from None
-        if is_silent(audio):
+        if rendered.silent:
             gr.Warning("The mix is silent: the synth followed the prompt alone.")
         _remove_result(previous)
-        files, picture, analysis, state = _write_result(workdir, audio, sr, stems)
+        files, picture, analysis, state = _finish_result(folder, mix_path, rendered, stems, midis)
         return files[0], _remix(state, gain_db), picture, analysis, files, state
 
     defaults = GenerationSettings()

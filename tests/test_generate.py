@@ -8,7 +8,9 @@ import soundfile as sf
 import torch
 
 import synthgen.generate as generation
-from synthgen.audio import integrated_loudness, peak_dbfs
+import synthgen.render as render
+from synthgen.audio import integrated_loudness, mix_preview, peak_dbfs
+from synthgen.errors import AudioError
 from synthgen.generate import generate_stem, sample_window, window_plan
 from synthgen.generation_settings import GenerationSettings
 from synthgen.pipeline import Pipeline
@@ -215,3 +217,33 @@ def test_python_api_returns_the_inputs_type_and_layout_and_refuses_samples_first
     assert several.shape == (2, 64000)
     with pytest.raises(SynthGenError, match=r"looks like \[samples, channels\]"):
         pipeline.generate(mix.T, 32000, "a pad", **SETTINGS)  # soundfile.read's layout
+
+
+@pytest.mark.parametrize("sr, channels, mono", [(44100, 2, False), (32000, 1, False), (48000, 2, True)])
+def test_files_rendered_block_by_block_hold_what_the_arrays_hold(pipeline, tmp_path, monkeypatch, sr, channels, mono):
+    monkeypatch.setattr(render, "BLOCK_SECONDS", 1)  # many blocks, a short last one
+    mix = tone(4.3, sr, channels, seed=5) * 0.6
+    path = write(tmp_path / "song.flac", mix, sr, subtype="PCM_24")
+    mix = sf.read(str(path), dtype="float32", always_2d=True)[0].T
+    settings = GenerationSettings(variations=2, mono=mono, **SETTINGS)
+    stems, previews = [tmp_path / "a.wav", tmp_path / "b.flac"], [tmp_path / "pa.wav", tmp_path / "pb.wav"]
+    rendered = pipeline.render_file(path, "a warm pad", settings, stems, previews, mix_gain_db=3.0)
+    expected = pipeline.render(mix, sr, "a warm pad", settings)
+    assert (rendered.seconds, rendered.sample_rate, rendered.channels, rendered.silent) == (mix.shape[1] / sr, sr, channels, False)
+    for stem, preview, placed in zip(stems, previews, expected):
+        written = sf.read(str(stem), dtype="float32", always_2d=True)[0].T
+        np.testing.assert_allclose(written, placed, atol=2e-6)  # 24-bit files
+        written = sf.read(str(preview), dtype="float32", always_2d=True)[0].T
+        np.testing.assert_allclose(written, mix_preview(mix, placed, 3.0), atol=2e-6)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.wav", "b.flac", "pa.wav", "pb.wav", "song.flac"]
+
+
+def test_a_file_damaged_in_the_middle_stops_the_render_with_nothing_written(pipeline, tmp_path, monkeypatch):
+    monkeypatch.setattr(render, "BLOCK_SECONDS", 1)
+    mix = tone(4.0, 32000)
+    mix[0, 2 * 32000 + 7] = np.nan  # after the first and before the last second, which the up-front probe reads
+    path = tmp_path / "nan.wav"
+    sf.write(path, mix.T, 32000, subtype="FLOAT")
+    with pytest.raises(AudioError, match="nan.wav.*NaN"):
+        pipeline.render_file(path, "a pad", GenerationSettings(**SETTINGS), [tmp_path / "out.wav"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nan.wav"]

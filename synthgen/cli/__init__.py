@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--prompt", required=True, help='the synth you want, e.g. "a soft dark pad holding the chords"')
     generate.add_argument("--out", required=True, help="output file, .wav (24-bit), .flac or .ogg (a folder of WAV "
                           "files when MIX is a folder)")
-    generate.add_argument("--model", default=None, help="model directory or run folder (default: the shipped model)")
+    generate.add_argument("--model", default=None, help="model directory, run folder or Hugging Face Hub id, e.g. facebook/musicgen-melody (default: the shipped model)")
     generate.add_argument("--mix-out", default=None, help="also write the mix with the synth added (file or folder)")
     generate.add_argument("--midi", default=None, help="also write the generated part as MIDI notes at the mix's tempo "
                           "(a .mid file, or a folder when MIX is a folder)")
@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     ui = commands.add_parser("ui", help="a local web page: upload a mix, describe the synth, hear and see the result")
     ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
     ui.add_argument("--port", type=bounded(int, at_least=0, at_most=65535), default=7860)
-    ui.add_argument("--model", default=None, help="model directory or run folder (default: the shipped model)")
+    ui.add_argument("--model", default=None, help="model directory, run folder or Hugging Face Hub id, e.g. facebook/musicgen-melody (default: the shipped model)")
     ui.add_argument("--max-upload-mb", type=bounded(float, above=0), default=100.0, help="refuse larger uploads")
     ui.add_argument("--max-seconds", type=bounded(float, above=0), default=600.0, help="refuse longer mixes")
     ui.add_argument("--auth", type=_parse_auth, default=None, metavar="USER:PASSWORD",
@@ -97,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("--target", default="other", help="MUSDB stem to generate (default: other)")
     prepare.add_argument("--mode", default="accompaniment", choices=["accompaniment", "extract"],
                          help="context = mixture minus target (accompaniment) or the full mixture (extract)")
-    prepare.add_argument("--codec", default="tiny", help="codec preset name or a save_pretrained directory")
+    prepare.add_argument("--codec", default="tiny", help="codec preset name, save_pretrained directory or Hugging Face Hub id (e.g. facebook/encodec_32khz)")
     add_options(prepare, WindowSettings)
     prepare.add_argument("--shard", type=_parse_shard, default=None, metavar="I/N",
                          help="encode only shard I of N (0-based); all shards write one cache")

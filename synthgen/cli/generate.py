@@ -17,10 +17,8 @@ def generate(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from synthgen.analysis import describe_mix, estimate_key, estimate_tempo
-    from synthgen.audio import is_silent, mix_preview, write_audio
+    from synthgen.analysis import describe_mix
     from synthgen.jobs import check_jobs, plan_jobs
-    from synthgen.transcribe import write_part_midi
 
     if not args.prompt.strip():
         raise SynthGenError("--prompt is empty: describe the synth you want")
@@ -33,22 +31,14 @@ def generate(args: argparse.Namespace) -> int:
     pipeline = Pipeline.from_pretrained(args.model).to(device(args.device))
     for job in tqdm(jobs, desc="files", unit="file", disable=len(jobs) == 1):
         start = time.perf_counter()
-        audio, sr, stems = pipeline.render_file(job.mix, args.prompt, settings, progress=True)
+        rendered = pipeline.render_file(job.mix, args.prompt, settings, job.stems, job.previews, job.midis,
+                                        args.mix_gain_db, progress=True)
         seconds = time.perf_counter() - start
-        if is_silent(audio):
+        if rendered.silent:
             print(f"synthgen: warning: {job.mix}: the mix is silent; the synth follows the prompt alone", file=sys.stderr)
-        for placed, target in zip(stems, job.stems):
-            write_audio(target, placed, sr)
-        for placed, preview in zip(stems, job.previews):
-            write_audio(preview, mix_preview(audio, placed, args.mix_gain_db), sr)
-        mono = audio.mean(axis=0)
-        key, bpm = estimate_key(mono, sr), estimate_tempo(mono, sr)
-        for placed, midi in zip(stems, job.midis):
-            write_part_midi(placed, sr, midi, bpm)
-        duration = audio.shape[1] / sr
-        print(f"{job.mix} -> {', '.join(map(str, job.stems + job.midis))}: {duration:.1f} s at {sr} Hz, "
-              f"{audio.shape[0]} ch, {describe_mix(key, bpm)}; "
-              f"{seconds:.1f} s to generate, {duration / seconds:.2f}x real time")
+        print(f"{job.mix} -> {', '.join(map(str, job.stems + job.previews + job.midis))}: {rendered.seconds:.1f} s at "
+              f"{rendered.sample_rate} Hz, {rendered.channels} ch, {describe_mix(rendered.key, rendered.bpm)}; "
+              f"{seconds:.1f} s to generate, {rendered.seconds / seconds:.2f}x real time")
     return 0
 
 

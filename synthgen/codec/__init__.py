@@ -1,6 +1,7 @@
 """Audio codecs that turn audio into discrete codes and back: one contract (`base.Codec`), two kinds.
 
-A codec is named by a folder written by `save_pretrained` (its config.json tells the kind), or by a preset:
+A codec is named by a folder written by `save_pretrained` (its config.json tells the kind), a Hugging Face Hub
+id of one (e.g. `facebook/encodec_32khz`), or by a preset:
 `tiny` / `small` (EnCodec, as in earlier releases) or `KIND:PRESET` (e.g. `spectral:small`, `encodec:tiny`).
 """
 
@@ -13,6 +14,7 @@ from synthgen.codec.encodec import ENCODEC_PRESETS, EncodecCodec
 from synthgen.codec.spectral import SPECTRAL_PRESETS, SpectralCodec
 from synthgen.errors import SynthGenError
 from synthgen.files import read_json
+from synthgen.hub import resolve
 
 CODEC_KINDS = {"encodec": EncodecCodec, "spectral": SpectralCodec}
 CODEC_PRESETS = {"encodec": ENCODEC_PRESETS, "spectral": SPECTRAL_PRESETS}
@@ -30,8 +32,9 @@ def _preset_names() -> list[str]:
 
 
 def load_codec(spec: str | Path) -> Codec:
-    """A codec from a directory written by `save_pretrained` or a preset name (see the module docstring)."""
-    directory = Path(spec)
+    """A codec from a directory written by `save_pretrained`, a Hugging Face Hub id of one (`hub.resolve`), or a
+    preset name (see the module docstring)."""
+    directory = resolve(spec)
     if directory.is_dir():
         config_path = directory / "config.json"
         if not config_path.is_file():

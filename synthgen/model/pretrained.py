@@ -11,15 +11,24 @@ from transformers import AutoTokenizer, MusicgenMelodyForConditionalGeneration
 
 from synthgen.codec import EncodecCodec
 from synthgen.errors import SynthGenError
+from synthgen.files import read_json
+from synthgen.hub import resolve
 from synthgen.model.lm import SynthGen, SynthGenConfig
 from synthgen.model.text import TextEncoder
 
 LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "out_proj"]
 
 
+def is_musicgen_melody(directory: Path) -> bool:
+    """Whether a folder holds a transformers MusicGen-Melody (its config.json's model_type)."""
+    config = directory / "config.json"
+    return config.is_file() and read_json(config).get("model_type") == "musicgen_melody"
+
+
 def from_musicgen_melody(directory: str | Path, lora: bool = False, lora_rank: int = 16) -> tuple[SynthGen, EncodecCodec]:
-    """The snapshot's decoder, text encoder and projections as a SynthGen, and its EnCodec as the codec."""
-    directory = Path(directory)
+    """The snapshot's decoder, text encoder and projections as a SynthGen, and its EnCodec as the codec.
+    `directory` may be a Hub id (`hub.resolve`)."""
+    directory = resolve(directory)
     if not (directory / "config.json").is_file():
         raise SynthGenError(f"{directory}: not a MusicGen-Melody snapshot (no config.json)")
     pretrained = MusicgenMelodyForConditionalGeneration.from_pretrained(str(directory), local_files_only=True)

@@ -100,7 +100,7 @@ def _model_for_cache(config: TrainConfig, cache: CodeCache) -> tuple[SynthGen, C
         model, codec = pipeline.model, pipeline.codec
     elif config.preset == "musicgen-melody":
         if config.pretrained is None:
-            raise SynthGenError("--preset musicgen-melody needs --pretrained DIR (a local facebook/musicgen-melody snapshot)")
+            raise SynthGenError("--preset musicgen-melody needs --pretrained (a local facebook/musicgen-melody snapshot or that Hub id)")
         model, codec = from_musicgen_melody(config.pretrained, lora=config.lora)
     else:
         model = build_model(config.preset, identity["num_codebooks"], identity["cardinality"])

@@ -15,7 +15,7 @@ class TrainConfig:
     arch: str = option("SynthGen, or one of the seed's baselines (mel LSTM, conv encoder/decoder)", "synthgen",
                        choices=["synthgen", "lstm", "convae"])
     preset: str = option("tiny | small | musicgen-melody", "small")
-    pretrained: str | None = option("local facebook/musicgen-melody snapshot (for --preset musicgen-melody)", None)
+    pretrained: str | None = option("facebook/musicgen-melody: a local snapshot or the Hub id (for --preset musicgen-melody)", None)
     init: str | None = option("fine-tune a trained SynthGen (model directory or run folder; the shipped one is "
                               "synthgen/weights/default) instead of a new --preset", None, metavar="MODEL")
     lora: bool = option("train LoRA adapters instead of the whole decoder", False)
