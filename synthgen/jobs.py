@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from synthgen.audio import AUDIO_EXTENSIONS, output_format, probe_audio, wav_missing_bytes
+from synthgen.audio import AUDIO_EXTENSIONS, SAMPLE_RATE, output_format, probe_audio, wav_missing_bytes
 from synthgen.errors import AudioError, SynthGenError
 
 BYTES_PER_SAMPLE = 3  # 24-bit WAV, the largest output format
@@ -94,10 +94,14 @@ def check_jobs(jobs: list[Job], max_seconds: float | None = None) -> list[str]:
             elif path.suffix.lower() not in MIDI_EXTENSIONS:
                 raise AudioError(path, f"--midi writes MIDI files: name it {' or '.join(MIDI_EXTENSIONS)}")
             room[_writable_folder(path)] += int(duration * sample_rate * max(channels, 2) * BYTES_PER_SAMPLE)
+    # render.py's working files, one file at a time: the mono mix at the codec's rate and each raw stem
+    scratch = max(4 * seconds[job.mix][0] * (SAMPLE_RATE + len(job.stems) * seconds[job.mix][1]) for job in jobs)
+    room[Path(tempfile.gettempdir())] += int(scratch)
     for folder, needed in room.items():
         free = shutil.disk_usage(folder).free
         if needed > free:
-            raise SynthGenError(f"{folder}: not enough free disk space for the outputs "
+            what = "working files (set TMPDIR to a folder with room)" if folder == Path(tempfile.gettempdir()) else "outputs"
+            raise SynthGenError(f"{folder}: not enough free disk space for the {what} "
                                 f"({needed / 1e6:.1f} MB needed, {free / 1e6:.1f} MB free)")
     return warnings
 

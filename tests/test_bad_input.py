@@ -4,6 +4,8 @@ one line naming the problem, a non-zero exit, no traceback, nothing written and 
 import errno
 import hashlib
 import shutil
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -90,6 +92,10 @@ def test_full_disk_and_unwritable_folder_are_refused_up_front(tmp_path, capsys, 
     usage = shutil.disk_usage(tmp_path)
     monkeypatch.setattr(synthgen.jobs.shutil, "disk_usage", lambda _: usage._replace(free=1000))
     assert_refused(argv, tmp_path, capsys, "not enough free disk space")
+    scratch = Path(tempfile.gettempdir())
+    monkeypatch.setattr(synthgen.jobs.shutil, "disk_usage",
+                        lambda folder: usage._replace(free=1000) if Path(folder) == scratch else usage)
+    assert_refused(argv, tmp_path, capsys, "for the working files (set TMPDIR")
 
     def read_only(*args, **kwargs):
         raise OSError(errno.EROFS, "Read-only file system")
