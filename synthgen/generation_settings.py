@@ -34,7 +34,7 @@ class GenerationSettings:
     loudness: float | None = option("stem loudness in LUFS, instead of --level-db", None, at_least=-70, at_most=0,
                                     metavar="LUFS")
     mono: bool = option("a stereo mix gets the stem in the centre instead of a mono-compatible stereo spread", False)
-    precision: str = option("decoder weights while sampling: auto (bf16 where the CPU or GPU is fast with it)",
+    precision: str = option("decoder weights while sampling: auto (bf16 on a GPU, fp32 on a CPU, where each is fastest)",
                             "auto", choices=PRECISIONS)
 
     def __post_init__(self):

@@ -165,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--splits", type=_parse_fractions, default=(0.9, 0.05, 0.05), metavar="TRAIN,VALID,TEST",
                        help="split fractions (default 0.9,0.05,0.05)")
     synth.add_argument("--sample-rate", type=bounded(int, at_least=8000, at_most=192000), default=None, help="sample rate of the files (default: SynthGen's own)")
+    synth.add_argument("--style", choices=("record", "classic"), default="record",
+                       help="record: songs with sections, a sampled band and a stereo mix (SynthStems 2); classic: the "
+                            "first SynthStems (mono, built-in instruments)")
     synth.set_defaults(run=data_commands.data_synth)
 
     resound = data.add_parser("resound", help="SynthStems with the backing played by a General MIDI SoundFont (an "

@@ -48,7 +48,7 @@ def data_synth(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     rate = {"sample_rate": args.sample_rate} if args.sample_rate else {}
-    config = SynthStemsConfig(seconds=args.seconds, seed=args.seed, **rate)
+    config = SynthStemsConfig(seconds=args.seconds, seed=args.seed, style=args.style, **rate)
     written = generate_dataset(args.out_dir, args.tracks, config, args.splits, workers=args.workers)
     elapsed = time.perf_counter() - start
     speed = f", {written * args.seconds / elapsed:.0f}x real time" if written else ""
@@ -57,7 +57,7 @@ def data_synth(args: argparse.Namespace) -> int:
 
 
 def data_resound(args: argparse.Namespace) -> int:
-    from synthgen.data.synthstems.soundfont import DEFAULT_SOUNDFONT, resound_dataset
+    from synthgen.data.synthstems.resound import DEFAULT_SOUNDFONT, resound_dataset
 
     soundfont = args.soundfont or DEFAULT_SOUNDFONT
     written = resound_dataset(args.src, args.out_dir, soundfont, tuple(args.splits.split(",")))

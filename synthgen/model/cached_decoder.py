@@ -3,9 +3,10 @@ cache and one fused step, without the per-call bookkeeping of transformers' gene
 
 It computes exactly what `SynthGen.forward` computes (pre-norm MusicGen layers: self-attention without
 biases, GELU feed-forward, sinusoidal positions over prefix + steps); tests compare the two in float32.
-A decoding step reads every weight once for a handful of rows, so on a CPU its speed is set by memory
-bandwidth: bfloat16 weights for the matrix products halve the bytes and, where the CPU has bf16
-instructions, run about 4x faster. Everything else (norms, attention, the cache) stays in float32.
+A decoding step reads every weight once for a handful of rows. On a GPU its matrix products run in bfloat16;
+on a CPU in float32, which measured as fast or faster than bfloat16 at every size from 5 M to 692 M parameters
+on an AVX-512/AMX Xeon (README, Benchmarks: the few-row products gain nothing from bf16 and pay for the
+conversions). Everything else (norms, attention, the cache) stays in float32.
 Shapes: R rows (variations x guidance), D hidden, H heads, K codebooks, V cardinality.
 """
 
@@ -18,10 +19,8 @@ from synthgen.model.lm import SynthGen
 
 
 def fast_dtype(device: torch.device) -> torch.dtype:
-    """bfloat16 where the device computes it natively (CUDA, CPUs with AVX512-BF16 or AMX), else float32."""
-    if device.type == "cuda":
-        return torch.bfloat16
-    return torch.bfloat16 if torch.ops.mkldnn._is_mkldnn_bf16_supported() else torch.float32
+    """The matrix products' precision for `--precision auto`: bfloat16 on CUDA, float32 on a CPU (see above)."""
+    return torch.bfloat16 if device.type == "cuda" else torch.float32
 
 
 class CachedDecoder:

@@ -1,5 +1,7 @@
 """Make SynthStems tracks: sample a song and a synth patch, render backing and synth, write the files.
 
+Two styles: `record` (the default, SynthStems 2: song sections, meters, coloured chords, a sampled band, a stereo
+mix like a record; `make_record_track`) and `classic` (the first SynthStems: mono, built-in instruments).
 A track folder holds mixture.wav (backing + synth, sample-exact in 16-bit integers), synth.wav,
 description.txt, meta.json (every attribute) and score.mid. Track i of seed s depends on (s, i) only,
 so the same seed gives byte-identical files whatever the number of workers.
@@ -16,14 +18,19 @@ from multiprocessing import Pool
 from pathlib import Path
 
 import numpy as np
+import pretty_midi
 import soundfile as sf
 from tqdm import tqdm
 
 from synthgen.audio import SAMPLE_RATE
 from synthgen.data.synthstems import score as scores
+from synthgen.data.synthstems.arrangement import GM_DRUMS, arrange, feel
+from synthgen.data.synthstems.band import TRAINING_SOUNDFONT, render_band, sample_band
 from synthgen.data.synthstems.describe import describe
 from synthgen.data.synthstems.effects import apply_effects
 from synthgen.data.synthstems.instruments import BACKING_INSTRUMENTS, backing_event, drum_kit, render_drums
+from synthgen.data.synthstems.mixing import mix_record
+from synthgen.data.synthstems.sf3 import decompressed
 from synthgen.data.synthstems.synth import WAVEFORMS, Patch, render_event, render_part
 from synthgen.data.synthstems.theory import sample_key, sample_progression
 from synthgen.errors import SynthGenError
@@ -45,11 +52,20 @@ SYNTH_PROGRAMS = {"lead": 81, "arpeggio": 81, "pad": 89, "stabs": 81, "bass": 38
 SPLIT_NAMES = ("train", "valid", "test")
 
 
+STYLES = ("record", "classic")
+RECORD_MODES = ("major", "minor", "minor", "dorian", "mixolydian")  # natural minor twice: the commonest after major
+
+
 @dataclass(frozen=True)
 class SynthStemsConfig:
     seconds: float = 30.0
     sample_rate: int = SAMPLE_RATE
     seed: int = 0
+    style: str = "record"  # STYLES
+
+    def __post_init__(self):
+        if self.style not in STYLES:
+            raise SynthGenError(f"unknown SynthStems style '{self.style}' (choose from {', '.join(STYLES)})")
 
 
 def _choice(rng: np.random.Generator, options):
@@ -111,8 +127,27 @@ def _round_floats(value):
     return value
 
 
+def _sample_synth(rng: np.random.Generator, beat: float) -> tuple:
+    """The synth's role, register, brightness, waveform, attack, note rate (16th steps), patch and effects."""
+    role = _choice(rng, scores.ROLES)
+    register = _choice(rng, ROLE_REGISTERS[role])
+    brightness = _choice(rng, list(BRIGHTNESS_WAVEFORMS))
+    waveform = _choice(rng, BRIGHTNESS_WAVEFORMS[brightness])
+    attack = _choice(rng, ROLE_ATTACKS[role])
+    rate = int(_choice(rng, [1, 2])) if role == "arpeggio" else int(_choice(rng, [1, 2, 2, 4]))
+    patch = sample_patch(rng, waveform, brightness, attack, register)
+    return role, register, brightness, waveform, attack, rate, patch, _sample_effects(rng, beat)
+
+
 def make_track(config: SynthStemsConfig, index: int) -> dict:
-    """Sample and render track `index`. Returns dict(backing, synth: int16 [N], meta, description, midi)."""
+    """Sample and render track `index` in the config's style (`record`: `make_record_track`; `classic`: the
+    first SynthStems, mono, built-in instruments). Returns dict(backing, synth: int16 [N] or [N, 2], meta,
+    description, midi)."""
+    return make_record_track(config, index) if config.style == "record" else make_classic_track(config, index)
+
+
+def make_classic_track(config: SynthStemsConfig, index: int) -> dict:
+    """The first SynthStems: one mono arrangement style on the built-in instruments."""
     rng = np.random.default_rng([config.seed, index])
     sr, seconds = config.sample_rate, config.seconds
     n = int(round(seconds * sr))
@@ -121,14 +156,7 @@ def make_track(config: SynthStemsConfig, index: int) -> dict:
     step = 60.0 / tempo / 4
     chords = sample_progression(rng, key, 16 * step, seconds)
 
-    role = _choice(rng, scores.ROLES)
-    register = _choice(rng, ROLE_REGISTERS[role])
-    brightness = _choice(rng, list(BRIGHTNESS_WAVEFORMS))
-    waveform = _choice(rng, BRIGHTNESS_WAVEFORMS[brightness])
-    attack = _choice(rng, ROLE_ATTACKS[role])
-    rate = int(_choice(rng, [1, 2])) if role == "arpeggio" else int(_choice(rng, [1, 2, 2, 4]))
-    patch = sample_patch(rng, waveform, brightness, attack, register)
-    effects = _sample_effects(rng, 4 * step)
+    role, register, brightness, waveform, attack, rate, patch, effects = _sample_synth(rng, 4 * step)
     groove = _choice(rng, list(scores.GROOVES))
     instrument = _choice(rng, list(BACKING_INSTRUMENTS))
 
@@ -172,6 +200,69 @@ def make_track(config: SynthStemsConfig, index: int) -> dict:
     ))
     midi = score.to_midi(SYNTH_PROGRAMS[role], BACKING_INSTRUMENTS[instrument][0])
     return dict(backing=backing16, synth=synth16, meta=meta, description=description, midi=midi)
+
+
+def make_record_track(config: SynthStemsConfig, index: int) -> dict:
+    """A song excerpt played by a sampled (or built-in) band and mixed like a record, in stereo (`arrangement`,
+    `band`, `mixing`); the synth is the project's own, its parameters the true description."""
+    rng = np.random.default_rng([config.seed, index])
+    sr, seconds = config.sample_rate, config.seconds
+    n = int(round(seconds * sr))
+    key = sample_key(rng, RECORD_MODES)
+    song = arrange(rng, key, seconds)
+    beat = song.meter.beat_steps * song.step
+    role, register, brightness, waveform, attack, rate, patch, effects = _sample_synth(rng, beat)
+    synth_notes = scores.synth_part(rng, role, register, key, song.chords, song.step, seconds, rate, song.meter.bar_steps)
+    timing_ms, velocity = float(rng.uniform(0, 12)), float(rng.uniform(0, 0.25))
+    in_track = lambda notes: [n for n in notes if n.start < seconds]  # noqa: E731 (swing and humanizing move notes)
+    synth_notes = in_track(feel(rng, synth_notes, song, timing_ms / 2, velocity / 2))
+    song.parts = {part: [] if part == "bass" and role == "bass" else in_track(feel(rng, notes, song, timing_ms, velocity))
+                  for part, notes in song.parts.items()}
+    song.drums = in_track(feel(rng, song.drums, song, timing_ms, velocity))
+    band = sample_band(rng)
+    parts = render_band(rng, band, song, sr, n)
+
+    event_seed = int(rng.integers(2**31))
+    synth = render_part(synth_notes, n, sr, lambda p, g: render_event(patch, p, g, sr, (event_seed, *p)))
+    synth = apply_effects(synth, sr, effects, rng)
+    kicks = [note.start for note in song.drums if note.pitch == GM_DRUMS["kick"]]
+    backing, synth, mix = mix_record(rng, parts, synth, register, sr, beat, kicks)
+    peak_db = _uniform(rng, (-3.0, -1.0))
+    gain = 10 ** (peak_db / 20) / max(np.abs(backing + synth).max(), 1e-9)
+    backing16 = np.round(backing.T * gain * 32767).astype(np.int16)
+    synth16 = np.round(synth.T * gain * 32767).astype(np.int16)
+
+    attributes = dict(role=role, waveform=waveform, brightness=brightness, attack=attack, register=register,
+                      unison=patch.unison, vibrato=patch.vibrato_cents > 0, effects=sorted(effects),
+                      speed="fast" if rate == 1 else "steady", tempo=song.tempo, key=key.name)
+    description = describe(attributes, rng)
+    meta = _round_floats(dict(
+        **attributes, description=description, seed=config.seed, index=index, style="record", seconds=seconds,
+        sample_rate=sr, channels=2, key_tonic=key.tonic, mode=key.mode, scale=key.pitch_classes, meter=song.meter.name,
+        swing=song.swing, step_seconds=song.step, harmony=song.harmony, groove=song.groove, comping=song.comping,
+        sections=[dict(name=x.name, start=x.start, end=x.end, parts=list(x.parts)) for x in song.sections],
+        chords=[dict(name=c.name, root=c.root, bass=c.bass_class, pitch_classes=list(c.pitch_classes), start=c.start,
+                     end=min(c.end, seconds)) for c in song.chords],
+        notes=[[nt.start, nt.end, nt.pitch, nt.velocity] for nt in synth_notes],
+        note_rate_steps=rate, patch=patch.to_dict(), effects_params=effects, humanize_ms=timing_ms, band=band,
+        backing_soundfont=TRAINING_SOUNDFONT.name if band["family"] == "soundfont" else None, mix=mix, peak_db=peak_db,
+    ))
+    return dict(backing=backing16, synth=synth16, meta=meta, description=description,
+                midi=_record_midi(song, synth_notes, SYNTH_PROGRAMS[role], band))
+
+
+def _record_midi(song, synth_notes: list, synth_program: int, band: dict) -> pretty_midi.PrettyMIDI:
+    """score.mid of a record track: the synth (named "synth"), bass, keys, layer and drums."""
+    midi = pretty_midi.PrettyMIDI(initial_tempo=song.tempo * song.meter.beat_steps / 4)
+    soundfont = band["family"] == "soundfont"
+    programs = {"bass": band["bass"] if soundfont else 38, "keys": band["keys"] if soundfont else 0,
+                "layer": band["layer"] if soundfont else 16}
+    for name, program, notes in [("synth", synth_program, synth_notes), *((p, programs[p], song.parts[p]) for p in programs),
+                                 ("drums", 0, song.drums)]:
+        inst = pretty_midi.Instrument(program=program, is_drum=name == "drums", name=name)
+        inst.notes = [pretty_midi.Note(int(np.clip(round(n.velocity * 127), 1, 127)), n.pitch, n.start, n.end) for n in notes]
+        midi.instruments.append(inst)
+    return midi
 
 
 def write_track(folder: Path, track: dict, sr: int) -> None:
@@ -223,6 +314,8 @@ def generate_dataset(out: str | Path, tracks: int, config: SynthStemsConfig,
     jobs = [(i, track_folder(out, s, i)) for i, s in enumerate(splits) if not track_folder(out, s, i).is_dir()]
     for split in SPLIT_NAMES:
         (out / split).mkdir(parents=True, exist_ok=True)
+    if config.style == "record" and jobs:
+        decompressed(TRAINING_SOUNDFONT)  # once, before the workers need it
     work = partial(_make_and_write, config=config)
     with tqdm(total=tracks, initial=tracks - len(jobs), desc="synthstems", unit="track", disable=not progress) as bar:
         if workers > 1 and len(jobs) > 1:

@@ -92,12 +92,13 @@ def drum_part(rng: np.random.Generator, groove: str, step: float, seconds: float
     return hits
 
 
-def _pattern_notes(rng, chords, pattern, step, seconds, pitches_for, gate) -> list[Note]:
-    """Notes on the 16-step `pattern` in every bar; `pitches_for(chord)` gives the pitches of a hit."""
+def _pattern_notes(rng, chords, pattern, step, seconds, pitches_for, gate, bar_steps: int = 16) -> list[Note]:
+    """Notes on the `bar_steps`-step `pattern` in every bar; `pitches_for(chord)` gives the pitches of a hit."""
+    pattern = [s for s in pattern if s < bar_steps] or [0]
     notes = []
-    onsets = [s for s in range(_steps(seconds, step)) if s % 16 in pattern]
+    onsets = [s for s in range(_steps(seconds, step)) if s % bar_steps in pattern]
     for i, s in enumerate(onsets):
-        nxt = onsets[i + 1] if i + 1 < len(onsets) else s + 16 - pattern[-1] + pattern[0]
+        nxt = onsets[i + 1] if i + 1 < len(onsets) else s + bar_steps - pattern[-1] + pattern[0]
         start = s * step
         end = start + max(1, (nxt - s)) * step * gate
         velocity = float(rng.uniform(0.7, 1.0) if s % 4 else rng.uniform(0.85, 1.0))
@@ -120,21 +121,24 @@ def backing_part(rng, chords, step, seconds) -> tuple[str, list[Note]]:
 
 
 def synth_part(rng, role: str, register: str, key: Key, chords: list[Chord], step: float, seconds: float,
-               rate: int) -> list[Note]:
-    """The synth's notes for a role. `rate` is the note grid in 16th steps (arpeggio and lead density)."""
+               rate: int, bar_steps: int = 16) -> list[Note]:
+    """The synth's notes for a role. `rate` is the note grid in 16th steps (arpeggio and lead density);
+    a bar has `bar_steps` steps."""
     low, high = REGISTERS[register]
     if role == "pad":
         size = int(rng.choice([3, 4]))
         return [Note(c.start, min(c.end, seconds), p, 0.8) for c in chords for p in c.voicing(low, high, size)]
     if role == "stabs":
         pattern = STAB_PATTERNS[int(rng.integers(len(STAB_PATTERNS)))]
-        return _pattern_notes(rng, chords, pattern, step, seconds, lambda c: c.voicing(low, high, 3), rng.uniform(0.3, 0.6))
+        return _pattern_notes(rng, chords, pattern, step, seconds, lambda c: c.voicing(low, high, 3), rng.uniform(0.3, 0.6),
+                              bar_steps)
     if role == "bass":
         pattern = BASS_PATTERNS[int(rng.integers(len(BASS_PATTERNS)))]
-        return _pattern_notes(rng, chords, pattern, step, seconds, lambda c: c.voicing(low, high, 1), rng.uniform(0.5, 0.95))
+        return _pattern_notes(rng, chords, pattern, step, seconds, lambda c: c.voicing(low, high, 1), rng.uniform(0.5, 0.95),
+                              bar_steps)
     if role == "arpeggio":
         return _arpeggio(rng, chords, step, seconds, low, high, rate)
-    return _lead(rng, key, chords, step, seconds, low, high, rate)
+    return _lead(rng, key, chords, step, seconds, low, high, rate, 2 * bar_steps)
 
 
 def _arpeggio(rng, chords, step, seconds, low, high, rate) -> list[Note]:
@@ -151,15 +155,15 @@ def _arpeggio(rng, chords, step, seconds, low, high, rate) -> list[Note]:
     return notes
 
 
-def _lead(rng, key, chords, step, seconds, low, high, rate) -> list[Note]:
-    """A melody: a two-bar rhythm motif repeated; chord tones on beats, scale steps between."""
-    grid = list(range(0, 32, rate))
+def _lead(rng, key, chords, step, seconds, low, high, rate, motif_steps: int = 32) -> list[Note]:
+    """A melody: a two-bar rhythm motif (`motif_steps` long) repeated; chord tones on beats, scale steps between."""
+    grid = list(range(0, motif_steps, rate))
     onsets = sorted({0} | {s for s in grid if rng.random() < 0.6})
     gate = rng.uniform(0.6, 1.0)
     scale = key.scale_pitches(low, high)
     pitch = scale[len(scale) // 2]
     notes = []
-    for bar2 in range(0, _steps(seconds, step), 32):
+    for bar2 in range(0, _steps(seconds, step), motif_steps):
         for i, s in enumerate(onsets):
             start_step = bar2 + s
             start = start_step * step
@@ -172,6 +176,6 @@ def _lead(rng, key, chords, step, seconds, low, high, rate) -> list[Note]:
             else:  # between beats: a step or a skip along the scale
                 index = scale.index(pitch) + int(rng.choice([-2, -1, 1, 1, 2]))
                 pitch = scale[int(np.clip(index, 0, len(scale) - 1))]
-            nxt = onsets[i + 1] if i + 1 < len(onsets) else 32
+            nxt = onsets[i + 1] if i + 1 < len(onsets) else motif_steps
             notes.append(Note(start, start + (nxt - s) * step * gate, pitch, 0.95 if s % 8 == 0 else 0.8))
     return notes

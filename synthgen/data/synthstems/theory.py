@@ -10,13 +10,20 @@ from dataclasses import dataclass
 import numpy as np
 
 NOTE_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
-SCALES = {"major": [0, 2, 4, 5, 7, 9, 11], "minor": [0, 2, 3, 5, 7, 8, 10]}  # natural minor: no raised 7th
+SCALES = {"major": [0, 2, 4, 5, 7, 9, 11], "minor": [0, 2, 3, 5, 7, 8, 10],  # natural minor: no raised 7th
+          "dorian": [0, 2, 3, 5, 7, 9, 10], "mixolydian": [0, 2, 4, 5, 7, 9, 10]}
+CLASSIC_MODES = ("major", "minor")
 
 # Progressions as scale degrees (0 = tonic), one chord per harmonic step.
 PROGRESSIONS = {
     "major": [[0, 4, 5, 3], [0, 5, 3, 4], [5, 3, 0, 4], [0, 3, 4, 3], [1, 4, 0, 0], [0, 2, 3, 4], [3, 0, 4, 5]],
     "minor": [[0, 5, 2, 6], [0, 3, 4, 0], [0, 6, 5, 6], [0, 3, 5, 4], [0, 5, 3, 4], [5, 6, 0, 0], [0, 2, 6, 3]],
+    "dorian": [[0, 3, 0, 3], [0, 6, 3, 0], [0, 1, 3, 0], [0, 3, 6, 3]],
+    "mixolydian": [[0, 6, 3, 0], [0, 3, 6, 0], [0, 6, 0, 3], [0, 4, 6, 3]],
 }
+# Chord colours beyond triads: scale steps above the root (2 = a third up, 4 = a fifth ...), and the name's suffix.
+COLOURS = {"triad": ((0, 2, 4), ""), "seventh": ((0, 2, 4, 6), "7"), "sus2": ((0, 1, 4), "sus2"),
+           "sus4": ((0, 3, 4), "sus4"), "add9": ((0, 2, 4, 8), "add9")}
 
 
 @dataclass(frozen=True)
@@ -44,9 +51,21 @@ class Chord:
     pitch_classes: tuple[int, ...]  # root first, then third, fifth (and seventh)
     start: float  # seconds
     end: float
+    colour: str = ""  # a COLOURS name (coloured chords only)
+    bass: int | None = None  # the bass's pitch class when it is not the root (an inversion or a slash chord)
+
+    @property
+    def bass_class(self) -> int:
+        return self.root if self.bass is None else self.bass
 
     @property
     def name(self) -> str:
+        if self.colour:
+            quality = "" if (self.pitch_classes[1] - self.root) % 12 in (2, 4, 5) else "m"
+            if (self.pitch_classes[2] - self.root) % 12 == 6:
+                quality = "dim"
+            name = NOTE_NAMES[self.root] + quality + COLOURS[self.colour][1]
+            return name + (f"/{NOTE_NAMES[self.bass]}" if self.bass is not None else "")
         third = (self.pitch_classes[1] - self.root) % 12
         name = NOTE_NAMES[self.root] + ("" if third == 4 else "m")
         if (self.pitch_classes[2] - self.root) % 12 == 6:
@@ -66,8 +85,16 @@ def diatonic_chord(key: Key, degree: int, seventh: bool, start: float, end: floa
     return Chord(root=classes[0], pitch_classes=classes, start=start, end=end)
 
 
-def sample_key(rng: np.random.Generator) -> Key:
-    return Key(tonic=int(rng.integers(12)), mode=str(rng.choice(list(SCALES))))
+def coloured_chord(key: Key, degree: int, colour: str, start: float, end: float, bass: int | None = None) -> Chord:
+    """The chord on a scale degree with a colour of COLOURS, over `bass` (a pitch class) when given."""
+    scale = key.pitch_classes
+    classes = tuple(scale[(degree + step) % 7] for step in COLOURS[colour][0])
+    return Chord(root=classes[0], pitch_classes=classes, start=start, end=end, colour=colour,
+                 bass=None if bass == classes[0] else bass)
+
+
+def sample_key(rng: np.random.Generator, modes: tuple[str, ...] = CLASSIC_MODES) -> Key:
+    return Key(tonic=int(rng.integers(12)), mode=str(rng.choice(list(modes))))
 
 
 def sample_progression(rng: np.random.Generator, key: Key, bar_seconds: float, seconds: float) -> list[Chord]:
