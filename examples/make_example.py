@@ -17,7 +17,7 @@ SEED, INDEX, SECONDS, RATE = 7, 0, 16.0, 44100
 
 
 def main() -> None:
-    track = make_track(SynthStemsConfig(seconds=SECONDS, sample_rate=RATE, seed=SEED), INDEX)
+    track = make_track(SynthStemsConfig(seconds=SECONDS, sample_rate=RATE, seed=SEED, style="classic"), INDEX)
     backing = track["backing"]
     out = Path(__file__).with_name("backing.flac")
     sf.write(out, np.stack([backing, backing], axis=1), RATE, subtype="PCM_16")

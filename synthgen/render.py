@@ -89,6 +89,83 @@ def _resampler(rate_in: int, rate_out: int, channels: int):
     return lambda x, last=False: stream.resample_chunk(np.ascontiguousarray(x, dtype=np.float32), last=last)
 
 
+class _MixFile:
+    """The mix file being rendered: its rate, channels, blocks, and what the first pass measured of it."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            with sf.SoundFile(str(path)) as f:
+                self.sample_rate, self.channels = f.samplerate, f.channels
+        except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as err:
+            raise _open_error(path, err) from None
+        self.block = BLOCK_SECONDS * self.sample_rate
+        self.frames, self.peak, self.loudness = 0, 0.0, float("-inf")
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        return _mix_blocks(self.path, self.block)
+
+    def measure(self, mono: RawFile, codec_rate: int) -> None:
+        """Pass 1: the loudness, peak and length of the mix, and its mono copy at the codec's rate into `mono`."""
+        meter, to_codec = LoudnessMeter(self.sample_rate, self.channels), _resampler(self.sample_rate, codec_rate, 1)
+        for audio in self.blocks():
+            meter.add(audio)
+            self.peak, self.frames = max(self.peak, float(np.abs(audio).max())), self.frames + audio.shape[1]
+            mono.append(to_codec(audio.mean(axis=0)[:, None])[:, 0])
+        mono.append(to_codec(np.zeros((0, 1)), last=True)[:, 0])
+        if self.frames == 0:
+            raise AudioError(self.path, "empty audio file (0 samples)")
+        self.loudness = meter.integrated()
+
+    def placed(self, raw: RawFile, stereo: bool, gain: float = 1.0) -> Iterator[np.ndarray]:
+        """A raw stem in the mix's channels (`Placement`), block by block, times `gain`: [C, n] blocks."""
+        place = Placement(self.channels, self.sample_rate, stereo)
+        for start in range(0, self.frames, self.block):
+            yield place(raw.read(start, min(start + self.block, self.frames))) * gain
+
+    def gain(self, raw: RawFile, stereo: bool, lufs: float) -> float:
+        """Pass 3: the gain that brings a placed stem to `lufs` under -1 dBFS (`placement_gain`)."""
+        meter, peak = LoudnessMeter(self.sample_rate, self.channels), 0.0
+        for audio in self.placed(raw, stereo):
+            meter.add(audio)
+            peak = max(peak, float(np.abs(audio).max()))
+        return placement_gain(meter.integrated(), peak, lufs)
+
+
+def _generate(model: SynthGen, codec: Codec, mono: RawFile, prompt: str, settings: GenerationSettings,
+              sample_rate: int, folder: Path, progress: bool) -> list[RawFile]:
+    """Pass 2: the raw stems (`stem_stream`), resampled to the mix's rate, one file per variation."""
+    raws = [RawFile(folder / f"stem_{i}.f32") for i in range(settings.variations)]
+    from_codec = _resampler(codec.sample_rate, sample_rate, len(raws))
+    read_mix = lambda start, end: torch.from_numpy(mono.read(start, min(end, mono.length)))[None]  # noqa: E731
+    for piece in stem_stream(model, codec, read_mix, mono.length, prompt, settings, progress):
+        for raw, samples in zip(raws, from_codec(piece.T).T):
+            raw.append(samples)
+    for raw, samples in zip(raws, from_codec(np.zeros((0, len(raws))), last=True).T):
+        raw.append(samples)
+    return raws
+
+
+def _write(mix: _MixFile, raws: list[RawFile], gains: list[float], stereo: bool, stems: Sequence[Path],
+           previews: Sequence[Path], mix_gain_db: float) -> None:
+    """Passes 4 and 5: the stems, then the previews scaled below -1 dBFS; renamed into place together."""
+    mix_gain = 10 ** (mix_gain_db / 20)
+    with contextlib.ExitStack() as outputs:
+        preview_peaks = [0.0] * len(previews)
+        for i, (raw, gain, target) in enumerate(zip(raws, gains, stems)):
+            writer = outputs.enter_context(AudioWriter(target, mix.sample_rate, mix.channels))
+            blocks = mix.blocks() if i < len(previews) else None
+            for audio in mix.placed(raw, stereo, gain):
+                writer.write(audio)
+                if blocks is not None:
+                    preview_peaks[i] = max(preview_peaks[i], float(np.abs(next(blocks) + audio * mix_gain).max()))
+        for raw, gain, preview, peak in zip(raws, gains, previews, preview_peaks):
+            scale = min(1.0, PREVIEW_CEILING / peak) if peak > 0 else 1.0
+            writer = outputs.enter_context(AudioWriter(preview, mix.sample_rate, mix.channels))
+            for audio, stem in zip(mix.blocks(), mix.placed(raw, stereo, gain)):
+                writer.write((audio + stem * mix_gain) * scale)
+
+
 def render_file(model: SynthGen, codec: Codec, path: str | Path, prompt: str, settings: GenerationSettings,
                 stems: Sequence[Path], previews: Sequence[Path] = (), midis: Sequence[Path] = (),
                 mix_gain_db: float = 0.0, progress: bool = False) -> Rendered:
@@ -96,70 +173,17 @@ def render_file(model: SynthGen, codec: Codec, path: str | Path, prompt: str, se
     into `previews` and its notes into `midis` (the same order)."""
     from synthgen.transcribe import write_part_midi
 
-    path = Path(path)
-    try:
-        with sf.SoundFile(str(path)) as f:
-            sample_rate, channels = f.samplerate, f.channels
-    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as err:
-        raise _open_error(path, err) from None
-    block = BLOCK_SECONDS * sample_rate
+    mix, stereo = _MixFile(Path(path)), not settings.mono
     with tempfile.TemporaryDirectory(prefix="synthgen-") as tmp:
-        # 1. the mix
-        meter, peak, frames = LoudnessMeter(sample_rate, channels), 0.0, 0
-        mono, to_codec = RawFile(Path(tmp) / "mix.f32"), _resampler(sample_rate, codec.sample_rate, 1)
-        for audio in _mix_blocks(path, block):
-            meter.add(audio)
-            peak, frames = max(peak, float(np.abs(audio).max())), frames + audio.shape[1]
-            mono.append(to_codec(audio.mean(axis=0)[:, None])[:, 0])
-        mono.append(to_codec(np.zeros((0, 1)), last=True)[:, 0])
-        if frames == 0:
-            raise AudioError(path, "empty audio file (0 samples)")
-
-        # 2. the raw stems
-        raws = [RawFile(Path(tmp) / f"stem_{i}.f32") for i in range(settings.variations)]
-        from_codec = _resampler(codec.sample_rate, sample_rate, len(raws))
-        read_mix = lambda start, end: torch.from_numpy(mono.read(start, min(end, mono.length)))[None]  # noqa: E731
-        for piece in stem_stream(model, codec, read_mix, mono.length, prompt, settings, progress):
-            for raw, samples in zip(raws, from_codec(piece.T).T):
-                raw.append(samples)
-        for raw, samples in zip(raws, from_codec(np.zeros((0, len(raws))), last=True).T):
-            raw.append(samples)
-
-        def placed(raw: RawFile, gain: float = 1.0) -> Iterator[np.ndarray]:
-            place = Placement(channels, sample_rate, not settings.mono)
-            for start in range(0, frames, block):
-                yield place(raw.read(start, min(start + block, frames))) * gain
-
-        # 3. the stems' gains
-        target = stem_target(meter.integrated(), settings.level_db, settings.loudness)
-        gains = []
-        for raw in raws:
-            stem_meter, stem_peak = LoudnessMeter(sample_rate, channels), 0.0
-            for audio in placed(raw):
-                stem_meter.add(audio)
-                stem_peak = max(stem_peak, float(np.abs(audio).max()))
-            gains.append(placement_gain(stem_meter.integrated(), stem_peak, target))
-
+        mono = RawFile(Path(tmp) / "mix.f32")
+        mix.measure(mono, codec.sample_rate)
+        raws = _generate(model, codec, mono, prompt, settings, mix.sample_rate, Path(tmp), progress)
+        lufs = stem_target(mix.loudness, settings.level_db, settings.loudness)
+        gains = [mix.gain(raw, stereo, lufs) for raw in raws]
+        _write(mix, raws, gains, stereo, stems, previews, mix_gain_db)
         middle = max(0, (mono.length - ANALYSIS_SECONDS * codec.sample_rate) // 2)
         excerpt = mono.read(middle, min(mono.length, middle + ANALYSIS_SECONDS * codec.sample_rate))
         key, bpm = estimate_key(excerpt, codec.sample_rate), estimate_tempo(excerpt, codec.sample_rate)
-
-        # 4. and 5. the files, renamed into place together when all are written
-        mix_gain = 10 ** (mix_gain_db / 20)
-        with contextlib.ExitStack() as outputs:
-            preview_peaks = [0.0] * len(previews)
-            for i, (raw, gain, target_path) in enumerate(zip(raws, gains, stems)):
-                writer = outputs.enter_context(AudioWriter(target_path, sample_rate, channels))
-                mix = _mix_blocks(path, block) if i < len(previews) else None
-                for audio in placed(raw, gain):
-                    writer.write(audio)
-                    if mix is not None:
-                        preview_peaks[i] = max(preview_peaks[i], float(np.abs(next(mix) + audio * mix_gain).max()))
-            for raw, gain, preview, preview_peak in zip(raws, gains, previews, preview_peaks):
-                scale = min(1.0, PREVIEW_CEILING / preview_peak) if preview_peak > 0 else 1.0
-                writer = outputs.enter_context(AudioWriter(preview, sample_rate, channels))
-                for mix, audio in zip(_mix_blocks(path, block), placed(raw, gain)):
-                    writer.write((mix + audio * mix_gain) * scale)
         for raw, gain, midi in zip(raws, gains, midis):
-            write_part_midi(raw.read(0, frames)[None] * gain, sample_rate, midi, bpm)
-    return Rendered(frames / sample_rate, sample_rate, channels, peak < SILENT_PEAK, key, bpm)
+            write_part_midi(raw.read(0, mix.frames)[None] * gain, mix.sample_rate, midi, bpm)
+    return Rendered(mix.frames / mix.sample_rate, mix.sample_rate, mix.channels, mix.peak < SILENT_PEAK, key, bpm)

@@ -257,3 +257,16 @@ def test_a_decompressed_sf3_plays_like_the_sf3(tmp_path, monkeypatch):
         copy = player.render(midi.instruments, 4 * 32000)
     assert np.abs(original).max() > 0.01 and np.abs(original - copy).max() <= 2 / 32768
     decompressed.cache_clear()
+
+
+def test_the_out_of_distribution_set_plays_what_training_never_hears(tmp_path):
+    needs_soundfonts(DEFAULT_SOUNDFONT)
+    config = SynthStemsConfig(seconds=3.0, seed=21, ood=True)
+    generate_dataset(tmp_path / "ood", 6, config, (0.0, 0.0, 1.0), workers=1, progress=False)
+    records = [json.loads(p.read_text()) for p in sorted((tmp_path / "ood").rglob("meta.json"))]
+    assert len(records) == 6
+    for meta in records:
+        assert meta["ood"] and meta["band"]["family"] == "soundfont" and meta["backing_soundfont"] == "TimGM6mb.sf2"
+        assert meta["patch"]["vibrato_cents"] >= 40 and meta["patch"]["vibrato_rate"] >= 7 and meta["vibrato"]
+    with pytest.raises(SynthGenError, match="record style"):
+        SynthStemsConfig(style="classic", ood=True)

@@ -168,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--style", choices=("record", "classic"), default="record",
                        help="record: songs with sections, a sampled band and a stereo mix (SynthStems 2); classic: the "
                             "first SynthStems (mono, built-in instruments)")
+    synth.add_argument("--ood", action="store_true",
+                       help="the out-of-distribution set: bands from TimGM6mb (never in training) and a synth with a "
+                            "deep, fast vibrato training never uses (record style)")
     synth.set_defaults(run=data_commands.data_synth)
 
     resound = data.add_parser("resound", help="SynthStems with the backing played by a General MIDI SoundFont (an "

@@ -48,7 +48,7 @@ def data_synth(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     rate = {"sample_rate": args.sample_rate} if args.sample_rate else {}
-    config = SynthStemsConfig(seconds=args.seconds, seed=args.seed, style=args.style, **rate)
+    config = SynthStemsConfig(seconds=args.seconds, seed=args.seed, style=args.style, ood=args.ood, **rate)
     written = generate_dataset(args.out_dir, args.tracks, config, args.splits, workers=args.workers)
     elapsed = time.perf_counter() - start
     speed = f", {written * args.seconds / elapsed:.0f}x real time" if written else ""

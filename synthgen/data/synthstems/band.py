@@ -29,9 +29,9 @@ PROGRAMS = {  # General MIDI programs (0-based) each part may play; no synth lea
 BUILT_IN_LAYER = "organ"
 
 
-def sample_band(rng: np.random.Generator) -> dict:
+def sample_band(rng: np.random.Generator, soundfont_only: bool = False) -> dict:
     """Which instruments play: {"family": "soundfont" | "built-in", and a program or instrument per part}."""
-    if rng.random() < BUILT_IN:
+    if rng.random() < BUILT_IN and not soundfont_only:
         return dict(family="built-in", keys=str(rng.choice(list(BACKING_INSTRUMENTS))), layer=BUILT_IN_LAYER,
                     bass=str(rng.choice(["sine", "triangle", "saw"])))
     return dict(family="soundfont", **{part: int(rng.choice(programs)) for part, programs in PROGRAMS.items()})

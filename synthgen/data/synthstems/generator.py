@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from multiprocessing import Pool
 from pathlib import Path
@@ -31,6 +31,7 @@ from synthgen.data.synthstems.effects import apply_effects
 from synthgen.data.synthstems.instruments import BACKING_INSTRUMENTS, backing_event, drum_kit, render_drums
 from synthgen.data.synthstems.mixing import mix_record
 from synthgen.data.synthstems.sf3 import decompressed
+from synthgen.data.synthstems.soundfont import DEFAULT_SOUNDFONT as HELD_OUT_SOUNDFONT
 from synthgen.data.synthstems.synth import WAVEFORMS, Patch, render_event, render_part
 from synthgen.data.synthstems.theory import sample_key, sample_progression
 from synthgen.errors import SynthGenError
@@ -53,6 +54,7 @@ SPLIT_NAMES = ("train", "valid", "test")
 
 
 STYLES = ("record", "classic")
+OOD_VIBRATO = ((40.0, 60.0), (7.0, 9.0))  # cents, Hz: training's vibrato is 8-25 cents at 4.5-6.5 Hz
 RECORD_MODES = ("major", "minor", "minor", "dorian", "mixolydian")  # natural minor twice: the commonest after major
 
 
@@ -62,10 +64,13 @@ class SynthStemsConfig:
     sample_rate: int = SAMPLE_RATE
     seed: int = 0
     style: str = "record"  # STYLES
+    ood: bool = False  # record style only: the out-of-distribution set (`make_record_track`)
 
     def __post_init__(self):
         if self.style not in STYLES:
             raise SynthGenError(f"unknown SynthStems style '{self.style}' (choose from {', '.join(STYLES)})")
+        if self.ood and self.style != "record":
+            raise SynthGenError("the out-of-distribution set (--ood) is made in the record style")
 
 
 def _choice(rng: np.random.Generator, options):
@@ -204,7 +209,8 @@ def make_classic_track(config: SynthStemsConfig, index: int) -> dict:
 
 def make_record_track(config: SynthStemsConfig, index: int) -> dict:
     """A song excerpt played by a sampled (or built-in) band and mixed like a record, in stereo (`arrangement`,
-    `band`, `mixing`); the synth is the project's own, its parameters the true description."""
+    `band`, `mixing`); the synth is the project's own, its parameters the true description. With config.ood,
+    what training never hears: the band plays TimGM6mb (HELD_OUT_SOUNDFONT), and the synth has a deep, fast vibrato (OOD_VIBRATO)."""
     rng = np.random.default_rng([config.seed, index])
     sr, seconds = config.sample_rate, config.seconds
     n = int(round(seconds * sr))
@@ -212,6 +218,8 @@ def make_record_track(config: SynthStemsConfig, index: int) -> dict:
     song = arrange(rng, key, seconds)
     beat = song.meter.beat_steps * song.step
     role, register, brightness, waveform, attack, rate, patch, effects = _sample_synth(rng, beat)
+    if config.ood:
+        patch = replace(patch, vibrato_cents=_uniform(rng, OOD_VIBRATO[0]), vibrato_rate=_uniform(rng, OOD_VIBRATO[1]))
     synth_notes = scores.synth_part(rng, role, register, key, song.chords, song.step, seconds, rate, song.meter.bar_steps)
     timing_ms, velocity = float(rng.uniform(0, 12)), float(rng.uniform(0, 0.25))
     in_track = lambda notes: [n for n in notes if n.start < seconds]  # noqa: E731 (swing and humanizing move notes)
@@ -219,8 +227,9 @@ def make_record_track(config: SynthStemsConfig, index: int) -> dict:
     song.parts = {part: [] if part == "bass" and role == "bass" else in_track(feel(rng, notes, song, timing_ms, velocity))
                   for part, notes in song.parts.items()}
     song.drums = in_track(feel(rng, song.drums, song, timing_ms, velocity))
-    band = sample_band(rng)
-    parts = render_band(rng, band, song, sr, n)
+    band = sample_band(rng, soundfont_only=config.ood)
+    soundfont = HELD_OUT_SOUNDFONT if config.ood else TRAINING_SOUNDFONT
+    parts = render_band(rng, band, song, sr, n, soundfont)
 
     event_seed = int(rng.integers(2**31))
     synth = render_part(synth_notes, n, sr, lambda p, g: render_event(patch, p, g, sr, (event_seed, *p)))
@@ -245,7 +254,8 @@ def make_record_track(config: SynthStemsConfig, index: int) -> dict:
                      end=min(c.end, seconds)) for c in song.chords],
         notes=[[nt.start, nt.end, nt.pitch, nt.velocity] for nt in synth_notes],
         note_rate_steps=rate, patch=patch.to_dict(), effects_params=effects, humanize_ms=timing_ms, band=band,
-        backing_soundfont=TRAINING_SOUNDFONT.name if band["family"] == "soundfont" else None, mix=mix, peak_db=peak_db,
+        backing_soundfont=soundfont.name if band["family"] == "soundfont" else None, mix=mix, peak_db=peak_db,
+        ood=config.ood,
     ))
     return dict(backing=backing16, synth=synth16, meta=meta, description=description,
                 midi=_record_midi(song, synth_notes, SYNTH_PROGRAMS[role], band))
@@ -314,7 +324,7 @@ def generate_dataset(out: str | Path, tracks: int, config: SynthStemsConfig,
     jobs = [(i, track_folder(out, s, i)) for i, s in enumerate(splits) if not track_folder(out, s, i).is_dir()]
     for split in SPLIT_NAMES:
         (out / split).mkdir(parents=True, exist_ok=True)
-    if config.style == "record" and jobs:
+    if config.style == "record" and jobs and not config.ood:
         decompressed(TRAINING_SOUNDFONT)  # once, before the workers need it
     work = partial(_make_and_write, config=config)
     with tqdm(total=tracks, initial=tracks - len(jobs), desc="synthstems", unit="track", disable=not progress) as bar:
