@@ -5,7 +5,9 @@
     check_jobs(jobs, max_seconds)  # every input readable, every output writable, nothing clobbered
 
 Rules: every input is checked before any work starts, and one bad input stops the run before anything is
-written. An output may not be an input, a folder, or another output of the same run; its folder must be
+written. Under `accelerate launch` (or torchrun) each process checks every input and takes every N-th job
+(`my_share`); with --resume a job whose outputs all exist is skipped (outputs are only ever renamed into place
+complete, so an existing one is finished). An output may not be an input, a folder, or another output of the same run; its folder must be
 writable and its disk must have room for it. In folder mode, two inputs with the same name and different
 extensions (a.wav, a.flac) write a_wav.wav and a_flac.wav.
 """
@@ -104,6 +106,19 @@ def check_jobs(jobs: list[Job], max_seconds: float | None = None) -> list[str]:
             raise SynthGenError(f"{folder}: not enough free disk space for the {what} "
                                 f"({needed / 1e6:.1f} MB needed, {free / 1e6:.1f} MB free)")
     return warnings
+
+
+def process_share() -> tuple[int, int, int]:
+    """(rank, number of processes, processes on this machine) of a run started by `accelerate launch` or torchrun,
+    from the environment they set; (0, 1, 1) otherwise."""
+    world = int(os.environ.get("WORLD_SIZE", 1))
+    return int(os.environ.get("RANK", 0)), world, int(os.environ.get("LOCAL_WORLD_SIZE", world))
+
+
+def my_share(jobs: list[Job], rank: int, world: int, resume: bool = False) -> list[Job]:
+    """The jobs process `rank` of `world` does: every world-th from its rank (each file once), less, with `resume`,
+    those whose outputs all exist."""
+    return [job for job in jobs[rank::world] if not (resume and all(path.exists() for path in job.outputs))]
 
 
 def _writable_folder(path: Path) -> Path:

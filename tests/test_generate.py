@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 
@@ -247,3 +248,29 @@ def test_a_file_damaged_in_the_middle_stops_the_render_with_nothing_written(pipe
     with pytest.raises(AudioError, match="nan.wav.*NaN"):
         pipeline.render_file(path, "a pad", GenerationSettings(**SETTINGS), [tmp_path / "out.wav"])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["nan.wav"]
+
+
+def test_accelerate_launch_shares_a_folder_out_each_file_once_and_resumes(model_dir, tmp_path):
+    folder = tmp_path / "songs"
+    for i, (name, sr) in enumerate([("a.wav", 32000), ("b.flac", 44100), ("c.wav", 22050)]):
+        write(folder / name, tone(1.5, sr, 2, seed=i), sr)
+    options = ["--prompt", "a warm pad", "--model", model_dir, "--window-seconds", "1", "--overlap-seconds", "0.25"]
+    one = subprocess.run([sys.executable, "-m", "synthgen", "generate", folder, "--out", tmp_path / "one", *options],
+                         capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
+    assert one.returncode == 0, one.stderr[-2000:]
+    launch = ["accelerate", "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision",
+              "no", "--dynamo_backend", "no", "-m", "synthgen", "generate", str(folder), "--out", str(tmp_path / "two"),
+              *map(str, options)]
+    two = subprocess.run(launch, capture_output=True, text=True, timeout=600)
+    assert two.returncode == 0, two.stderr[-3000:]
+    assert sorted(line.split(" -> ")[0] for line in two.stdout.splitlines() if " -> " in line) == \
+        sorted(str(folder / name) for name in ("a.wav", "b.flac", "c.wav"))  # each file once, over both processes
+    for name in ("a.wav", "b.wav", "c.wav"):  # the same audio as one process with one thread
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+    (tmp_path / "two" / "b.wav").unlink()
+    written = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "two").iterdir()}
+    again = subprocess.run(launch + ["--resume"], capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert [line.split(" -> ")[0] for line in again.stdout.splitlines() if " -> " in line] == [str(folder / "b.flac")]
+    assert all((tmp_path / "two" / name).stat().st_mtime_ns == t for name, t in written.items())
+    assert (tmp_path / "two" / "b.wav").read_bytes() == (tmp_path / "one" / "b.wav").read_bytes()

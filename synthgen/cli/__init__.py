@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sampling_options(generate)
     add_options(generate, GenerationSettings, skip=SAMPLING_OPTIONS)
     generate.add_argument("--max-seconds", type=bounded(float, above=0), default=600.0, help="refuse longer inputs")
+    generate.add_argument("--resume", action="store_true", help="skip inputs whose outputs all exist (a folder run that "
+                          "was stopped; under accelerate launch each process takes its share of the files)")
     generate.set_defaults(run=generate_commands.generate)
 
     ui = commands.add_parser("ui", help="a local web page: upload a mix, describe the synth, hear and see the result")

@@ -17,8 +17,10 @@ def generate(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
+    import os
+
     from synthgen.analysis import describe_mix
-    from synthgen.jobs import check_jobs, plan_jobs
+    from synthgen.jobs import check_jobs, my_share, plan_jobs, process_share
 
     if not args.prompt.strip():
         raise SynthGenError("--prompt is empty: describe the synth you want")
@@ -26,9 +28,20 @@ def generate(args: argparse.Namespace) -> int:
     jobs = plan_jobs(args.mix, args.out, settings.variations, args.mix_out, args.midi)
     for warning in check_jobs(jobs, args.max_seconds):
         print(f"synthgen: warning: {warning}", file=sys.stderr)
+    rank, world, local_world = process_share()
+    jobs = my_share(jobs, rank, world, args.resume)
+    if not jobs:
+        return 0
+    import torch
+
     from synthgen.pipeline import Pipeline  # after the checks: loading the model is the slow part
 
-    pipeline = Pipeline.from_pretrained(args.model).to(device(args.device))
+    target = device(args.device)
+    if world > 1 and target == "cuda":
+        target = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"
+    elif world > 1:
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // local_world))  # the cores shared out
+    pipeline = Pipeline.from_pretrained(args.model).to(target)
     for job in tqdm(jobs, desc="files", unit="file", disable=len(jobs) == 1):
         start = time.perf_counter()
         rendered = pipeline.render_file(job.mix, args.prompt, settings, job.stems, job.previews, job.midis,
