@@ -18,7 +18,7 @@ from synthgen.data.synthstems.generator import SynthStemsConfig, generate_datase
 from synthgen.data.synthstems.resound import DEFAULT_SOUNDFONT, resound_dataset
 from synthgen.data.synthstems.sf3 import decompressed
 from synthgen.data.synthstems.soundfont import SoundFontPlayer
-from synthgen.data.synthstems.synth import Patch, render_event
+from synthgen.data.synthstems.synth import Motion, Patch, render_event
 from synthgen.errors import SynthGenError
 from synthgen.dsp import pitch_class_profile
 from synthgen.eval.probes import attack_time, spectral_centroid
@@ -270,3 +270,35 @@ def test_the_out_of_distribution_set_plays_what_training_never_hears(tmp_path):
         assert meta["patch"]["vibrato_cents"] >= 40 and meta["patch"]["vibrato_rate"] >= 7 and meta["vibrato"]
     with pytest.raises(SynthGenError, match="record style"):
         SynthStemsConfig(style="classic", ood=True)
+
+
+def test_motion_gates_sweeps_and_doubles_what_the_description_says():
+    patch = Patch(waveform="saw", cutoff=1500, resonance=1.0, sustain=1.0, release=0.05)
+    plain = render_event(patch, (57,), 32000, 32000, (1,))
+    gated = render_event(patch, (57,), 32000, 32000, (1,), Motion(gate_rate=8.0, gate_duty=0.5))
+    frames = lambda x: np.abs(x[:32000]).reshape(-1, 160).max(axis=1)  # noqa: E731 (5 ms frames)
+    assert np.mean(frames(gated) < 0.05 * frames(gated).max()) > 0.4 > np.mean(frames(plain) < 0.05 * frames(plain).max())
+    swept = render_event(patch, (57,), 32000, 32000, (1,), Motion(sweep_rate=2.0, sweep_octaves=2.0))
+    def centroids(x):  # of 100 ms frames, Hz
+        frames = x[:28800].reshape(-1, 3200) * np.hanning(3200)
+        magnitude, freqs = np.abs(np.fft.rfft(frames, axis=1)), np.fft.rfftfreq(3200, 1 / 32000)
+        return (magnitude * freqs).sum(axis=1) / magnitude.sum(axis=1)
+
+    assert np.std(centroids(swept)) > 4 * np.std(centroids(plain))
+    doubled = render_event(patch, (57,), 32000, 32000, (1,), Motion(octave=12))
+    spectrum = lambda x: np.abs(np.fft.rfft(x[:32000]))  # noqa: E731 (1 Hz bins)
+    assert spectrum(doubled)[440] / spectrum(doubled)[220] > 1.5 * spectrum(plain)[440] / spectrum(plain)[220]
+
+
+def test_record_descriptions_name_the_sound_design(dataset, config):
+    if config.style != "record":
+        pytest.skip("the record style's own attributes")
+    records = metas(dataset)
+    for flag in ("supersaw", "sweep", "gated", "octaves"):
+        assert any(m[flag] for m in records), flag
+    for meta in records:
+        text = meta["description"]
+        assert meta["supersaw"] == ("super" in text)
+        assert meta["gated"] == any(w in text for w in ("gate", "gated"))
+        assert meta["sweep"] == any(w in text for w in ("sweep", "wobbling"))
+        assert meta["octaves"] == ("octaves" in text)

@@ -2,7 +2,8 @@
 
 Each description names the role, the brightness and the attack (what a prompt most often asks for),
 and adds some of the waveform, register, unison, vibrato, effects, tempo and key, with varied
-synonyms, templates and word order.
+synonyms, templates and word order; a supersaw, a filter sweep, a gate and octave doubling (SynthStems' record
+style) are always named.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ ATTACK_PHRASE = {"sharp": ["with a sharp attack", "with a quick pluck", "with a 
                  "slow": ["with a slow swell", "slowly swelling in", "with a slow attack"]}
 REGISTER = {"low": ["low", "deep"], "mid": ["mid-range"], "high": ["high", "high-pitched"]}
 UNISON = ["detuned", "thick detuned", "wide unison"]
+MOTION_PHRASE = {"sweep": ["with a filter sweep", "with a wobbling filter", "with an LFO sweeping the filter"],
+                 "gated": ["gated in rhythm", "with a rhythmic gate", "chopped by a trance gate"],
+                 "octaves": ["doubled in octaves", "playing in octaves"]}
+SUPERSAW = ["supersaw", "super saw"]
 EFFECT_PHRASE = {"reverb": ["drenched in reverb", "with lush reverb", "in a big reverb"],
                  "delay": ["with a tempo-synced delay", "with echoes", "through a delay"],
                  "chorus": ["with chorus", "with a chorus shimmer"]}
@@ -75,7 +80,9 @@ def _head(attributes: dict, rng: np.random.Generator) -> tuple[str, bool]:
     if len(adjectives) > 1 and rng.random() < 0.5:
         rng.shuffle(adjectives)
     noun = _pick(rng, ROLE_NOUN[attributes["role"]])
-    if rng.random() < 0.75:
+    if attributes.get("supersaw"):
+        noun = f"{_pick(rng, SUPERSAW)} {noun}"
+    elif rng.random() < 0.75:
         noun = f"{_pick(rng, WAVEFORM[attributes['waveform']])} {noun}"
     joiner = ", " if rng.random() < 0.5 else " "
     head = f"{joiner.join(adjectives)} {noun}"
@@ -91,6 +98,7 @@ def _clauses(attributes: dict, rng: np.random.Generator, attack_as_word: bool) -
         clauses.append(_pick(rng, ATTACK_PHRASE[attributes["attack"]]))
     if attributes["vibrato"] and rng.random() < 0.6:
         clauses.append("with vibrato")
+    clauses += [_pick(rng, MOTION_PHRASE[name]) for name in MOTION_PHRASE if attributes.get(name)]
     clauses += [_pick(rng, EFFECT_PHRASE[name]) for name in attributes["effects"] if rng.random() < 0.7]
     if rng.random() < 0.25:
         clauses.append(f"at {round(attributes['tempo'])} BPM")

@@ -32,7 +32,7 @@ from synthgen.data.synthstems.instruments import BACKING_INSTRUMENTS, backing_ev
 from synthgen.data.synthstems.mixing import mix_record
 from synthgen.data.synthstems.sf3 import decompressed
 from synthgen.data.synthstems.soundfont import DEFAULT_SOUNDFONT as HELD_OUT_SOUNDFONT
-from synthgen.data.synthstems.synth import WAVEFORMS, Patch, render_event, render_part
+from synthgen.data.synthstems.synth import WAVEFORMS, Motion, Patch, render_event, render_part
 from synthgen.data.synthstems.theory import sample_key, sample_progression
 from synthgen.errors import SynthGenError
 
@@ -55,6 +55,8 @@ SPLIT_NAMES = ("train", "valid", "test")
 
 STYLES = ("record", "classic")
 OOD_VIBRATO = ((40.0, 60.0), (7.0, 9.0))  # cents, Hz: training's vibrato is 8-25 cents at 4.5-6.5 Hz
+MOTION = {"supersaw": 0.3, "sweep": 0.2, "gate": 0.35, "octave": 0.2}  # chances of the record style's sound design
+SUPERSAW_VOICES = 7
 RECORD_MODES = ("major", "minor", "minor", "dorian", "mixolydian")  # natural minor twice: the commonest after major
 
 
@@ -207,6 +209,22 @@ def make_classic_track(config: SynthStemsConfig, index: int) -> dict:
     return dict(backing=backing16, synth=synth16, meta=meta, description=description, midi=midi)
 
 
+def _sample_motion(rng: np.random.Generator, patch: Patch, role: str, beat: float, step: float) -> tuple[Patch, Motion]:
+    """The record style's sound design over a patch: a supersaw (MOTION["supersaw"] of saw leads, pads and
+    stabs), a tempo-synced filter sweep, a trance gate on pads, octave doubling of single lines."""
+    if patch.waveform == "saw" and role in ("lead", "pad", "stabs") and rng.random() < MOTION["supersaw"]:
+        patch = replace(patch, unison=SUPERSAW_VOICES, detune_cents=_uniform(rng, (20.0, 45.0)))
+    sweep = rng.random() < MOTION["sweep"] and role != "stabs"
+    gated = role == "pad" and rng.random() < MOTION["gate"]
+    octave = int(_choice(rng, [12, -12] if role == "lead" else [12])) if role in ("lead", "arpeggio", "bass") and \
+        rng.random() < MOTION["octave"] else 0
+    return patch, Motion(
+        sweep_rate=1 / (beat * int(_choice(rng, [1, 2, 4]))) if sweep else 0.0,
+        sweep_octaves=_uniform(rng, (1.0, 2.5)) if sweep else 0.0,
+        gate_rate=1 / (step * int(_choice(rng, [1, 2]))) if gated else 0.0,
+        gate_duty=_uniform(rng, (0.35, 0.65)) if gated else 0.5, octave=octave)
+
+
 def make_record_track(config: SynthStemsConfig, index: int) -> dict:
     """A song excerpt played by a sampled (or built-in) band and mixed like a record, in stereo (`arrangement`,
     `band`, `mixing`); the synth is the project's own, its parameters the true description. With config.ood,
@@ -220,7 +238,9 @@ def make_record_track(config: SynthStemsConfig, index: int) -> dict:
     role, register, brightness, waveform, attack, rate, patch, effects = _sample_synth(rng, beat)
     if config.ood:
         patch = replace(patch, vibrato_cents=_uniform(rng, OOD_VIBRATO[0]), vibrato_rate=_uniform(rng, OOD_VIBRATO[1]))
-    synth_notes = scores.synth_part(rng, role, register, key, song.chords, song.step, seconds, rate, song.meter.bar_steps)
+    patch, motion = _sample_motion(rng, patch, role, beat, song.step)
+    synth_notes = scores.synth_part(rng, role, register, key, song.chords, song.step, seconds, rate, song.meter.bar_steps,
+                                    scores.MORE_ARP_SHAPES)
     timing_ms, velocity = float(rng.uniform(0, 12)), float(rng.uniform(0, 0.25))
     in_track = lambda notes: [n for n in notes if n.start < seconds]  # noqa: E731 (swing and humanizing move notes)
     synth_notes = in_track(feel(rng, synth_notes, song, timing_ms / 2, velocity / 2))
@@ -232,7 +252,7 @@ def make_record_track(config: SynthStemsConfig, index: int) -> dict:
     parts = render_band(rng, band, song, sr, n, soundfont)
 
     event_seed = int(rng.integers(2**31))
-    synth = render_part(synth_notes, n, sr, lambda p, g: render_event(patch, p, g, sr, (event_seed, *p)))
+    synth = render_part(synth_notes, n, sr, lambda p, g: render_event(patch, p, g, sr, (event_seed, *p), motion))
     synth = apply_effects(synth, sr, effects, rng)
     kicks = [note.start for note in song.drums if note.pitch == GM_DRUMS["kick"]]
     backing, synth, mix = mix_record(rng, parts, synth, register, sr, beat, kicks)
@@ -243,10 +263,13 @@ def make_record_track(config: SynthStemsConfig, index: int) -> dict:
 
     attributes = dict(role=role, waveform=waveform, brightness=brightness, attack=attack, register=register,
                       unison=patch.unison, vibrato=patch.vibrato_cents > 0, effects=sorted(effects),
-                      speed="fast" if rate == 1 else "steady", tempo=song.tempo, key=key.name)
+                      speed="fast" if rate == 1 else "steady", tempo=song.tempo, key=key.name,
+                      supersaw=patch.unison >= SUPERSAW_VOICES, sweep=motion.sweep_rate > 0, gated=motion.gate_rate > 0,
+                      octaves=motion.octave != 0)
     description = describe(attributes, rng)
     meta = _round_floats(dict(
         **attributes, description=description, seed=config.seed, index=index, style="record", seconds=seconds,
+        motion=motion.to_dict(),
         sample_rate=sr, channels=2, key_tonic=key.tonic, mode=key.mode, scale=key.pitch_classes, meter=song.meter.name,
         swing=song.swing, step_seconds=song.step, harmony=song.harmony, groove=song.groove, comping=song.comping,
         sections=[dict(name=x.name, start=x.start, end=x.end, parts=list(x.parts)) for x in song.sections],

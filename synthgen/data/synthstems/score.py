@@ -120,10 +120,14 @@ def backing_part(rng, chords, step, seconds) -> tuple[str, list[Note]]:
     return comping, notes
 
 
+ARP_SHAPES = ("up", "down", "up-down")
+MORE_ARP_SHAPES = (*ARP_SHAPES, "random", "octave jump")  # SynthStems' record style
+
+
 def synth_part(rng, role: str, register: str, key: Key, chords: list[Chord], step: float, seconds: float,
-               rate: int, bar_steps: int = 16) -> list[Note]:
+               rate: int, bar_steps: int = 16, arp_shapes: tuple[str, ...] = ARP_SHAPES) -> list[Note]:
     """The synth's notes for a role. `rate` is the note grid in 16th steps (arpeggio and lead density);
-    a bar has `bar_steps` steps."""
+    a bar has `bar_steps` steps; an arpeggio takes one of `arp_shapes`."""
     low, high = REGISTERS[register]
     if role == "pad":
         size = int(rng.choice([3, 4]))
@@ -137,19 +141,25 @@ def synth_part(rng, role: str, register: str, key: Key, chords: list[Chord], ste
         return _pattern_notes(rng, chords, pattern, step, seconds, lambda c: c.voicing(low, high, 1), rng.uniform(0.5, 0.95),
                               bar_steps)
     if role == "arpeggio":
-        return _arpeggio(rng, chords, step, seconds, low, high, rate)
+        return _arpeggio(rng, chords, step, seconds, low, high, rate, arp_shapes)
     return _lead(rng, key, chords, step, seconds, low, high, rate, 2 * bar_steps)
 
 
-def _arpeggio(rng, chords, step, seconds, low, high, rate) -> list[Note]:
-    shape = str(rng.choice(["up", "down", "up-down"]))
+def _arpeggio(rng, chords, step, seconds, low, high, rate, shapes=ARP_SHAPES) -> list[Note]:
+    shape = str(rng.choice(list(shapes)))
+    order = rng.permutation(16) if shape == "random" else None  # one shuffled order of the chord tones, repeated
     span = int(rng.choice([1, 2]))
     gate = rng.uniform(0.4, 0.95)
     notes = []
     for i, s in enumerate(range(0, _steps(seconds, step), rate)):
         chord = _chord_at(chords, s * step)
         tones = chord.voicing(low, min(high, low + 12 * span + 4), len(chord.pitch_classes) * span)
-        cycle = {"up": tones, "down": tones[::-1], "up-down": tones + tones[-2:0:-1]}[shape]
+        if shape == "random":
+            cycle = [tones[j % len(tones)] for j in order[: len(tones)]]
+        elif shape == "octave jump":
+            cycle = [p for tone in tones for p in (tone, tone + 12)]
+        else:
+            cycle = {"up": tones, "down": tones[::-1], "up-down": tones + tones[-2:0:-1]}[shape]
         start = s * step
         notes.append(Note(start, start + rate * step * gate, cycle[i % len(cycle)], 0.9 if s % 4 == 0 else 0.75))
     return notes

@@ -91,13 +91,15 @@ def lowpass_coefficients(cutoff: np.ndarray, q: float, sr: int) -> tuple[np.ndar
     return b, a
 
 
-def time_varying_lowpass(x: np.ndarray, cutoff: np.ndarray, q: float, sr: int) -> np.ndarray:
+def time_varying_lowpass(x: np.ndarray, cutoff: np.ndarray, q: float, sr: int, keeps_moving: bool = False) -> np.ndarray:
     """Low-pass x [N] with a cutoff [N] that may change: blockwise biquads carrying the filter state.
 
-    Once the cutoff stops moving, the rest is filtered in one call.
+    Once the cutoff stops moving (by 0.1 % a sample), the rest is filtered in one call; `keeps_moving` (a slow
+    LFO) filters every block with its own cutoff.
     """
     moving = np.flatnonzero(np.abs(np.diff(cutoff)) > 1e-3 * cutoff[1:])
     steady = 0 if moving.size == 0 else min(len(x), (moving[-1] // FILTER_BLOCK + 1) * FILTER_BLOCK)
+    steady = len(x) if keeps_moving else steady
     centers = np.arange(0, steady, FILTER_BLOCK) + FILTER_BLOCK // 2
     b, a = lowpass_coefficients(np.append(cutoff[np.minimum(centers, len(x) - 1)], cutoff[-1]), q, sr)
     y = np.empty_like(x)
@@ -113,8 +115,30 @@ def midi_to_hz(pitch: float) -> float:
     return 440.0 * 2.0 ** ((pitch - 69) / 12)
 
 
-def render_event(patch: Patch, pitches: tuple[int, ...], gate: int, sr: int, seed: tuple[int, ...]) -> np.ndarray:
-    """One note or chord held for `gate` samples, plus its release tail. Returns [gate + release] float64."""
+@dataclass(frozen=True)
+class Motion:
+    """Movement over a patch (SynthStems' record style): a filter LFO, a rhythmic amplitude gate, a second voice an
+    octave away. Each runs from the note's start (the LFO and gate retrigger on every note, on the grid)."""
+
+    sweep_rate: float = 0.0  # Hz of the filter LFO; 0: none
+    sweep_octaves: float = 0.0  # the cutoff swings this many octaves up and down
+    gate_rate: float = 0.0  # Hz of the gate; 0: none
+    gate_duty: float = 0.5  # the open share of each gate cycle
+    octave: int = 0  # semitones to the doubling voice (12 or -12); 0: none
+
+    def to_dict(self) -> dict:
+        return {k: round(v, 5) if isinstance(v, float) else v for k, v in asdict(self).items()}
+
+
+GATE_RAMP = 0.004  # s: the gate opens and closes over this (no clicks)
+
+
+def render_event(patch: Patch, pitches: tuple[int, ...], gate: int, sr: int, seed: tuple[int, ...],
+                 motion: Motion | None = None) -> np.ndarray:
+    """One note or chord held for `gate` samples, plus its release tail, with `motion` when given.
+    Returns [gate + release] float64."""
+    if motion is not None and motion.octave:
+        pitches = (*pitches, *(p + motion.octave for p in pitches))
     n = gate + int(patch.release * sr)
     rng = np.random.default_rng(seed)
     t = np.arange(n) / sr
@@ -129,8 +153,18 @@ def render_event(patch: Patch, pitches: tuple[int, ...], gate: int, sr: int, see
     if patch.noise > 0:
         x = (1 - patch.noise) * x + patch.noise * rng.uniform(-1, 1, n)
     filter_env = np.exp(-t / max(patch.filter_decay, 1e-3) * 3.0) * np.minimum(t / max(patch.attack, 1e-3), 1.0)
-    x = time_varying_lowpass(x, patch.cutoff * 2.0 ** (patch.filter_env_octaves * filter_env), patch.resonance, sr)
-    return x * adsr(n, gate, sr, patch.attack, patch.decay, patch.sustain, patch.release)
+    cutoff = patch.cutoff * 2.0 ** (patch.filter_env_octaves * filter_env)
+    if motion is not None and motion.sweep_rate > 0:
+        cutoff = cutoff * 2.0 ** (motion.sweep_octaves * np.sin(2 * np.pi * motion.sweep_rate * t - np.pi / 2))
+    sweeping = motion is not None and motion.sweep_rate > 0
+    x = time_varying_lowpass(x, cutoff, patch.resonance, sr, sweeping) * adsr(n, gate, sr, patch.attack, patch.decay,
+                                                                              patch.sustain, patch.release)
+    if motion is not None and motion.gate_rate:
+        cycle = (t * motion.gate_rate) % 1.0 / motion.gate_rate  # seconds into the gate's cycle
+        opening = np.minimum(cycle / GATE_RAMP, 1.0)
+        closing = np.clip((motion.gate_duty / motion.gate_rate - cycle) / GATE_RAMP, 0.0, 1.0)
+        x = x * opening * closing
+    return x
 
 
 def render_part(notes, n_samples: int, sr: int, render) -> np.ndarray:
