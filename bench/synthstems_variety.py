@@ -24,7 +24,7 @@ def chord_type(name: str) -> str:
     body = name.split("/")[0]
     match = re.match(r"^[A-G][#b]?(m|dim)?(7|sus2|sus4|add9)?$", body)
     quality, colour = (match.groups() if match else ("?", None))
-    kind = colour or {"m": "minor triad", "dim": "diminished triad"}.get(quality or "", "major triad")
+    kind = {"7": "seventh"}.get(colour, colour) or {"m": "minor triad", "dim": "diminished triad"}.get(quality or "", "major triad")
     return kind + (" over another bass" if "/" in name else "")
 
 
@@ -63,6 +63,8 @@ def main() -> None:
         "drum groove": Counter(m["groove"] for m in metas),
         "synth role": Counter(m["role"] for m in metas),
         "synth effects": Counter(", ".join(m["effects"]) or "none" for m in metas),
+        "synth sound design": Counter(", ".join(k for k in ("supersaw", "sweep", "gated", "octaves") if m.get(k)) or "none"
+                                      for m in metas),
         "sidechain pumping": Counter("on" if m["mix"]["pump"] else "off" for m in metas),
         "synth level against the backing (dB, 3-wide bins)": Counter(
             f"{int(np.floor(m['mix']['synth_level_db'] / 3) * 3):+d}" for m in metas),
