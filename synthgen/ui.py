@@ -113,14 +113,12 @@ class _Pipelines:
             return self.loaded[folder]
 
 
-def build_app(pipeline, workdir: Path, max_seconds: float):
-    """The Gradio Blocks for a loaded pipeline (the default; the page may load others); outputs go under `workdir`."""
+def _generate_handler(pipelines: _Pipelines, workdir: Path, max_seconds: float):
+    """The Generate button's function: render the mix into a new result folder, return what the page shows."""
     import gradio as gr
 
     from synthgen.errors import SynthGenError
     from synthgen.generation_settings import GenerationSettings
-
-    pipelines = _Pipelines(pipeline)
 
     def generate(mix_path, prompt, temperature, top_k, top_p, guidance_text, guidance_context, seed, variations,
                  gain_db, model_folder, previous, progress=gr.Progress(track_tqdm=True)):
@@ -147,6 +145,58 @@ def build_app(pipeline, workdir: Path, max_seconds: float):
         files, picture, analysis, state = _finish_result(folder, mix_path, rendered, stems, midis)
         return files[0], _remix(state, gain_db), picture, analysis, files, state
 
+    return generate
+
+
+def _input_column(defaults) -> dict:
+    """The mix, the prompt, the examples, sampling and guidance, the model field and the buttons."""
+    import gradio as gr
+
+    example = EXAMPLE_MIX.is_file()
+    mix = gr.Audio(str(EXAMPLE_MIX) if example else None, sources=["upload", "microphone"], type="filepath",
+                   label="Mix", elem_id="mix")
+    prompt = gr.Textbox(EXAMPLE_MIX_PROMPTS[0] if example else "", label="Describe the synth",
+                        placeholder=EXAMPLE_PROMPTS[0], elem_id="prompt")
+    if example:
+        gr.Examples(examples=[[str(EXAMPLE_MIX), p] for p in EXAMPLE_MIX_PROMPTS], inputs=[mix, prompt],
+                    label="The example mix (16 s of drums, bass and piano) with prompts")
+    gr.Examples(examples=[[p] for p in EXAMPLE_PROMPTS], inputs=[prompt], label="Example prompts")
+    with gr.Accordion("Sampling and guidance", open=False):
+        controls = dict(
+            temperature=gr.Slider(0.0, 2.0, value=defaults.temperature, step=0.05, label="Temperature"),
+            top_k=gr.Slider(0, 1024, value=defaults.top_k, step=1, label="Top-k (0: off)"),
+            top_p=gr.Slider(0.0, 1.0, value=defaults.top_p, step=0.01, label="Top-p (0: off)"),
+            guidance_text=gr.Slider(1.0, 6.0, value=defaults.guidance_text, step=0.1, label="Guidance on the prompt"),
+            guidance_context=gr.Slider(1.0, 6.0, value=defaults.guidance_context, step=0.1, label="Guidance on the mix"),
+            seed=gr.Number(value=defaults.seed, precision=0, label="Seed"),
+            variations=gr.Slider(1, 4, value=defaults.variations, step=1, label="Variations"),
+            model_folder=gr.Textbox("", label="Model folder or run (empty: the one the server started with)",
+                                    elem_id="model"))
+    with gr.Row():
+        button = gr.Button("Generate", variant="primary", elem_id="generate")
+        stop = gr.Button("Stop", variant="stop", elem_id="stop")
+    return dict(mix=mix, prompt=prompt, **controls, button=button, stop=stop)
+
+
+def _output_column() -> dict:
+    """The stem, the preview with its gain, the picture, the key and tempo, the downloads."""
+    import gradio as gr
+
+    return dict(
+        synth=gr.Audio(type="filepath", label="Synth stem", elem_id="synth", interactive=False),
+        gain=gr.Slider(-24.0, 12.0, value=0.0, step=0.5, label="Synth gain in the preview (dB)"),
+        preview=gr.Audio(type="filepath", label="Mix with synth", elem_id="preview", interactive=False),
+        picture=gr.Image(type="filepath", label="Mix and synth", elem_id="picture", interactive=False, height=560),
+        analysis=gr.Markdown(elem_id="analysis"),
+        downloads=gr.File(label="Stems and their MIDI", file_count="multiple", interactive=False, elem_id="downloads"))
+
+
+def build_app(pipeline, workdir: Path, max_seconds: float):
+    """The Gradio Blocks for a loaded pipeline (the default; the page may load others); outputs go under `workdir`."""
+    import gradio as gr
+
+    from synthgen.generation_settings import GenerationSettings
+
     defaults = GenerationSettings()
     with gr.Blocks(title="SynthGen studio", delete_cache=(KEEP_SECONDS // 6, KEEP_SECONDS)) as app:
         gr.Markdown("# SynthGen studio\nDrop in a mix, describe a synth part, and hear it against the song.")
@@ -155,41 +205,17 @@ def build_app(pipeline, workdir: Path, max_seconds: float):
         state = gr.State(None, time_to_live=KEEP_SECONDS, delete_callback=_remove_result)
         with gr.Row():
             with gr.Column():
-                example = EXAMPLE_MIX.is_file()
-                mix = gr.Audio(str(EXAMPLE_MIX) if example else None, sources=["upload", "microphone"],
-                               type="filepath", label="Mix", elem_id="mix")
-                prompt = gr.Textbox(EXAMPLE_MIX_PROMPTS[0] if example else "", label="Describe the synth",
-                                    placeholder=EXAMPLE_PROMPTS[0], elem_id="prompt")
-                if example:
-                    gr.Examples(examples=[[str(EXAMPLE_MIX), p] for p in EXAMPLE_MIX_PROMPTS], inputs=[mix, prompt],
-                                label="The example mix (16 s of drums, bass and piano) with prompts")
-                gr.Examples(examples=[[p] for p in EXAMPLE_PROMPTS], inputs=[prompt], label="Example prompts")
-                with gr.Accordion("Sampling and guidance", open=False):
-                    temperature = gr.Slider(0.0, 2.0, value=defaults.temperature, step=0.05, label="Temperature")
-                    top_k = gr.Slider(0, 1024, value=defaults.top_k, step=1, label="Top-k (0: off)")
-                    top_p = gr.Slider(0.0, 1.0, value=defaults.top_p, step=0.01, label="Top-p (0: off)")
-                    guidance_text = gr.Slider(1.0, 6.0, value=defaults.guidance_text, step=0.1, label="Guidance on the prompt")
-                    guidance_context = gr.Slider(1.0, 6.0, value=defaults.guidance_context, step=0.1, label="Guidance on the mix")
-                    seed = gr.Number(value=defaults.seed, precision=0, label="Seed")
-                    variations = gr.Slider(1, 4, value=defaults.variations, step=1, label="Variations")
-                    model_folder = gr.Textbox("", label="Model folder or run (empty: the one the server started with)",
-                                              elem_id="model")
-                with gr.Row():
-                    button = gr.Button("Generate", variant="primary", elem_id="generate")
-                    stop = gr.Button("Stop", variant="stop", elem_id="stop")
+                given = _input_column(defaults)
             with gr.Column():
-                synth = gr.Audio(type="filepath", label="Synth stem", elem_id="synth", interactive=False)
-                gain = gr.Slider(-24.0, 12.0, value=0.0, step=0.5, label="Synth gain in the preview (dB)")
-                preview = gr.Audio(type="filepath", label="Mix with synth", elem_id="preview", interactive=False)
-                picture = gr.Image(type="filepath", label="Mix and synth", elem_id="picture", interactive=False, height=560)
-                analysis = gr.Markdown(elem_id="analysis")
-                downloads = gr.File(label="Stems and their MIDI", file_count="multiple", interactive=False,
-                                    elem_id="downloads")
-        running = button.click(generate, [mix, prompt, temperature, top_k, top_p, guidance_text, guidance_context, seed,
-                                          variations, gain, model_folder, state],
-                               [synth, preview, picture, analysis, downloads, state])
-        stop.click(None, None, None, cancels=[running])
-        gain.release(_remix, [state, gain], [preview])
+                shown = _output_column()
+        inputs = [given[name] for name in ("mix", "prompt", "temperature", "top_k", "top_p", "guidance_text",
+                                           "guidance_context", "seed", "variations")]
+        running = given["button"].click(
+            _generate_handler(_Pipelines(pipeline), workdir, max_seconds),
+            [*inputs, shown["gain"], given["model_folder"], state],
+            [shown[name] for name in ("synth", "preview", "picture", "analysis", "downloads")] + [state])
+        given["stop"].click(None, None, None, cancels=[running])
+        shown["gain"].release(_remix, [state, shown["gain"]], [shown["preview"]])
     return app
 
 
