@@ -20,11 +20,14 @@ AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")  # what SynthGen reads
 OUTPUT_FORMATS = {".wav": ("WAV", "PCM_24"), ".flac": ("FLAC", "PCM_24"), ".ogg": ("OGG", "VORBIS")}  # and writes
 SAMPLE_RATE = 32000  # the rate every codec, token cache, model and data set of SynthGen runs at
 SILENT_PEAK = 1e-5  # -100 dBFS: a mix with no sample above it is silent
+CEILING_DBFS = -1.0  # no stem or preview SynthGen writes peaks above this
+RESAMPLE_QUALITY = "HQ"  # soxr's, for every resampling (whole arrays and streams)
+SOUNDFILE_ERRORS = (sf.LibsndfileError, RuntimeError, TypeError, ValueError)  # what soundfile raises for a bad file
 FALLBACK_LUFS = -20.0  # a stem's loudness when its mix is too quiet or short to measure
 SPREAD_DELAY_MS, SPREAD_WIDTH, SPREAD_LOW_CUT_HZ = 12.0, 0.35, 250.0  # stereo_spread's side signal
 
 
-def _open_error(path: Path, err: Exception) -> AudioError:
+def unreadable(path: Path, err: Exception) -> AudioError:
     """soundfile's complaint about a file it cannot read, as one line naming the file."""
     reason = str(err).splitlines()[0] if str(err) else type(err).__name__
     reason = reason.split("': ")[-1].rstrip(".")  # libsndfile repeats the path: keep the problem
@@ -47,8 +50,8 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     _check_path(path)
     try:
         data, sr = sf.read(str(path), dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as err:
-        raise _open_error(path, err) from None
+    except SOUNDFILE_ERRORS as err:
+        raise unreadable(path, err) from None
     if data.shape[0] == 0:
         raise AudioError(path, "empty audio file (0 samples)")
     if not np.isfinite(data).all():
@@ -74,8 +77,8 @@ def probe_audio(path: str | os.PathLike, max_seconds: float | None = None) -> tu
             if f.seekable() and f.frames > sample_rate:
                 f.seek(f.frames - sample_rate)
                 probes.append(f.read(sample_rate, dtype="float32"))
-    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as err:
-        raise _open_error(path, err) from None
+    except SOUNDFILE_ERRORS as err:
+        raise unreadable(path, err) from None
     if not all(np.isfinite(x).all() for x in probes):
         raise AudioError(path, "contains NaN or infinite samples")
     return seconds, sample_rate, channels
@@ -106,7 +109,7 @@ def resample(audio: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
     """Resample [C, N] audio from sr_in to sr_out (soxr, high quality). Returns [C, N']."""
     if sr_in == sr_out:
         return audio
-    out = soxr.resample(audio.T, sr_in, sr_out, quality="HQ")
+    out = soxr.resample(audio.T, sr_in, sr_out, quality=RESAMPLE_QUALITY)
     return np.ascontiguousarray(out.T, dtype=np.float32)
 
 
@@ -199,10 +202,16 @@ def peak_dbfs(audio: np.ndarray) -> float:
     return 20 * np.log10(peak) if peak > 0 else float("-inf")
 
 
-def limit_peak(audio: np.ndarray, ceiling_dbfs: float = -1.0) -> np.ndarray:
+def peak_gain(peak: float, ceiling_dbfs: float = CEILING_DBFS) -> float:
+    """The gain (at most 1) that brings a linear `peak` down to `ceiling_dbfs`."""
+    ceiling = 10 ** (ceiling_dbfs / 20)
+    return min(1.0, ceiling / peak) if peak > 0 else 1.0
+
+
+def limit_peak(audio: np.ndarray, ceiling_dbfs: float = CEILING_DBFS) -> np.ndarray:
     """Scale audio down (never up) so that its peak is at most `ceiling_dbfs`; the dtype is kept."""
-    over = float(peak_dbfs(audio) - ceiling_dbfs)
-    return (audio * 10 ** (-over / 20)).astype(audio.dtype, copy=False) if over > 0 else audio
+    gain = peak_gain(float(np.abs(audio).max()) if audio.size else 0.0, ceiling_dbfs)
+    return (audio * gain).astype(audio.dtype, copy=False) if gain < 1 else audio
 
 
 def stereo_spread(stem: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -258,12 +267,11 @@ class Placement:
         return self.spreader(block) if self.spreader else set_channels(block[None], self.channels)
 
 
-def placement_gain(measured_lufs: float, peak: float, lufs: float, ceiling_dbfs: float = -1.0) -> float:
+def placement_gain(measured_lufs: float, peak: float, lufs: float) -> float:
     """The gain that brings audio measured at `measured_lufs` to `lufs` (1 when it cannot be measured), lowered
-    where its `peak` (linear) would pass `ceiling_dbfs`."""
+    where its `peak` (linear) would pass CEILING_DBFS."""
     gain = 10 ** ((lufs - measured_lufs) / 20) if np.isfinite(measured_lufs) else 1.0
-    ceiling = 10 ** (ceiling_dbfs / 20)
-    return min(gain, ceiling / peak) if peak * gain > ceiling else gain
+    return gain * peak_gain(peak * gain)
 
 
 def place_stem(stem: np.ndarray, channels: int, sample_rate: int, lufs: float, stereo: bool) -> np.ndarray:
@@ -275,5 +283,5 @@ def place_stem(stem: np.ndarray, channels: int, sample_rate: int, lufs: float, s
 
 
 def mix_preview(mix: np.ndarray, stem_audio: np.ndarray, gain_db: float) -> np.ndarray:
-    """The input mix [C, N] with the stem [C, N] added at gain_db, scaled down if it would pass -1 dBFS."""
-    return limit_peak(mix + stem_audio * 10 ** (gain_db / 20), -1.0)
+    """The input mix [C, N] with the stem [C, N] added at gain_db, scaled down if it would pass CEILING_DBFS."""
+    return limit_peak(mix + stem_audio * 10 ** (gain_db / 20))

@@ -8,7 +8,7 @@ the codec's rate, the raw stems) waits in float32 files in a temporary folder. T
 2. generate window by window (`stem_stream`) and resample back to the mix's rate, into the raw stem files;
 3. place each stem in the mix's channels (`Placement`) and measure its loudness and peak: its gain;
 4. write the stems and measure each preview's peak (the mix plus the stem);
-5. write the previews, scaled to stay below -1 dBFS; then each stem's MIDI.
+5. write the previews, scaled to stay under CEILING_DBFS; then each stem's MIDI.
 The files hold what `Pipeline.render` returns for the whole arrays. Every audio output is written to a temporary
 file beside it and renamed only when all of them are complete. MIDI export reads its whole stem (mono) into memory.
 """
@@ -27,7 +27,8 @@ import soxr
 import torch
 
 from synthgen.analysis import Key, estimate_key, estimate_tempo
-from synthgen.audio import SILENT_PEAK, AudioWriter, Placement, _open_error, placement_gain, stem_target
+from synthgen.audio import (RESAMPLE_QUALITY, SILENT_PEAK, SOUNDFILE_ERRORS, AudioWriter, Placement, peak_gain,
+                            placement_gain, stem_target, unreadable)
 from synthgen.codec import Codec
 from synthgen.errors import AudioError
 from synthgen.generate import stem_stream
@@ -37,7 +38,6 @@ from synthgen.model.lm import SynthGen
 
 BLOCK_SECONDS = 10
 ANALYSIS_SECONDS = 120  # key and tempo are estimated on the middle two minutes of the mix
-PREVIEW_CEILING = 10 ** (-1 / 20)  # -1 dBFS
 
 
 @dataclass(frozen=True)
@@ -77,15 +77,15 @@ def _mix_blocks(path: Path, block: int) -> Iterator[np.ndarray]:
                 if not np.isfinite(data).all():
                     raise AudioError(path, "contains NaN or infinite samples")
                 yield data.T
-    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as err:
-        raise _open_error(path, err) from None
+    except SOUNDFILE_ERRORS as err:
+        raise unreadable(path, err) from None
 
 
 def _resampler(rate_in: int, rate_out: int, channels: int):
     """A streaming resampler [n, C] -> [n', C] (soxr, as `audio.resample`); the identity at equal rates."""
     if rate_in == rate_out:
         return lambda x, last=False: x
-    stream = soxr.ResampleStream(rate_in, rate_out, channels, dtype="float32", quality="HQ")
+    stream = soxr.ResampleStream(rate_in, rate_out, channels, dtype="float32", quality=RESAMPLE_QUALITY)
     return lambda x, last=False: stream.resample_chunk(np.ascontiguousarray(x, dtype=np.float32), last=last)
 
 
@@ -97,8 +97,8 @@ class _MixFile:
         try:
             with sf.SoundFile(str(path)) as f:
                 self.sample_rate, self.channels = f.samplerate, f.channels
-        except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as err:
-            raise _open_error(path, err) from None
+        except SOUNDFILE_ERRORS as err:
+            raise unreadable(path, err) from None
         self.block = BLOCK_SECONDS * self.sample_rate
         self.frames, self.peak, self.loudness = 0, 0.0, float("-inf")
 
@@ -137,7 +137,7 @@ def _generate(model: SynthGen, codec: Codec, mono: RawFile, prompt: str, setting
     """Pass 2: the raw stems (`stem_stream`), resampled to the mix's rate, one file per variation."""
     raws = [RawFile(folder / f"stem_{i}.f32") for i in range(settings.variations)]
     from_codec = _resampler(codec.sample_rate, sample_rate, len(raws))
-    read_mix = lambda start, end: torch.from_numpy(mono.read(start, min(end, mono.length)))[None]  # noqa: E731
+    read_mix = lambda start, end: torch.from_numpy(mono.read(start, end))[None]  # noqa: E731
     for piece in stem_stream(model, codec, read_mix, mono.length, prompt, settings, progress):
         for raw, samples in zip(raws, from_codec(piece.T).T):
             raw.append(samples)
@@ -148,7 +148,7 @@ def _generate(model: SynthGen, codec: Codec, mono: RawFile, prompt: str, setting
 
 def _write(mix: _MixFile, raws: list[RawFile], gains: list[float], stereo: bool, stems: Sequence[Path],
            previews: Sequence[Path], mix_gain_db: float) -> None:
-    """Passes 4 and 5: the stems, then the previews scaled below -1 dBFS; renamed into place together."""
+    """Passes 4 and 5: the stems, then the previews scaled under CEILING_DBFS (`peak_gain`); renamed into place together."""
     mix_gain = 10 ** (mix_gain_db / 20)
     with contextlib.ExitStack() as outputs:
         preview_peaks = [0.0] * len(previews)
@@ -160,7 +160,7 @@ def _write(mix: _MixFile, raws: list[RawFile], gains: list[float], stereo: bool,
                 if blocks is not None:
                     preview_peaks[i] = max(preview_peaks[i], float(np.abs(next(blocks) + audio * mix_gain).max()))
         for raw, gain, preview, peak in zip(raws, gains, previews, preview_peaks):
-            scale = min(1.0, PREVIEW_CEILING / peak) if peak > 0 else 1.0
+            scale = peak_gain(peak)
             writer = outputs.enter_context(AudioWriter(preview, mix.sample_rate, mix.channels))
             for audio, stem in zip(mix.blocks(), mix.placed(raw, stereo, gain)):
                 writer.write((audio + stem * mix_gain) * scale)

@@ -37,8 +37,9 @@ def sample_band(rng: np.random.Generator, soundfont_only: bool = False) -> dict:
     return dict(family="soundfont", **{part: int(rng.choice(programs)) for part, programs in PROGRAMS.items()})
 
 
-def _instrument(notes: list[Note], program: int, is_drum: bool = False) -> pretty_midi.Instrument:
-    inst = pretty_midi.Instrument(program=program, is_drum=is_drum)
+def to_instrument(notes: list[Note], program: int, is_drum: bool = False, name: str = "") -> pretty_midi.Instrument:
+    """A part's notes as a pretty_midi instrument (velocities 0..1 as MIDI's 1..127)."""
+    inst = pretty_midi.Instrument(program=program, is_drum=is_drum, name=name)
     inst.notes = [pretty_midi.Note(int(np.clip(round(n.velocity * 127), 1, 127)), n.pitch, n.start, n.end) for n in notes]
     return inst
 
@@ -48,9 +49,9 @@ def render_band(rng: np.random.Generator, band: dict, song: Arrangement, sr: int
     """Each backing part alone: {"drums", "bass", "keys", "layer"} -> [samples] float64, mono."""
     if band["family"] == "soundfont":
         with SoundFontPlayer(soundfont, sr, effects=False) as player:
-            audio = {"drums": player.render([_instrument(song.drums, 0, is_drum=True)], samples)}
+            audio = {"drums": player.render([to_instrument(song.drums, 0, is_drum=True)], samples)}
             for part in ("bass", "keys", "layer"):
-                audio[part] = player.render([_instrument(song.parts[part], band[part])], samples)
+                audio[part] = player.render([to_instrument(song.parts[part], band[part])], samples)
         return {part: x.astype(np.float64) for part, x in audio.items()}
     drums = {v: k for k, v in GM_DRUMS.items()}
     kit = drum_kit(rng, sr)

@@ -25,11 +25,11 @@ from tqdm import tqdm
 from synthgen.audio import SAMPLE_RATE
 from synthgen.data.synthstems import score as scores
 from synthgen.data.synthstems.arrangement import GM_DRUMS, arrange, feel
-from synthgen.data.synthstems.band import TRAINING_SOUNDFONT, render_band, sample_band
+from synthgen.data.synthstems.band import TRAINING_SOUNDFONT, render_band, sample_band, to_instrument
 from synthgen.data.synthstems.describe import describe
 from synthgen.data.synthstems.effects import apply_effects
 from synthgen.data.synthstems.instruments import BACKING_INSTRUMENTS, backing_event, drum_kit, render_drums
-from synthgen.data.synthstems.mixing import mix_record
+from synthgen.data.synthstems.mixing import at_level, mix_record
 from synthgen.data.synthstems.sf3 import decompressed
 from synthgen.data.synthstems.soundfont import DEFAULT_SOUNDFONT as HELD_OUT_SOUNDFONT
 from synthgen.data.synthstems.synth import WAVEFORMS, Motion, Patch, render_event, render_part
@@ -116,14 +116,6 @@ def _sample_effects(rng: np.random.Generator, beat: float) -> dict:
     return effects
 
 
-def _rms_db(x: np.ndarray) -> float:
-    return 10 * np.log10(np.mean(x**2) + 1e-12)
-
-
-def _at_level(x: np.ndarray, db: float) -> np.ndarray:
-    return x * 10 ** ((db - _rms_db(x)) / 20) if np.any(x) else x
-
-
 def _round_floats(value):
     if isinstance(value, float):
         return round(value, 5)
@@ -184,8 +176,8 @@ def make_classic_track(config: SynthStemsConfig, index: int) -> dict:
     drums = render_drums(score.drums, drum_kit(rng, sr), n, sr)
 
     synth_db = _uniform(rng, (-20.0, -15.0))
-    backing = _at_level(drums, -20.0) + _at_level(bass, -22.0) + _at_level(chords_audio, _uniform(rng, (-26.0, -21.0)))
-    synth = _at_level(synth, synth_db)
+    backing = at_level(drums, -20.0) + at_level(bass, -22.0) + at_level(chords_audio, _uniform(rng, (-26.0, -21.0)))
+    synth = at_level(synth, synth_db)
     peak_db = _uniform(rng, (-6.0, -1.5))
     gain = 10 ** (peak_db / 20) / max(np.abs(backing + synth).max(), 1e-9)
     backing16 = np.round(backing * gain * 32767).astype(np.int16)
@@ -292,9 +284,7 @@ def _record_midi(song, synth_notes: list, synth_program: int, band: dict) -> pre
                 "layer": band["layer"] if soundfont else 16}
     for name, program, notes in [("synth", synth_program, synth_notes), *((p, programs[p], song.parts[p]) for p in programs),
                                  ("drums", 0, song.drums)]:
-        inst = pretty_midi.Instrument(program=program, is_drum=name == "drums", name=name)
-        inst.notes = [pretty_midi.Note(int(np.clip(round(n.velocity * 127), 1, 127)), n.pitch, n.start, n.end) for n in notes]
-        midi.instruments.append(inst)
+        midi.instruments.append(to_instrument(notes, program, is_drum=name == "drums", name=name))
     return midi
 
 

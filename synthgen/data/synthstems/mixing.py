@@ -23,12 +23,13 @@ PUMP = 0.3  # the share of songs with sidechain pumping
 CEILING_DB = -1.0
 
 
-def _rms_db(x: np.ndarray) -> float:
+def rms_db(x: np.ndarray) -> float:
     return 10 * np.log10(np.mean(x**2) + 1e-12)
 
 
-def _at_level(x: np.ndarray, db: float) -> np.ndarray:
-    return x * 10 ** ((db - _rms_db(x)) / 20) if np.any(x) else x
+def at_level(x: np.ndarray, db: float) -> np.ndarray:
+    """x scaled to an RMS of `db` dB (silence stays silent)."""
+    return x * 10 ** ((db - rms_db(x)) / 20) if np.any(x) else x
 
 
 def _pan(mono: np.ndarray, position: float) -> np.ndarray:
@@ -92,12 +93,12 @@ def mix_record(rng: np.random.Generator, parts: dict[str, np.ndarray], synth: np
     sends = {"backing": np.zeros((2, samples)), "synth": np.zeros((2, samples))}
     echoes = {"backing": np.zeros((2, samples)), "synth": np.zeros((2, samples))}
     synth_level = float(rng.uniform(*SYNTH_LEVEL_DB))
-    backing_db = _rms_db(sum(_at_level(parts[p], float(np.mean(PART_LEVELS[p]))) for p in parts))
+    backing_db = rms_db(sum(at_level(parts[p], float(np.mean(PART_LEVELS[p]))) for p in parts))
     for name, mono in [*parts.items(), ("synth", synth)]:
         stem = "synth" if name == "synth" else "backing"
         level = backing_db + synth_level if name == "synth" else float(rng.uniform(*PART_LEVELS[name]))
         board, strip = _strip(rng, SYNTH_HIGHPASS_HZ[synth_register] if name == "synth" else HIGHPASS_HZ[name])
-        dry = _process(board, _at_level(mono, level)[None], sr)[0]
+        dry = _process(board, at_level(mono, level)[None], sr)[0]
         if pump is not None and name != "drums":
             dry = dry * pump
         position, send = float(rng.uniform(*PAN[name])), float(rng.uniform(*REVERB_SEND[name]))
@@ -111,6 +112,6 @@ def mix_record(rng: np.random.Generator, parts: dict[str, np.ndarray], synth: np
         stems[stem] += _process(reverb, sends[stem], sr) + (_process(delay, echoes[stem], sr) if delayed else 0)
     above, ratio = float(rng.uniform(2, 8)), float(rng.uniform(1.5, 3.0))
     mix = stems["backing"] + stems["synth"]
-    gain = _bus_gain(mix, sr, _rms_db(mix) + above, ratio)
+    gain = _bus_gain(mix, sr, rms_db(mix) + above, ratio)
     settings.update(synth_level_db=synth_level, bus_threshold_over_rms_db=above, bus_ratio=ratio)
     return stems["backing"] * gain, stems["synth"] * gain, settings

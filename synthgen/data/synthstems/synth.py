@@ -134,10 +134,10 @@ GATE_RAMP = 0.004  # s: the gate opens and closes over this (no clicks)
 
 
 def render_event(patch: Patch, pitches: tuple[int, ...], gate: int, sr: int, seed: tuple[int, ...],
-                 motion: Motion | None = None) -> np.ndarray:
-    """One note or chord held for `gate` samples, plus its release tail, with `motion` when given.
+                 motion: Motion = Motion()) -> np.ndarray:
+    """One note or chord held for `gate` samples, plus its release tail, with `motion` (none by default).
     Returns [gate + release] float64."""
-    if motion is not None and motion.octave:
+    if motion.octave:
         pitches = (*pitches, *(p + motion.octave for p in pitches))
     n = gate + int(patch.release * sr)
     rng = np.random.default_rng(seed)
@@ -154,12 +154,12 @@ def render_event(patch: Patch, pitches: tuple[int, ...], gate: int, sr: int, see
         x = (1 - patch.noise) * x + patch.noise * rng.uniform(-1, 1, n)
     filter_env = np.exp(-t / max(patch.filter_decay, 1e-3) * 3.0) * np.minimum(t / max(patch.attack, 1e-3), 1.0)
     cutoff = patch.cutoff * 2.0 ** (patch.filter_env_octaves * filter_env)
-    if motion is not None and motion.sweep_rate > 0:
+    sweeping = motion.sweep_rate > 0
+    if sweeping:
         cutoff = cutoff * 2.0 ** (motion.sweep_octaves * np.sin(2 * np.pi * motion.sweep_rate * t - np.pi / 2))
-    sweeping = motion is not None and motion.sweep_rate > 0
     x = time_varying_lowpass(x, cutoff, patch.resonance, sr, sweeping) * adsr(n, gate, sr, patch.attack, patch.decay,
                                                                               patch.sustain, patch.release)
-    if motion is not None and motion.gate_rate:
+    if motion.gate_rate:
         cycle = (t * motion.gate_rate) % 1.0 / motion.gate_rate  # seconds into the gate's cycle
         opening = np.minimum(cycle / GATE_RAMP, 1.0)
         closing = np.clip((motion.gate_duty / motion.gate_rate - cycle) / GATE_RAMP, 0.0, 1.0)
