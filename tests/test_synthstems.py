@@ -73,10 +73,13 @@ def test_same_seed_gives_identical_files(tmp_path, config):
     generate_dataset(tmp_path / "a", 4, config, workers=1, progress=False)
     generate_dataset(tmp_path / "b", 4, config, workers=2, progress=False)
     generate_dataset(tmp_path / "c", 4, SynthStemsConfig(seconds=3.0, seed=12, style=config.style), workers=1, progress=False)
+    fresh = subprocess.run([sys.executable, "-m", "synthgen", "data", "synth", tmp_path / "d", "--tracks", "4", "--seconds",
+                            "3", "--seed", "11", "--style", config.style, "--workers", "1"], capture_output=True, text=True)
+    assert fresh.returncode == 0, fresh.stderr[-2000:]
     files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
     assert len(files) == 20
-    for f in files:
-        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
+    for f in files:  # the same bytes from 1 worker, 2 workers and a new process
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() == (tmp_path / "d" / f).read_bytes(), f
     a = sorted((tmp_path / "a").rglob("synth.wav"))[0].read_bytes()
     assert all(a != p.read_bytes() for p in (tmp_path / "c").rglob("synth.wav"))
 

@@ -6,6 +6,9 @@ libfluidsynth3) from a SoundFont, each call alone or one after another on one pl
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +21,19 @@ DRUM_CHANNEL, DRUM_BANK = 9, 128
 DEFAULT_SOUNDFONT = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")  # Debian's timgm6mb-soundfont: never in training
 SYNTH_PART = "synth"  # the instrument of score.mid that is the target stem, never re-rendered
 BLOCK = 64  # FluidSynth renders in blocks of this many samples
+
+
+@functools.cache
+def _write_float():
+    """libfluidsynth's fluid_synth_write_float. pyfluidsynth only reads 16-bit samples, which FluidSynth dithers
+    with noise that differs from process to process; the float output has no dither, so a track sounds the same
+    whichever worker renders it."""
+    library = ctypes.CDLL(ctypes.util.find_library("fluidsynth") or "libfluidsynth.so.3")
+    write = library.fluid_synth_write_float
+    write.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_void_p,
+                      ctypes.c_int, ctypes.c_int]
+    write.restype = ctypes.c_int
+    return write
 
 
 class SoundFontPlayer:
@@ -56,7 +72,7 @@ class SoundFontPlayer:
         synth = self.synth
         if self.rendered:  # silence what the last call left sounding, and start on a block
             synth.system_reset()
-            synth.get_samples(BLOCK - self.rendered % BLOCK)
+            self._stereo(BLOCK - self.rendered % BLOCK)
         events, melodic = [], iter(c for c in range(16) if c != DRUM_CHANNEL)
         for inst in instruments:
             channel = DRUM_CHANNEL if inst.is_drum else next(melodic, None)
@@ -69,16 +85,21 @@ class SoundFontPlayer:
         for time, on, channel, pitch, velocity in sorted(events):  # at one instant, note-offs come first
             at = min(samples, int(round(time * self.sample_rate)))
             if at > position:
-                pieces.append(synth.get_samples(at - position))
+                pieces.append(self._stereo(at - position))
                 position = at
             synth.noteon(channel, pitch, velocity) if on else synth.noteoff(channel, pitch)
         if position < samples:
-            pieces.append(synth.get_samples(samples - position))
+            pieces.append(self._stereo(samples - position))
         self.rendered = BLOCK + samples
         if not pieces:
             return np.zeros(samples, np.float32)
-        stereo = np.concatenate(pieces).reshape(-1, 2).astype(np.float32) / 32768
-        return stereo.mean(axis=1)[:samples]
+        return np.concatenate(pieces).mean(axis=1)[:samples]
+
+    def _stereo(self, frames: int) -> np.ndarray:
+        """The next `frames` frames of the synth's output, float32 [frames, 2]."""
+        out = np.zeros((frames, 2), np.float32)
+        _write_float()(self.synth.synth, frames, out.ctypes.data, 0, 2, out.ctypes.data, 1, 2)
+        return out
 
 
 def render_midi(midi: pretty_midi.PrettyMIDI, soundfont: str | Path, sample_rate: int, samples: int,
