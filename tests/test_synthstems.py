@@ -18,7 +18,11 @@ from synthgen.data.synthstems.generator import SynthStemsConfig, generate_datase
 from synthgen.data.synthstems.resound import DEFAULT_SOUNDFONT, resound_dataset
 from synthgen.data.synthstems.sf3 import decompressed
 from synthgen.data.synthstems.soundfont import SoundFontPlayer
-from synthgen.data.synthstems.synth import Motion, Patch, render_event
+from synthgen.data.synthstems.describe import PRESET_NAMES
+from synthgen.data.synthstems.presets import PRESETS, render_preset
+from synthgen.data.synthstems.score import Note
+from synthgen.data.synthstems.synth import Motion, Patch, render_event, render_line
+from synthgen.data.synthstems.voice import sing
 from synthgen.errors import SynthGenError
 from synthgen.dsp import pitch_class_profile
 from synthgen.eval.probes import attack_time, spectral_centroid
@@ -122,8 +126,13 @@ def test_notes_in_key_and_on_the_grid(dataset, config):
         midi = pretty_midi.PrettyMIDI(str(folder / "score.mid"))
         synth = next(i for i in midi.instruments if i.name == "synth")
         assert sorted(n.pitch for n in synth.notes) == sorted(notes[:, 2].astype(int))
-        parts = {"synth", "bass", "keys", "layer", "drums"} if config.style == "record" else {"synth", "backing", "bass", "drums"}
+        parts = {"synth", "bass", "keys", "layer", "vocal", "drums"} if config.style == "record" else \
+            {"synth", "backing", "bass", "drums"}
         assert "synth" in {i.name for i in midi.instruments} <= parts  # parts that do not play here have no notes
+        vocal = [i for i in midi.instruments if i.name == "vocal"]
+        assert bool(vocal) == bool(meta.get("vocal"))
+        for instrument in vocal:
+            assert {n.pitch % 12 for n in instrument.notes} <= set(meta["scale"]) and instrument.notes
 
 
 def test_synth_audio_stays_in_key(dataset):
@@ -297,11 +306,54 @@ def test_record_descriptions_name_the_sound_design(dataset, config):
     if config.style != "record":
         pytest.skip("the record style's own attributes")
     records = metas(dataset)
-    for flag in ("supersaw", "sweep", "gated", "octaves"):
+    for flag in ("supersaw", "sweep", "gated", "octaves", "glide", "preset", "vocal"):
         assert any(m[flag] for m in records), flag
+    assert 0.3 < np.mean([bool(m["vocal"]) for m in records]) < 0.7
     for meta in records:
         text = meta["description"]
+        assert meta["glide"] == any(w in text for w in ("glide", "sliding", "portamento"))
+        if meta["preset"] is not None:
+            assert any(name in text for name in PRESET_NAMES[meta["preset"]]) and meta["motion"] == Motion().to_dict()
         assert meta["supersaw"] == ("super" in text)
         assert meta["gated"] == any(w in text for w in ("gate", "gated"))
         assert meta["sweep"] == any(w in text for w in ("sweep", "wobbling"))
         assert meta["octaves"] == ("octaves" in text)
+
+
+def _f0_cents(x: np.ndarray, start: float, end: float) -> float:
+    """The median pitch (MIDI, fractional) of x [N] at 32 kHz between two times (s)."""
+    import librosa
+
+    f0 = librosa.yin(x[int(start * 32000) : int(end * 32000)], fmin=60, fmax=1000, sr=32000, frame_length=2048)
+    return float(np.median(librosa.hz_to_midi(f0)))
+
+
+def test_glide_slides_between_notes_and_the_plain_line_jumps():
+    patch = Patch(waveform="saw", cutoff=3000, sustain=1.0, release=0.05)
+    line = [Note(0.0, 0.5, 48, 1.0), Note(0.5, 1.0, 60, 1.0)]
+    glided = render_line(patch, line, 32000, 32000, (1,), Motion(glide=0.2))
+    jumped = render_line(patch, line, 32000, 32000, (1,), Motion())
+    assert abs(_f0_cents(glided, 0.1, 0.4) - 48) < 0.3 and abs(_f0_cents(glided, 0.8, 1.0) - 60) < 0.3
+    assert 52 < _f0_cents(glided, 0.56, 0.64) < 58  # halfway up the slide
+    assert abs(_f0_cents(jumped, 0.56, 0.64) - 60) < 0.3
+
+
+def test_the_voice_sings_its_notes_and_slides_between_legato_ones():
+    notes = [Note(0.1, 0.7, 57, 1.0), Note(0.7, 1.3, 60, 1.0), Note(1.6, 2.2, 64, 0.8)]
+    voice = sing(np.random.default_rng(0), notes, 3 * 32000, 32000, "high")
+    for note in notes:
+        assert abs(_f0_cents(voice, note.start + 0.12, note.end - 0.05) - note.pitch) < 0.4
+    assert np.abs(voice[int(1.4 * 32000) : int(1.55 * 32000)]).max() < 0.01 * np.abs(voice).max()  # a rest is silent
+
+
+def test_presets_measure_as_their_table_says():
+    """The brightness and attack of each General MIDI preset (presets.py's rule: dark under 900 Hz of centroid,
+    bright over 2,200; sharp under 30 ms of attack, slow over 0.35 s)."""
+    needs_soundfonts(TRAINING_SOUNDFONT)
+    for preset in PRESETS:
+        pitch = 40 if preset.roles == ("bass",) else 64
+        audio = render_preset(preset, [Note(0.1, 1.6, pitch, 0.8), Note(2.0, 3.5, pitch + 7, 0.8)], TRAINING_SOUNDFONT,
+                              32000, 4 * 32000)
+        centroid, attack = spectral_centroid(audio, 32000), attack_time(audio, 32000, [0.1, 2.0])
+        assert {"dark": centroid < 900, "warm": 900 <= centroid <= 2200, "bright": centroid > 2200}[preset.brightness], preset
+        assert {"sharp": attack < 0.03, "soft": 0.03 <= attack <= 0.35, "slow": attack > 0.35}[preset.attack], preset

@@ -3,12 +3,15 @@
 Each description names the role, the brightness and the attack (what a prompt most often asks for),
 and adds some of the waveform, register, unison, vibrato, effects, tempo and key, with varied
 synonyms, templates and word order; a supersaw, a filter sweep, a gate and octave doubling (SynthStems' record
-style) are always named.
+style) are always named, and so are glide and a General MIDI preset (by its own name, in place of the waveform and
+role noun).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from synthgen.data.synthstems.presets import PRESETS
 
 BRIGHTNESS = {
     "dark": ["dark", "muffled", "mellow", "murky", "dull"],
@@ -36,8 +39,11 @@ REGISTER = {"low": ["low", "deep"], "mid": ["mid-range"], "high": ["high", "high
 UNISON = ["detuned", "thick detuned", "wide unison"]
 MOTION_PHRASE = {"sweep": ["with a filter sweep", "with a wobbling filter", "with an LFO sweeping the filter"],
                  "gated": ["gated in rhythm", "with a rhythmic gate", "chopped by a trance gate"],
-                 "octaves": ["doubled in octaves", "playing in octaves"]}
+                 "octaves": ["doubled in octaves", "playing in octaves"],
+                 "glide": ["with glide", "sliding between notes", "with portamento"]}
 SUPERSAW = ["supersaw", "super saw"]
+PRESET_NAMES = {preset.program: preset.names for preset in PRESETS}
+MODULE_WORDS = ["General MIDI", "sound-module", "preset", "rompler"]
 EFFECT_PHRASE = {"reverb": ["drenched in reverb", "with lush reverb", "in a big reverb"],
                  "delay": ["with a tempo-synced delay", "with echoes", "through a delay"],
                  "chorus": ["with chorus", "with a chorus shimmer"]}
@@ -80,7 +86,10 @@ def _head(attributes: dict, rng: np.random.Generator) -> tuple[str, bool]:
     if len(adjectives) > 1 and rng.random() < 0.5:
         rng.shuffle(adjectives)
     noun = _pick(rng, ROLE_NOUN[attributes["role"]])
-    if attributes.get("supersaw"):
+    if attributes.get("preset") is not None:
+        noun = _pick(rng, list(PRESET_NAMES[attributes["preset"]]))
+        noun = f"{_pick(rng, MODULE_WORDS)} {noun}" if rng.random() < 0.6 else noun
+    elif attributes.get("supersaw"):
         noun = f"{_pick(rng, SUPERSAW)} {noun}"
     elif rng.random() < 0.75:
         noun = f"{_pick(rng, WAVEFORM[attributes['waveform']])} {noun}"

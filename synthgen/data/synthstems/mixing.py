@@ -1,6 +1,6 @@
 """Mix a SynthStems `record` track like a record, in stereo, keeping the stems exact: mixture = backing + synth.
 
-Each part gets a channel strip (pedalboard: high-pass, an EQ bell, a compressor), a place in the stereo field and
+Each part (drums, bass, keys, layer, maybe a vocal) gets a channel strip (pedalboard: high-pass, an EQ bell, a compressor), a place in the stereo field and
 a send to a shared reverb and, for some parts, a tempo-synced delay. The sends are linear, so each stem carries
 its own share of the returns. Some songs pump: the band and the synth duck after every kick (sidechain). The
 mix bus's compressor and limiter compute one gain curve on the sum and apply it to both stems, so the synth
@@ -13,11 +13,14 @@ import numpy as np
 from pedalboard import Compressor, Delay, HighpassFilter, Pedalboard, PeakFilter, Reverb
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
-PART_LEVELS = {"drums": (-21.0, -18.0), "bass": (-24.0, -20.0), "keys": (-26.0, -21.0), "layer": (-30.0, -25.0)}  # RMS dB
-PAN = {"drums": (-0.1, 0.1), "bass": (0.0, 0.0), "keys": (-0.6, 0.6), "layer": (-0.5, 0.5), "synth": (-0.35, 0.35)}
-HIGHPASS_HZ = {"drums": (20, 40), "bass": (25, 45), "keys": (80, 200), "layer": (120, 250)}
+PART_LEVELS = {"drums": (-21.0, -18.0), "bass": (-24.0, -20.0), "keys": (-26.0, -21.0), "layer": (-30.0, -25.0),
+               "vocal": (-21.0, -17.0)}  # RMS dB
+PAN = {"drums": (-0.1, 0.1), "bass": (0.0, 0.0), "keys": (-0.6, 0.6), "layer": (-0.5, 0.5), "vocal": (-0.05, 0.05),
+       "synth": (-0.35, 0.35)}
+HIGHPASS_HZ = {"drums": (20, 40), "bass": (25, 45), "keys": (80, 200), "layer": (120, 250), "vocal": (80, 140)}
 SYNTH_HIGHPASS_HZ = {"low": (20, 30), "mid": (30, 80), "high": (60, 150)}  # by the synth's register
-REVERB_SEND = {"drums": (0.0, 0.15), "bass": (0.0, 0.05), "keys": (0.1, 0.35), "layer": (0.2, 0.5), "synth": (0.05, 0.35)}
+REVERB_SEND = {"drums": (0.0, 0.15), "bass": (0.0, 0.05), "keys": (0.1, 0.35), "layer": (0.2, 0.5), "vocal": (0.15, 0.4),
+               "synth": (0.05, 0.35)}
 SYNTH_LEVEL_DB = (-12.0, 3.0)  # the synth's RMS against the backing's
 PUMP = 0.3  # the share of songs with sidechain pumping
 CEILING_DB = -1.0
@@ -86,7 +89,7 @@ def mix_record(rng: np.random.Generator, parts: dict[str, np.ndarray], synth: np
                                 wet_level=1.0, dry_level=0.0, width=1.0)])
     delay = Pedalboard([Delay(delay_seconds=beat_seconds * float(rng.choice([0.5, 0.75, 1.0])),
                               feedback=float(rng.uniform(0.2, 0.45)), mix=1.0)])
-    delayed = {"keys", "synth"} if rng.random() < 0.4 else set()
+    delayed = {"keys", "vocal", "synth"} if rng.random() < 0.4 else set()
     pump = _pump(kicks, samples, sr, float(rng.uniform(0.3, 0.7)), float(rng.uniform(0.08, 0.2))) if rng.random() < PUMP else None
     settings: dict = {"parts": {}, "reverb": reverb[0].room_size, "delay_on": sorted(delayed), "pump": pump is not None}
     stems = {"backing": np.zeros((2, samples)), "synth": np.zeros((2, samples))}
@@ -98,7 +101,7 @@ def mix_record(rng: np.random.Generator, parts: dict[str, np.ndarray], synth: np
         stem = "synth" if name == "synth" else "backing"
         level = backing_db + synth_level if name == "synth" else float(rng.uniform(*PART_LEVELS[name]))
         board, strip = _strip(rng, SYNTH_HIGHPASS_HZ[synth_register] if name == "synth" else HIGHPASS_HZ[name])
-        dry = _process(board, at_level(mono, level)[None], sr)[0]
+        dry = at_level(_process(board, at_level(mono, level)[None], sr)[0], level)  # make-up gain after the strip
         if pump is not None and name != "drums":
             dry = dry * pump
         position, send = float(rng.uniform(*PAN[name])), float(rng.uniform(*REVERB_SEND[name]))

@@ -118,19 +118,50 @@ def midi_to_hz(pitch: float) -> float:
 @dataclass(frozen=True)
 class Motion:
     """Movement over a patch (SynthStems' record style): a filter LFO, a rhythmic amplitude gate, a second voice an
-    octave away. Each runs from the note's start (the LFO and gate retrigger on every note, on the grid)."""
+    octave away, portamento. The LFO and gate retrigger on every note, on the grid; a part with glide is played as
+    one legato line (`render_line`)."""
 
     sweep_rate: float = 0.0  # Hz of the filter LFO; 0: none
     sweep_octaves: float = 0.0  # the cutoff swings this many octaves up and down
     gate_rate: float = 0.0  # Hz of the gate; 0: none
     gate_duty: float = 0.5  # the open share of each gate cycle
     octave: int = 0  # semitones to the doubling voice (12 or -12); 0: none
+    glide: float = 0.0  # s: each note slides from the last one's pitch over this; 0: none
 
     def to_dict(self) -> dict:
         return {k: round(v, 5) if isinstance(v, float) else v for k, v in asdict(self).items()}
 
 
 GATE_RAMP = 0.004  # s: the gate opens and closes over this (no clicks)
+
+
+def _oscillators(patch: Patch, pitches, t: np.ndarray, sr: int, rng: np.random.Generator) -> np.ndarray:
+    """The patch's oscillator bank (unison voices, vibrato, noise) for each pitch: MIDI numbers, or per-sample
+    MIDI curves [N]. Returns [N]."""
+    vibrato = 2.0 ** (patch.vibrato_cents * np.minimum(t / 0.3, 1.0) * np.sin(2 * np.pi * patch.vibrato_rate * t) / 1200)
+    spread = np.linspace(-1, 1, patch.unison) if patch.unison > 1 else np.zeros(1)
+    x = np.zeros(len(t))
+    for pitch in pitches:
+        for offset in spread:
+            freq = midi_to_hz(pitch) * 2.0 ** (offset * patch.detune_cents / 1200) * vibrato
+            x += oscillator(patch.waveform, freq, sr, rng.random(), patch.pulse_width)
+    x /= np.sqrt(len(pitches) * len(spread))
+    if patch.noise > 0:
+        x = (1 - patch.noise) * x + patch.noise * rng.uniform(-1, 1, len(t))
+    return x
+
+
+def _filtered(patch: Patch, x: np.ndarray, filter_env: np.ndarray, t: np.ndarray, sr: int, motion: Motion) -> np.ndarray:
+    """x [N] through the patch's low-pass, its cutoff raised by the filter envelope [N] and swept by the motion's LFO."""
+    cutoff = patch.cutoff * 2.0 ** (patch.filter_env_octaves * filter_env)
+    sweeping = motion.sweep_rate > 0
+    if sweeping:
+        cutoff = cutoff * 2.0 ** (motion.sweep_octaves * np.sin(2 * np.pi * motion.sweep_rate * t - np.pi / 2))
+    return time_varying_lowpass(x, cutoff, patch.resonance, sr, sweeping)
+
+
+def _filter_envelope(patch: Patch, t: np.ndarray) -> np.ndarray:
+    return np.exp(-t / max(patch.filter_decay, 1e-3) * 3.0) * np.minimum(t / max(patch.attack, 1e-3), 1.0)
 
 
 def render_event(patch: Patch, pitches: tuple[int, ...], gate: int, sr: int, seed: tuple[int, ...],
@@ -140,31 +171,51 @@ def render_event(patch: Patch, pitches: tuple[int, ...], gate: int, sr: int, see
     if motion.octave:
         pitches = (*pitches, *(p + motion.octave for p in pitches))
     n = gate + int(patch.release * sr)
-    rng = np.random.default_rng(seed)
     t = np.arange(n) / sr
-    vibrato = 2.0 ** (patch.vibrato_cents * np.minimum(t / 0.3, 1.0) * np.sin(2 * np.pi * patch.vibrato_rate * t) / 1200)
-    spread = np.linspace(-1, 1, patch.unison) if patch.unison > 1 else np.zeros(1)
-    x = np.zeros(n)
-    for pitch in pitches:
-        for offset in spread:
-            freq = midi_to_hz(pitch) * 2.0 ** (offset * patch.detune_cents / 1200) * vibrato
-            x += oscillator(patch.waveform, freq, sr, rng.random(), patch.pulse_width)
-    x /= np.sqrt(len(pitches) * len(spread))
-    if patch.noise > 0:
-        x = (1 - patch.noise) * x + patch.noise * rng.uniform(-1, 1, n)
-    filter_env = np.exp(-t / max(patch.filter_decay, 1e-3) * 3.0) * np.minimum(t / max(patch.attack, 1e-3), 1.0)
-    cutoff = patch.cutoff * 2.0 ** (patch.filter_env_octaves * filter_env)
-    sweeping = motion.sweep_rate > 0
-    if sweeping:
-        cutoff = cutoff * 2.0 ** (motion.sweep_octaves * np.sin(2 * np.pi * motion.sweep_rate * t - np.pi / 2))
-    x = time_varying_lowpass(x, cutoff, patch.resonance, sr, sweeping) * adsr(n, gate, sr, patch.attack, patch.decay,
-                                                                              patch.sustain, patch.release)
+    x = _oscillators(patch, pitches, t, sr, np.random.default_rng(seed))
+    x = _filtered(patch, x, _filter_envelope(patch, t), t, sr, motion) * adsr(n, gate, sr, patch.attack, patch.decay,
+                                                                               patch.sustain, patch.release)
     if motion.gate_rate:
         cycle = (t * motion.gate_rate) % 1.0 / motion.gate_rate  # seconds into the gate's cycle
         opening = np.minimum(cycle / GATE_RAMP, 1.0)
         closing = np.clip((motion.gate_duty / motion.gate_rate - cycle) / GATE_RAMP, 0.0, 1.0)
         x = x * opening * closing
     return x
+
+
+def glide_curve(notes, n_samples: int, sr: int, glide: float) -> np.ndarray:
+    """The pitch [n_samples] (MIDI, fractional) of a legato line: each note's pitch from its start to the next
+    note's, reached by a slide (linear in semitones) from the previous pitch over `glide` seconds."""
+    starts = [min(int(round(note.start * sr)), n_samples) for note in notes]
+    curve = np.full(n_samples, float(notes[0].pitch))
+    for i, note in enumerate(notes):
+        end = starts[i + 1] if i + 1 < len(notes) else n_samples
+        curve[starts[i] : end] = note.pitch
+        slide = min(int(glide * sr), end - starts[i])
+        if i and slide > 0:
+            curve[starts[i] : starts[i] + slide] = np.linspace(notes[i - 1].pitch, note.pitch, slide, endpoint=False)
+    return curve
+
+
+def render_line(patch: Patch, notes, n_samples: int, sr: int, seed: tuple[int, ...], motion: Motion) -> np.ndarray:
+    """A monophonic part (sorted notes) played legato with portamento (`glide_curve`): one oscillator bank follows
+    the line's pitch, and the amplitude and filter envelopes restart on every note. Returns [n_samples]."""
+    t = np.arange(n_samples) / sr
+    curve = glide_curve(notes, n_samples, sr, motion.glide)
+    x = _oscillators(patch, [curve] + ([curve + motion.octave] if motion.octave else []), t, sr,
+                     np.random.default_rng(seed))
+    amplitude, filter_env = np.zeros(n_samples), np.zeros(n_samples)
+    for note in notes:
+        start = int(round(note.start * sr))
+        gate = max(int(round(note.end * sr)) - start, 1)
+        length = min(gate + int(patch.release * sr), n_samples - start)
+        if length <= 0:
+            continue
+        env = adsr(gate + int(patch.release * sr), gate, sr, patch.attack, patch.decay, patch.sustain, patch.release)
+        window = slice(start, start + length)
+        amplitude[window] = np.maximum(amplitude[window], env[:length] * note.velocity)
+        filter_env[window] = np.maximum(filter_env[window], _filter_envelope(patch, t[:length]))
+    return _filtered(patch, x, filter_env, t, sr, motion) * amplitude
 
 
 def render_part(notes, n_samples: int, sr: int, render) -> np.ndarray:
