@@ -63,8 +63,11 @@ def main() -> None:
         "drum groove": Counter(m["groove"] for m in metas),
         "synth role": Counter(m["role"] for m in metas),
         "synth effects": Counter(", ".join(m["effects"]) or "none" for m in metas),
-        "synth sound design": Counter(", ".join(k for k in ("supersaw", "sweep", "gated", "octaves") if m.get(k)) or "none"
-                                      for m in metas),
+        "synth sound design": Counter(", ".join(k for k in ("supersaw", "sweep", "gated", "octaves", "glide") if m.get(k))
+                                      or "none" for m in metas),
+        "synth source": Counter("own synth" if m.get("preset") is None else program_name("synth", m["preset"])
+                                for m in metas),
+        "sung lead": Counter((m.get("vocal") or {}).get("voice", "none") for m in metas),
         "sidechain pumping": Counter("on" if m["mix"]["pump"] else "off" for m in metas),
         "synth level against the backing (dB, 3-wide bins)": Counter(
             f"{int(np.floor(m['mix']['synth_level_db'] / 3) * 3):+d}" for m in metas),
@@ -96,7 +99,8 @@ def main() -> None:
     for i in sorted(chosen):
         audio, sr = sf.read(folders[i] / "mixture.wav", dtype="float32", always_2d=True)
         m = metas[i]
-        sheet[f"{folders[i].name}\n{m['meter']} {m['tempo']:.0f}\n{m['role']}"] = audio.mean(axis=1)
+        sung = "\nvocal" if m.get("vocal") else ""
+        sheet[f"{folders[i].name}\n{m['meter']} {m['tempo']:.0f}\n{m['role']}{sung}"] = audio.mean(axis=1)
     waveforms_and_spectrograms(sheet, sr, args.out / "mixtures.png")
     print(f"{args.out / 'variety.md'}: {total} tracks; " + "; ".join(
         f"{k}: {len(v)} kinds" for k, v in counts.items() if k in ("meter", "key", "chord type (tracks using it)")))

@@ -83,6 +83,26 @@ def _start_codes(model: SynthGen, n: int, steps: int, prompt_codes: torch.Tensor
 
 
 @torch.inference_mode()
+def _conditions(model: SynthGen, prompt_text: str, context: torch.Tensor, chroma: torch.Tensor | None, keep_text: torch.Tensor,
+                keep_mix: torch.Tensor, steps: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """The R guidance rows' conditions: the prefix [R, P, D] and its mask [R, P], and the mix's states added to
+    each decoder step [R, steps, D] (None for a model without them)."""
+    r = len(keep_text)
+    chroma = None if chroma is None else chroma.expand(r, -1, -1)
+    prefix, prefix_mask = model.prefix([prompt_text] * r, chroma, keep_text, keep_mix)
+    if not model.config.use_context:
+        return prefix, prefix_mask, None
+    return prefix, prefix_mask, model.context_states(context.expand(r, -1, -1), chroma, keep_mix, 0, steps)
+
+
+def _step_states(decoder: CachedDecoder, inputs: torch.Tensor, copies: int, context_states: torch.Tensor | None,
+                 start: int) -> torch.Tensor:
+    """The decoder's input for the L steps from `start`: their input codes [N, K, L] (the codes of the step
+    before each) embedded for every guidance row, plus the mix's states. Returns [N * copies, L, D]."""
+    states = decoder.embed(inputs.repeat(copies, 1, 1))
+    return states if context_states is None else states + context_states[:, start : start + inputs.shape[-1]]
+
+
 def sample_window(model: SynthGen, prompt_text: str, context: torch.Tensor, chroma: torch.Tensor | None,
                   settings: GenerationSettings, generator: torch.Generator, prompt_codes: torch.Tensor | None = None,
                   keep_logits: bool = False, on_step=None) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -98,12 +118,7 @@ def sample_window(model: SynthGen, prompt_text: str, context: torch.Tensor, chro
     r = len(rows) * n
     keep_text = torch.tensor([kt for _, kt, _ in rows for _ in range(n)], device=model.device)
     keep_mix = torch.tensor([km for _, _, km in rows for _ in range(n)], device=model.device)
-    prefix, prefix_mask = model.prefix([prompt_text] * r, None if chroma is None else chroma.expand(r, -1, -1),
-                                       keep_text, keep_mix)
-    context_states = None
-    if model.config.use_context:
-        context_states = model.context_states(context.expand(r, -1, -1), None if chroma is None else chroma.expand(r, -1, -1),
-                                              keep_mix, 0, steps)
+    prefix, prefix_mask, context_states = _conditions(model, prompt_text, context, chroma, keep_text, keep_mix, steps)
     delayed, forced = _start_codes(model, n, steps, prompt_codes)
     frame = torch.arange(steps, device=model.device)[None, :] - torch.arange(k, device=model.device)[:, None]
     real = (frame >= 0) & (frame < t)  # [K, S]: where a code of this window sits
@@ -111,13 +126,11 @@ def sample_window(model: SynthGen, prompt_text: str, context: torch.Tensor, chro
     first = 0 if prompt_codes is None else prompt_codes.shape[-1]  # the first step to sample (codebook 0 of frame Tp)
     dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}.get(settings.precision) or fast_dtype(model.device)
     decoder = CachedDecoder(model, r, prefix.shape[1] + steps, dtype)
-    inputs = decoder_inputs(delayed, model.pad_id)[:, :, : first + 1].repeat(len(rows), 1, 1)
-    states = decoder.embed(inputs)
-    if context_states is not None:
-        states = states + context_states[:, : first + 1]
+    inputs = decoder_inputs(delayed, model.pad_id)[:, :, : first + 1]
+    states = _step_states(decoder, inputs, len(rows), context_states, 0)
     logits = decoder(torch.cat([prefix, states], dim=1), torch.cat([prefix_mask.bool(), prefix_mask.new_ones(r, first + 1).bool()], dim=1))
     logits = logits[:, :, prefix.shape[1] :]
-    kept = [logits[:n]] if keep_logits else None
+    kept = [logits[:n]]
     for s in range(first, steps):
         guided = _combine(logits[:, :, -1], rows, n, settings)  # [N, K, V]
         codes = sample_next(guided.reshape(n * k, -1), settings.temperature, settings.top_k, settings.top_p,
@@ -128,10 +141,7 @@ def sample_window(model: SynthGen, prompt_text: str, context: torch.Tensor, chro
             on_step()
         if s + 1 == steps:
             break
-        states = decoder.embed(delayed[:, :, s : s + 1].repeat(len(rows), 1, 1))
-        if context_states is not None:
-            states = states + context_states[:, s + 1 : s + 2]
-        logits = decoder(states)
+        logits = decoder(_step_states(decoder, delayed[:, :, s : s + 1], len(rows), context_states, s + 1))
         if keep_logits:
             kept.append(logits[:n])
     return undo_delay(delayed), (torch.cat(kept, dim=2) if keep_logits else None)

@@ -180,6 +180,47 @@ def _render_all(renderer: Renderer, windows: list[EvalWindow], sample_rate: int,
     return stems, measures, seconds, steer
 
 
+def _reference_stems(windows: list[EvalWindow], codec: Codec | None, progress: bool) -> dict[str, list[np.ndarray]]:
+    """The reference rows' stems: the truth, the truth from another key, and (with a codec) the truth through it."""
+    stems = {"truth": [w.truth for w in windows], "other-key": other_key_truths(windows)}
+    if codec is not None:
+        stems[CODEC_REFERENCE] = [_through_codec(codec, w.truth) for w in tqdm(windows, desc=CODEC_REFERENCE,
+                                                                               disable=not progress)]
+    return stems
+
+
+@dataclass
+class _Rows:
+    """The suite's table as it fills: each row's metrics against the truth's, and the stems shown to `on_stems`."""
+
+    windows: list[EvalWindow]
+    sample_rate: int
+    mode: str
+    embedding: Embedding | None
+    on_stems: Callable[[str, int, np.ndarray], None] | None
+    progress: bool
+    rows: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.truth_measures = [stem_measures(w.truth, w, self.sample_rate, self.mode)
+                               for w in tqdm(self.windows, desc="truth", disable=not self.progress)]
+        self.truth_embeddings = self.embed([w.truth for w in self.windows])
+
+    def embed(self, stems: list[np.ndarray]) -> np.ndarray | None:
+        if self.embedding is None:
+            return None
+        return np.concatenate([self.embedding(s, self.sample_rate) for s in stems])
+
+    def add(self, name: str, stems: list[np.ndarray], measures: list[dict] | None = None) -> dict:
+        """Add a row for `stems` (one per window), measured here unless `measures` are given. Returns the row."""
+        if measures is None:
+            measures = [stem_measures(s, w, self.sample_rate, self.mode) for s, w in zip(stems, self.windows)]
+        self.rows[name] = _summarise(measures, self.truth_measures, self.windows, self.embed(stems), self.truth_embeddings)
+        for i, stem in enumerate(stems if self.on_stems else []):
+            self.on_stems(name, i, stem)
+        return self.rows[name]
+
+
 def run_suite(renderers: list[Renderer], windows: list[EvalWindow], sample_rate: int, mode: str = "accompaniment",
               embedding: Embedding | None = None, steering: bool = False, seed: int = 0,
               on_stems: Callable[[str, int, np.ndarray], None] | None = None, progress: bool = True,
@@ -187,30 +228,15 @@ def run_suite(renderers: list[Renderer], windows: list[EvalWindow], sample_rate:
     """Measure every renderer and the references on the windows (`truth-codec` when a codec at
     `sample_rate` is given). `on_stems(row, i, stem)` sees each stem (to keep a few for listening and
     plots). Returns dict(rows={name: metrics}, windows=..., settings=...)."""
-    others = other_key_truths(windows)
-    embed = (lambda stems: np.concatenate([embedding(s, sample_rate) for s in stems])) if embedding else None
-    truth_measures = [stem_measures(w.truth, w, sample_rate, mode) for w in tqdm(windows, desc="truth", disable=not progress)]
-    truth_embeddings = embed([w.truth for w in windows]) if embed else None
-    rows = {}
-
-    def add_row(name: str, stems: list[np.ndarray], measures: list[dict]) -> None:
-        rows[name] = _summarise(measures, truth_measures, windows, embed(stems) if embed else None, truth_embeddings)
-        if on_stems:
-            for i, stem in enumerate(stems):
-                on_stems(name, i, stem)
-
-    add_row("truth", [w.truth for w in windows], truth_measures)
-    add_row("other-key", others, [stem_measures(s, w, sample_rate, mode) for s, w in zip(others, windows)])
-    if codec is not None:
-        kept = [_through_codec(codec, w.truth) for w in tqdm(windows, desc=CODEC_REFERENCE, disable=not progress)]
-        add_row(CODEC_REFERENCE, kept, [stem_measures(s, w, sample_rate, mode) for s, w in zip(kept, windows)])
+    table = _Rows(windows, sample_rate, mode, embedding, on_stems, progress)
+    for name, stems in _reference_stems(windows, codec, progress).items():
+        table.add(name, stems, table.truth_measures if name == "truth" else None)
     for renderer in renderers:
         stems, measures, seconds, steer = _render_all(renderer, windows, sample_rate, mode, steering, seed, progress)
-        add_row(renderer.name, stems, measures)
-        rows[renderer.name]["rtf"] = sum(len(w.context) for w in windows) / sample_rate / max(seconds, 1e-9)
-        if steer:
-            rows[renderer.name].update({key: float(np.mean([s[key] for s in steer])) for key in steer[0]})
-    return dict(rows=rows, windows=[dict(track=w.track, start=w.start, description=w.description) for w in windows],
+        row = table.add(renderer.name, stems, measures)
+        row["rtf"] = sum(len(w.context) for w in windows) / sample_rate / max(seconds, 1e-9)
+        row.update({key: float(np.mean([s[key] for s in steer])) for key in (steer[0] if steer else {})})
+    return dict(rows=table.rows, windows=[dict(track=w.track, start=w.start, description=w.description) for w in windows],
                 settings=dict(mode=mode, sample_rate=sample_rate, steering=steering, seed=seed))
 
 
