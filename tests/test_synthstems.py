@@ -314,6 +314,7 @@ def test_record_descriptions_name_the_sound_design(dataset, config):
         assert meta["glide"] == any(w in text for w in ("glide", "sliding", "portamento"))
         if meta["preset"] is not None:
             assert any(name in text for name in PRESET_NAMES[meta["preset"]]) and meta["motion"] == Motion().to_dict()
+            assert meta["patch"] is None
         assert meta["supersaw"] == ("super" in text)
         assert meta["gated"] == any(w in text for w in ("gate", "gated"))
         assert meta["sweep"] == any(w in text for w in ("sweep", "wobbling"))

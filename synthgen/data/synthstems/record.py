@@ -155,7 +155,7 @@ def make_record_track(config: SynthStemsConfig, index: int) -> dict:
         **attributes, description=description, seed=config.seed, index=index, style="record", seconds=seconds,
         motion=sound.motion.to_dict(), sample_rate=sr, channels=2, **_song_meta(song, key, seconds),
         notes=[[nt.start, nt.end, nt.pitch, nt.velocity] for nt in synth_notes], note_rate_steps=sound.rate,
-        patch=sound.patch.to_dict(), effects_params=sound.effects, humanize_ms=timing_ms, band=band,
+        patch=None if sound.preset else sound.patch.to_dict(), effects_params=sound.effects, humanize_ms=timing_ms, band=band,
         backing_soundfont=soundfont.name if band["family"] == "soundfont" else None, mix=mix, peak_db=peak_db,
         vocal=dict(voice=voice, notes=len(vocal_notes)) if vocal_notes else None, ood=config.ood,
     ))
