@@ -321,7 +321,7 @@ def test_record_descriptions_name_the_sound_design(dataset, config):
         assert meta["octaves"] == ("octaves" in text)
 
 
-def _f0_cents(x: np.ndarray, start: float, end: float) -> float:
+def _median_midi(x: np.ndarray, start: float, end: float) -> float:
     """The median pitch (MIDI, fractional) of x [N] at 32 kHz between two times (s)."""
     import librosa
 
@@ -334,16 +334,16 @@ def test_glide_slides_between_notes_and_the_plain_line_jumps():
     line = [Note(0.0, 0.5, 48, 1.0), Note(0.5, 1.0, 60, 1.0)]
     glided = render_line(patch, line, 32000, 32000, (1,), Motion(glide=0.2))
     jumped = render_line(patch, line, 32000, 32000, (1,), Motion())
-    assert abs(_f0_cents(glided, 0.1, 0.4) - 48) < 0.3 and abs(_f0_cents(glided, 0.8, 1.0) - 60) < 0.3
-    assert 52 < _f0_cents(glided, 0.56, 0.64) < 58  # halfway up the slide
-    assert abs(_f0_cents(jumped, 0.56, 0.64) - 60) < 0.3
+    assert abs(_median_midi(glided, 0.1, 0.4) - 48) < 0.3 and abs(_median_midi(glided, 0.8, 1.0) - 60) < 0.3
+    assert 52 < _median_midi(glided, 0.56, 0.64) < 58  # halfway up the slide
+    assert abs(_median_midi(jumped, 0.56, 0.64) - 60) < 0.3
 
 
 def test_the_voice_sings_its_notes_and_slides_between_legato_ones():
     notes = [Note(0.1, 0.7, 57, 1.0), Note(0.7, 1.3, 60, 1.0), Note(1.6, 2.2, 64, 0.8)]
     voice = sing(np.random.default_rng(0), notes, 3 * 32000, 32000, "high")
     for note in notes:
-        assert abs(_f0_cents(voice, note.start + 0.12, note.end - 0.05) - note.pitch) < 0.4
+        assert abs(_median_midi(voice, note.start + 0.12, note.end - 0.05) - note.pitch) < 0.4
     assert np.abs(voice[int(1.4 * 32000) : int(1.55 * 32000)]).max() < 0.01 * np.abs(voice).max()  # a rest is silent
 
 

@@ -85,14 +85,15 @@ def _head(attributes: dict, rng: np.random.Generator) -> tuple[str, bool]:
         adjectives.insert(int(rng.integers(len(adjectives) + 1)), _pick(rng, REGISTER[attributes["register"]]))
     if len(adjectives) > 1 and rng.random() < 0.5:
         rng.shuffle(adjectives)
-    noun = _pick(rng, ROLE_NOUN[attributes["role"]])
     if attributes.get("preset") is not None:
         noun = _pick(rng, list(PRESET_NAMES[attributes["preset"]]))
         noun = f"{_pick(rng, MODULE_WORDS)} {noun}" if rng.random() < 0.6 else noun
-    elif attributes.get("supersaw"):
-        noun = f"{_pick(rng, SUPERSAW)} {noun}"
-    elif rng.random() < 0.75:
-        noun = f"{_pick(rng, WAVEFORM[attributes['waveform']])} {noun}"
+    else:
+        noun = _pick(rng, ROLE_NOUN[attributes["role"]])
+        if attributes.get("supersaw"):
+            noun = f"{_pick(rng, SUPERSAW)} {noun}"
+        elif rng.random() < 0.75:
+            noun = f"{_pick(rng, WAVEFORM[attributes['waveform']])} {noun}"
     joiner = ", " if rng.random() < 0.5 else " "
     head = f"{joiner.join(adjectives)} {noun}"
     if rng.random() < 0.7 and not noun.endswith("s"):

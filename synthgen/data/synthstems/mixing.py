@@ -1,6 +1,7 @@
 """Mix a SynthStems `record` track like a record, in stereo, keeping the stems exact: mixture = backing + synth.
 
-Each part (drums, bass, keys, layer, maybe a vocal) gets a channel strip (pedalboard: high-pass, an EQ bell, a compressor), a place in the stereo field and
+Each part (drums, bass, keys, layer, maybe a vocal) is set to its level while it plays (`playing_rms_db`), and
+gets a channel strip (pedalboard: high-pass, an EQ bell, a compressor), a place in the stereo field and
 a send to a shared reverb and, for some parts, a tempo-synced delay. The sends are linear, so each stem carries
 its own share of the returns. Some songs pump: the band and the synth duck after every kick (sidechain). The
 mix bus's compressor and limiter compute one gain curve on the sum and apply it to both stems, so the synth
@@ -33,6 +34,24 @@ def rms_db(x: np.ndarray) -> float:
 def at_level(x: np.ndarray, db: float) -> np.ndarray:
     """x scaled to an RMS of `db` dB (silence stays silent)."""
     return x * 10 ** ((db - rms_db(x)) / 20) if np.any(x) else x
+
+
+PLAYING_FRAME = 0.05  # s
+PLAYING_RANGE_DB = 40.0  # frames this far under the loudest are rests
+
+
+def playing_rms_db(x: np.ndarray, sr: int) -> float:
+    """The RMS (dB) of x [N] over the 50 ms frames where it plays (within PLAYING_RANGE_DB of its loudest frame),
+    so that a part that rests for half the song is not pushed up to make up for it."""
+    frame = min(int(PLAYING_FRAME * sr), len(x))
+    energy = np.mean(x[: len(x) // frame * frame].reshape(-1, frame) ** 2, axis=1)
+    playing = energy[energy >= energy.max() * 10 ** (-PLAYING_RANGE_DB / 10)]
+    return 10 * np.log10(np.mean(playing) + 1e-12)
+
+
+def at_playing_level(x: np.ndarray, db: float, sr: int) -> np.ndarray:
+    """x scaled so that it plays at an RMS of `db` dB (`playing_rms_db`; silence stays silent)."""
+    return x * 10 ** ((db - playing_rms_db(x, sr)) / 20) if np.any(x) else x
 
 
 def _pan(mono: np.ndarray, position: float) -> np.ndarray:
@@ -91,17 +110,18 @@ def mix_record(rng: np.random.Generator, parts: dict[str, np.ndarray], synth: np
                               feedback=float(rng.uniform(0.2, 0.45)), mix=1.0)])
     delayed = {"keys", "vocal", "synth"} if rng.random() < 0.4 else set()
     pump = _pump(kicks, samples, sr, float(rng.uniform(0.3, 0.7)), float(rng.uniform(0.08, 0.2))) if rng.random() < PUMP else None
+    delayed &= {*parts, "synth"}
     settings: dict = {"parts": {}, "reverb": reverb[0].room_size, "delay_on": sorted(delayed), "pump": pump is not None}
     stems = {"backing": np.zeros((2, samples)), "synth": np.zeros((2, samples))}
     sends = {"backing": np.zeros((2, samples)), "synth": np.zeros((2, samples))}
     echoes = {"backing": np.zeros((2, samples)), "synth": np.zeros((2, samples))}
     synth_level = float(rng.uniform(*SYNTH_LEVEL_DB))
-    backing_db = rms_db(sum(at_level(parts[p], float(np.mean(PART_LEVELS[p]))) for p in parts))
+    backing_db = rms_db(sum(at_playing_level(parts[p], float(np.mean(PART_LEVELS[p])), sr) for p in parts))
     for name, mono in [*parts.items(), ("synth", synth)]:
         stem = "synth" if name == "synth" else "backing"
         level = backing_db + synth_level if name == "synth" else float(rng.uniform(*PART_LEVELS[name]))
         board, strip = _strip(rng, SYNTH_HIGHPASS_HZ[synth_register] if name == "synth" else HIGHPASS_HZ[name])
-        dry = at_level(_process(board, at_level(mono, level)[None], sr)[0], level)  # make-up gain after the strip
+        dry = at_playing_level(_process(board, at_playing_level(mono, level, sr)[None], sr)[0], level, sr)  # make-up gain
         if pump is not None and name != "drums":
             dry = dry * pump
         position, send = float(rng.uniform(*PAN[name])), float(rng.uniform(*REVERB_SEND[name]))

@@ -24,14 +24,14 @@ PRESET_SHARE = 0.12  # the share of record tracks (not the out-of-distribution s
 class Preset:
     program: int  # General MIDI program, 0-based
     roles: tuple[str, ...]  # the parts it plays
-    waveform: str  # the nearest of the project's waveforms (the description names the preset instead)
+    waveform: str  # meta.json's waveform: the nearest of the project's, by ear (the description names the preset)
     brightness: str
     attack: str
     names: tuple[str, ...]  # its own wording, paraphrased
 
 
 PRESETS = (
-    Preset(38, ("bass",), "saw", "dark", "sharp", ("synth bass", "sound-module synth bass")),
+    Preset(38, ("bass",), "saw", "dark", "sharp", ("synth bass", "analog-style synth bass")),
     Preset(39, ("bass",), "square", "dark", "sharp", ("rubbery synth bass", "synth bass")),
     Preset(80, ("lead", "arpeggio"), "square", "warm", "sharp", ("square lead", "chiptune square lead")),
     Preset(81, ("lead",), "saw", "warm", "soft", ("sawtooth lead", "classic saw lead")),
@@ -48,9 +48,9 @@ PRESETS = (
 
 def sample_preset(rng: np.random.Generator, role: str) -> Preset | None:
     """A preset for the role, for PRESET_SHARE of the tracks; None keeps the project's own synth."""
-    if rng.random() >= PRESET_SHARE:
-        return None
     fitting = [p for p in PRESETS if role in p.roles]
+    if rng.random() >= PRESET_SHARE or not fitting:
+        return None
     return fitting[int(rng.integers(len(fitting)))]
 
 

@@ -2,7 +2,7 @@
 lead in some songs, mixed like a record in stereo.
 
 The synth is the project's own, its parameters the true description, with the record style's sound design
-(supersaw, filter sweep, gate, octaves, glide); in PRESET_SHARE of the songs a General MIDI synth preset plays it
+(supersaw, filter sweep, gate, octaves, glide); in some songs (`presets.PRESET_SHARE`) a General MIDI synth preset plays it
 instead, named in its own words. The out-of-distribution set (config.ood) holds what training never hears: a
 band playing TimGM6mb (HELD_OUT_SOUNDFONT) and a synth with a deep, fast vibrato (OOD_VIBRATO).
 """
@@ -56,17 +56,6 @@ def _sample_motion(rng: np.random.Generator, patch: Patch, role: str, beat: floa
         glide=uniform(rng, GLIDE_SECONDS) if glide else 0.0)
 
 
-def _render_synth(rng: np.random.Generator, notes: list, sound: "SynthSound", sr: int, samples: int) -> np.ndarray:
-    """The synth part, dry: the preset through the training SoundFont, a legato line with glide, or note by note."""
-    event_seed = int(rng.integers(2**31))
-    patch, motion = sound.patch, sound.motion
-    if sound.preset is not None:
-        return render_preset(sound.preset, notes, TRAINING_SOUNDFONT, sr, samples)
-    if motion.glide and notes:
-        return render_line(patch, sorted(notes, key=lambda n: n.start), samples, sr, (event_seed,), motion)
-    return render_part(notes, samples, sr, lambda p, g: render_event(patch, p, g, sr, (event_seed, *p), motion))
-
-
 @dataclass(frozen=True)
 class SynthSound:
     """What plays the synth part and how: the sampled attributes, the patch and its motion, or a preset."""
@@ -77,20 +66,31 @@ class SynthSound:
     waveform: str
     attack: str
     rate: int  # note grid in 16th steps
-    patch: Patch
+    patch: Patch | None  # None: the preset plays
     effects: dict
     motion: Motion
     preset: Preset | None
 
 
+def _render_synth(rng: np.random.Generator, notes: list, sound: SynthSound, sr: int, samples: int) -> np.ndarray:
+    """The synth part, dry: the preset through the training SoundFont, a legato line with glide, or note by note."""
+    event_seed = int(rng.integers(2**31))
+    patch, motion = sound.patch, sound.motion
+    if sound.preset is not None:
+        return render_preset(sound.preset, notes, TRAINING_SOUNDFONT, sr, samples)
+    if motion.glide and notes:
+        return render_line(patch, sorted(notes, key=lambda n: n.start), samples, sr, (event_seed,), motion)
+    return render_part(notes, samples, sr, lambda p, g: render_event(patch, p, g, sr, (event_seed, *p), motion))
+
+
 def _sample_sound(rng: np.random.Generator, config: SynthStemsConfig, beat: float, step: float) -> SynthSound:
     """The synth's sound: the project's synth with the record style's motion (deep, fast vibrato in the
-    out-of-distribution set), or for PRESET_SHARE of the training tracks a General MIDI preset."""
+    out-of-distribution set), or for `presets.PRESET_SHARE` of the other tracks a General MIDI preset."""
     role, register, brightness, waveform, attack, rate, patch, effects = sample_synth(rng, beat)
     preset = None if config.ood else sample_preset(rng, role)
     if preset is not None:
-        return SynthSound(role, register, preset.brightness, preset.waveform, preset.attack, rate, Patch(preset.waveform),
-                          effects, Motion(), preset)
+        return SynthSound(role, register, preset.brightness, preset.waveform, preset.attack, rate, None, effects, Motion(),
+                          preset)
     if config.ood:
         patch = replace(patch, vibrato_cents=uniform(rng, OOD_VIBRATO[0]), vibrato_rate=uniform(rng, OOD_VIBRATO[1]))
     patch, motion = _sample_motion(rng, patch, role, beat, step)
@@ -99,7 +99,7 @@ def _sample_sound(rng: np.random.Generator, config: SynthStemsConfig, beat: floa
 
 def _attributes(sound: SynthSound, song: Arrangement, key) -> dict:
     """The described attributes of the synth part (`describe`)."""
-    patch, motion = sound.patch, sound.motion
+    patch, motion = sound.patch or Patch(sound.waveform), sound.motion  # a preset: one voice, no vibrato
     return dict(role=sound.role, waveform=sound.waveform, brightness=sound.brightness, attack=sound.attack,
                 register=sound.register, unison=patch.unison, vibrato=patch.vibrato_cents > 0,
                 effects=sorted(sound.effects), speed="fast" if sound.rate == 1 else "steady", tempo=song.tempo,
@@ -155,7 +155,7 @@ def make_record_track(config: SynthStemsConfig, index: int) -> dict:
         **attributes, description=description, seed=config.seed, index=index, style="record", seconds=seconds,
         motion=sound.motion.to_dict(), sample_rate=sr, channels=2, **_song_meta(song, key, seconds),
         notes=[[nt.start, nt.end, nt.pitch, nt.velocity] for nt in synth_notes], note_rate_steps=sound.rate,
-        patch=None if sound.preset else sound.patch.to_dict(), effects_params=sound.effects, humanize_ms=timing_ms, band=band,
+        patch=None if sound.patch is None else sound.patch.to_dict(), effects_params=sound.effects, humanize_ms=timing_ms, band=band,
         backing_soundfont=soundfont.name if band["family"] == "soundfont" else None, mix=mix, peak_db=peak_db,
         vocal=dict(voice=voice, notes=len(vocal_notes)) if vocal_notes else None, ood=config.ood,
     ))

@@ -71,7 +71,7 @@ class Score:
         return midi
 
 
-def _chord_at(chords: list[Chord], t: float) -> Chord:
+def chord_at(chords: list[Chord], t: float) -> Chord:
     for chord in chords:
         if chord.start <= t < chord.end:
             return chord
@@ -102,7 +102,7 @@ def _pattern_notes(rng, chords, pattern, step, seconds, pitches_for, gate, bar_s
         start = s * step
         end = start + max(1, (nxt - s)) * step * gate
         velocity = float(rng.uniform(0.7, 1.0) if s % 4 else rng.uniform(0.85, 1.0))
-        notes += [Note(start, end, p, velocity) for p in pitches_for(_chord_at(chords, start))]
+        notes += [Note(start, end, p, velocity) for p in pitches_for(chord_at(chords, start))]
     return notes
 
 
@@ -152,7 +152,7 @@ def _arpeggio(rng, chords, step, seconds, low, high, rate, shapes=ARP_SHAPES) ->
     gate = rng.uniform(0.4, 0.95)
     notes = []
     for i, s in enumerate(range(0, _steps(seconds, step), rate)):
-        chord = _chord_at(chords, s * step)
+        chord = chord_at(chords, s * step)
         tones = chord.voicing(low, min(high, low + 12 * span + 4), len(chord.pitch_classes) * span)
         if shape == "random":
             cycle = [tones[j % len(tones)] for j in order[: len(tones)]]
@@ -179,7 +179,7 @@ def _lead(rng, key, chords, step, seconds, low, high, rate, motif_steps: int = 3
             start = start_step * step
             if start >= seconds:
                 break
-            chord = _chord_at(chords, start)
+            chord = chord_at(chords, start)
             if s % 4 == 0:  # on the beat: the nearest chord tone
                 tones = [p for p in scale if p % 12 in chord.pitch_classes]
                 pitch = min(tones, key=lambda p: (abs(p - pitch), p))

@@ -118,8 +118,8 @@ def midi_to_hz(pitch: float) -> float:
 @dataclass(frozen=True)
 class Motion:
     """Movement over a patch (SynthStems' record style): a filter LFO, a rhythmic amplitude gate, a second voice an
-    octave away, portamento. The LFO and gate retrigger on every note, on the grid; a part with glide is played as
-    one legato line (`render_line`)."""
+    octave away, portamento. Note by note (`render_event`) the LFO and gate retrigger on every note, on the grid; a
+    part with glide is played as one line (`render_line`)."""
 
     sweep_rate: float = 0.0  # Hz of the filter LFO; 0: none
     sweep_octaves: float = 0.0  # the cutoff swings this many octaves up and down
@@ -184,22 +184,28 @@ def render_event(patch: Patch, pitches: tuple[int, ...], gate: int, sr: int, see
 
 
 def glide_curve(notes, n_samples: int, sr: int, glide: float) -> np.ndarray:
-    """The pitch [n_samples] (MIDI, fractional) of a legato line: each note's pitch from its start to the next
-    note's, reached by a slide (linear in semitones) from the previous pitch over `glide` seconds."""
+    """The pitch [n_samples] (MIDI, fractional) of a line with portamento: each note holds its pitch until the
+    next note starts, which slides there (linear in semitones) from where the line is, over `glide` seconds or
+    half its own length if that is shorter, so that fast notes still land on their pitch."""
     starts = [min(int(round(note.start * sr)), n_samples) for note in notes]
     curve = np.full(n_samples, float(notes[0].pitch))
     for i, note in enumerate(notes):
         end = starts[i + 1] if i + 1 < len(notes) else n_samples
         curve[starts[i] : end] = note.pitch
-        slide = min(int(glide * sr), end - starts[i])
+        slide = min(int(round(glide * sr)), (end - starts[i]) // 2)
         if i and slide > 0:
-            curve[starts[i] : starts[i] + slide] = np.linspace(notes[i - 1].pitch, note.pitch, slide, endpoint=False)
+            curve[starts[i] : starts[i] + slide] = np.linspace(curve[starts[i] - 1], note.pitch, slide, endpoint=False)
     return curve
 
 
 def render_line(patch: Patch, notes, n_samples: int, sr: int, seed: tuple[int, ...], motion: Motion) -> np.ndarray:
-    """A monophonic part (sorted notes) played legato with portamento (`glide_curve`): one oscillator bank follows
-    the line's pitch, and the amplitude and filter envelopes restart on every note. Returns [n_samples]."""
+    """A monophonic part (sorted notes) played with portamento (`glide_curve`): one oscillator bank follows the
+    line's pitch (and its octave double), and the amplitude and filter envelopes restart on every note. The filter
+    LFO and the vibrato run from the line's start; there is no gate (a pad's motion). Returns [n_samples]."""
+    if motion.gate_rate:
+        raise ValueError("render_line plays no gate (a gated part is rendered note by note)")
+    if not notes:
+        return np.zeros(n_samples)
     t = np.arange(n_samples) / sr
     curve = glide_curve(notes, n_samples, sr, motion.glide)
     x = _oscillators(patch, [curve] + ([curve + motion.octave] if motion.octave else []), t, sr,

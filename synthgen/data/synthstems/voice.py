@@ -4,7 +4,7 @@ Most records carry a voice, and the synth must work around it. `vocal_part` writ
 choruses (chord tones on the beats, steps between them, a long note to end each phrase, rests between);
 `sing` voices them: a glottal-like source (a band-limited saw, tilted down, with breath noise) that slides
 between legato notes and gains vibrato as a note is held, shaped by the formants of a vowel per syllable, with
-an unvoiced consonant burst before some syllables. Audio is float64 [N] (mono).
+an unvoiced consonant burst over the onset of some syllables. Audio is float64 [N] (mono).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 from scipy.signal import lfilter
 
 from synthgen.data.synthstems.arrangement import Arrangement
-from synthgen.data.synthstems.score import Note
+from synthgen.data.synthstems.score import Note, chord_at
 from synthgen.data.synthstems.synth import adsr, midi_to_hz, oscillator
 from synthgen.data.synthstems.theory import Key
 
@@ -26,14 +26,16 @@ VOWELS = {  # formant frequencies F1-F4 (Hz) of an adult voice
 FORMANT_BANDWIDTHS = (80.0, 90.0, 120.0, 150.0)  # Hz
 FORMANT_GAINS = (1.0, 0.5, 0.25, 0.12)
 SINGING_SECTIONS = {"verse": 0.9, "chorus": 1.0}  # the chance that the voice sings in a section of that name
-DURATIONS = ([1, 2, 2, 2, 3, 4], [0.05, 0.35, 0.3, 0.1, 0.05, 0.15])  # sixteenth steps of a phrase's inner notes
+STEPS = [1, 2, 3, 4]  # the lengths of a phrase's inner notes in sixteenth steps, and their chances
+STEP_CHANCES = [0.05, 0.65, 0.1, 0.2]
+FINAL_STEPS = 4  # a phrase ends on a note this long or longer
 LEGATO = 0.12  # s: a note that starts this soon after the last one ends slides into it
 CONSONANT = 0.5  # the share of syllables that start with an unvoiced consonant
 
 
 def vocal_part(rng: np.random.Generator, song: Arrangement, key: Key, seconds: float, voice: str) -> list[Note]:
-    """A sung melody in the song's verses and choruses, in the range of VOICES[voice]: phrases of one or two
-    bars, each followed by a rest of half a bar to a bar."""
+    """A sung melody in the song's verses and choruses, in the range of VOICES[voice]: phrases of about one or two
+    bars that end on a long note (FINAL_STEPS or more), each followed by a rest of half a bar to a bar or so."""
     low, high = VOICES[voice]
     scale = [p for p in range(low, high + 1) if p % 12 in key.pitch_classes]
     bar = song.meter.bar_steps
@@ -46,19 +48,16 @@ def vocal_part(rng: np.random.Generator, song: Arrangement, key: Key, seconds: f
         while step + bar <= last:
             phrase_end = min(last, step + bar * int(rng.choice([1, 2])) - int(rng.choice([0, 2, 4])))
             while step < phrase_end:
-                final = phrase_end - step <= 4
-                length = phrase_end - step if final else min(int(rng.choice(DURATIONS[0], p=DURATIONS[1])), phrase_end - step)
-                pitch = _next_pitch(rng, pitch, scale, _chord_at(song, step * song.step), step % song.meter.beat_steps == 0
-                                    or final)
+                length = int(rng.choice(STEPS, p=STEP_CHANCES))
+                final = phrase_end - step - length < FINAL_STEPS
+                length = phrase_end - step if final else length
+                on_beat = step % song.meter.beat_steps == 0 or final
+                pitch = _next_pitch(rng, pitch, scale, chord_at(song.chords, step * song.step), on_beat)
                 start = step * song.step
                 notes.append(Note(start, start + 0.95 * length * song.step, pitch, float(rng.uniform(0.7, 1.0))))
                 step += length
             step += int(rng.choice([bar // 2, bar]))
     return [n for n in notes if n.start < seconds]
-
-
-def _chord_at(song: Arrangement, t: float):
-    return next((c for c in song.chords if c.start <= t < c.end), song.chords[-1])
 
 
 def _next_pitch(rng: np.random.Generator, pitch: int, scale: list[int], chord, on_beat: bool) -> int:
