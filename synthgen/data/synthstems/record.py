@@ -118,6 +118,15 @@ def _song_meta(song: Arrangement, key, seconds: float) -> dict:
                      end=min(c.end, seconds)) for c in song.chords])
 
 
+def _sample_vocal(rng: np.random.Generator, song: Arrangement, key, seconds: float, timing_ms: float) -> tuple:
+    """(voice, its humanized notes) for VOCAL_SHARE of the songs; (None, []) for the others."""
+    if rng.random() >= VOCAL_SHARE:
+        return None, []
+    voice = str(choice(rng, list(VOICES)))
+    notes = feel(rng, vocal_part(rng, song, key, seconds, voice), song, timing_ms, 0)
+    return voice, [note for note in notes if note.start < seconds]
+
+
 def make_record_track(config: SynthStemsConfig, index: int) -> dict:
     """Sample and render record track `index`. Returns dict(backing, synth: int16 [N, 2], meta, description, midi)."""
     rng = np.random.default_rng([config.seed, index])
@@ -140,8 +149,7 @@ def make_record_track(config: SynthStemsConfig, index: int) -> dict:
     parts = render_band(rng, band, song, sr, n, soundfont)
 
     synth = apply_effects(_render_synth(rng, synth_notes, sound, sr, n), sr, sound.effects, rng)
-    voice = str(choice(rng, list(VOICES))) if rng.random() < VOCAL_SHARE else None
-    vocal_notes = in_track(feel(rng, vocal_part(rng, song, key, seconds, voice), song, timing_ms, 0)) if voice else []
+    voice, vocal_notes = _sample_vocal(rng, song, key, seconds, timing_ms)
     if vocal_notes:
         parts["vocal"] = sing(rng, vocal_notes, n, sr, voice)
     kicks = [note.start for note in song.drums if note.pitch == GM_DRUMS["kick"]]
