@@ -82,7 +82,6 @@ def _start_codes(model: SynthGen, n: int, steps: int, prompt_codes: torch.Tensor
     return torch.where(forced, known, delayed), forced
 
 
-@torch.inference_mode()
 def _conditions(model: SynthGen, prompt_text: str, context: torch.Tensor, chroma: torch.Tensor | None, keep_text: torch.Tensor,
                 keep_mix: torch.Tensor, steps: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
     """The R guidance rows' conditions: the prefix [R, P, D] and its mask [R, P], and the mix's states added to
@@ -103,6 +102,7 @@ def _step_states(decoder: CachedDecoder, inputs: torch.Tensor, copies: int, cont
     return states if context_states is None else states + context_states[:, start : start + inputs.shape[-1]]
 
 
+@torch.inference_mode()
 def sample_window(model: SynthGen, prompt_text: str, context: torch.Tensor, chroma: torch.Tensor | None,
                   settings: GenerationSettings, generator: torch.Generator, prompt_codes: torch.Tensor | None = None,
                   keep_logits: bool = False, on_step=None) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -130,7 +130,7 @@ def sample_window(model: SynthGen, prompt_text: str, context: torch.Tensor, chro
     states = _step_states(decoder, inputs, len(rows), context_states, 0)
     logits = decoder(torch.cat([prefix, states], dim=1), torch.cat([prefix_mask.bool(), prefix_mask.new_ones(r, first + 1).bool()], dim=1))
     logits = logits[:, :, prefix.shape[1] :]
-    kept = [logits[:n]]
+    kept = [logits[:n]] if keep_logits else None
     for s in range(first, steps):
         guided = _combine(logits[:, :, -1], rows, n, settings)  # [N, K, V]
         codes = sample_next(guided.reshape(n * k, -1), settings.temperature, settings.top_k, settings.top_p,
