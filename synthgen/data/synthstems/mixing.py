@@ -108,9 +108,8 @@ def mix_record(rng: np.random.Generator, parts: dict[str, np.ndarray], synth: np
                                 wet_level=1.0, dry_level=0.0, width=1.0)])
     delay = Pedalboard([Delay(delay_seconds=beat_seconds * float(rng.choice([0.5, 0.75, 1.0])),
                               feedback=float(rng.uniform(0.2, 0.45)), mix=1.0)])
-    delayed = {"keys", "vocal", "synth"} if rng.random() < 0.4 else set()
+    delayed = {"keys", "vocal", "synth"} & {*parts, "synth"} if rng.random() < 0.4 else set()
     pump = _pump(kicks, samples, sr, float(rng.uniform(0.3, 0.7)), float(rng.uniform(0.08, 0.2))) if rng.random() < PUMP else None
-    delayed &= {*parts, "synth"}
     settings: dict = {"parts": {}, "reverb": reverb[0].room_size, "delay_on": sorted(delayed), "pump": pump is not None}
     stems = {"backing": np.zeros((2, samples)), "synth": np.zeros((2, samples))}
     sends = {"backing": np.zeros((2, samples)), "synth": np.zeros((2, samples))}

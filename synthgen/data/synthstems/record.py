@@ -78,8 +78,8 @@ def _render_synth(rng: np.random.Generator, notes: list, sound: SynthSound, sr: 
     patch, motion = sound.patch, sound.motion
     if sound.preset is not None:
         return render_preset(sound.preset, notes, TRAINING_SOUNDFONT, sr, samples)
-    if motion.glide and notes:
-        return render_line(patch, sorted(notes, key=lambda n: n.start), samples, sr, (event_seed,), motion)
+    if motion.glide:
+        return render_line(patch, notes, samples, sr, (event_seed,), motion)
     return render_part(notes, samples, sr, lambda p, g: render_event(patch, p, g, sr, (event_seed, *p), motion))
 
 

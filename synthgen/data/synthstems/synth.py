@@ -126,7 +126,7 @@ class Motion:
     gate_rate: float = 0.0  # Hz of the gate; 0: none
     gate_duty: float = 0.5  # the open share of each gate cycle
     octave: int = 0  # semitones to the doubling voice (12 or -12); 0: none
-    glide: float = 0.0  # s: each note slides from the last one's pitch over this; 0: none
+    glide: float = 0.0  # s: each note slides from where the line is over this (`glide_curve`); 0: none
 
     def to_dict(self) -> dict:
         return {k: round(v, 5) if isinstance(v, float) else v for k, v in asdict(self).items()}
@@ -199,25 +199,27 @@ def glide_curve(notes, n_samples: int, sr: int, glide: float) -> np.ndarray:
 
 
 def render_line(patch: Patch, notes, n_samples: int, sr: int, seed: tuple[int, ...], motion: Motion) -> np.ndarray:
-    """A monophonic part (sorted notes) played with portamento (`glide_curve`): one oscillator bank follows the
+    """A monophonic part played with portamento (`glide_curve`): one oscillator bank follows the
     line's pitch (and its octave double), and the amplitude and filter envelopes restart on every note. The filter
     LFO and the vibrato run from the line's start; there is no gate (a pad's motion). Returns [n_samples]."""
     if motion.gate_rate:
         raise ValueError("render_line plays no gate (a gated part is rendered note by note)")
     if not notes:
         return np.zeros(n_samples)
+    notes = sorted(notes, key=lambda note: note.start)
     t = np.arange(n_samples) / sr
     curve = glide_curve(notes, n_samples, sr, motion.glide)
     x = _oscillators(patch, [curve] + ([curve + motion.octave] if motion.octave else []), t, sr,
                      np.random.default_rng(seed))
     amplitude, filter_env = np.zeros(n_samples), np.zeros(n_samples)
+    release = int(patch.release * sr)
     for note in notes:
         start = int(round(note.start * sr))
         gate = max(int(round(note.end * sr)) - start, 1)
-        length = min(gate + int(patch.release * sr), n_samples - start)
+        length = min(gate + release, n_samples - start)
         if length <= 0:
             continue
-        env = adsr(gate + int(patch.release * sr), gate, sr, patch.attack, patch.decay, patch.sustain, patch.release)
+        env = adsr(gate + release, gate, sr, patch.attack, patch.decay, patch.sustain, patch.release)
         window = slice(start, start + length)
         amplitude[window] = np.maximum(amplitude[window], env[:length] * note.velocity)
         filter_env[window] = np.maximum(filter_env[window], _filter_envelope(patch, t[:length]))

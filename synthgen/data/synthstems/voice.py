@@ -108,6 +108,8 @@ def sing(rng: np.random.Generator, notes: list[Note], samples: int, sr: int, voi
     previous_end, previous_pitch = -1.0, None
     for note in sorted(notes, key=lambda n: n.start):
         start = int(round(note.start * sr))
+        if start >= samples:
+            break
         gate = max(int(round(note.end * sr)) - start, 1)
         legato = previous_pitch if note.start - previous_end < LEGATO else None
         audio = _syllable(rng, note.pitch, legato, gate, sr, voice)[: samples - start] * note.velocity
