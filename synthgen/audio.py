@@ -14,6 +14,7 @@ import soundfile as sf
 import soxr
 
 from synthgen.errors import AudioError
+from synthgen.iir import Biquad, rbj_biquad
 from synthgen.loudness import integrated_loudness
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")  # what SynthGen reads
@@ -225,19 +226,13 @@ class StereoSpreader:
     """`stereo_spread` of a stem that arrives block by block: call it on consecutive [n] blocks -> [2, n]."""
 
     def __init__(self, sample_rate: int):
-        from scipy.signal import butter
-
         self.delay_line = np.zeros(int(SPREAD_DELAY_MS * sample_rate / 1000), np.float32)
-        self.sos = butter(2, SPREAD_LOW_CUT_HZ, "highpass", fs=sample_rate, output="sos")
-        self.state = np.zeros((self.sos.shape[0], 2))
+        self.high_pass = Biquad(*rbj_biquad("high_pass", SPREAD_LOW_CUT_HZ, 1 / np.sqrt(2), sample_rate), channels=1)
 
     def __call__(self, block: np.ndarray) -> np.ndarray:
-        from scipy.signal import sosfilt
-
         line = np.concatenate([self.delay_line, block.astype(np.float32)])
         delayed, self.delay_line = line[: len(block)], line[len(block) :]
-        side, self.state = sosfilt(self.sos, delayed, zi=self.state)
-        side = side * SPREAD_WIDTH
+        side = self.high_pass(delayed[None])[0] * SPREAD_WIDTH
         return np.stack([block + side, block - side]).astype(np.float32)
 
 

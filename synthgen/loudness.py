@@ -6,7 +6,7 @@ so that a song of any length is measured in bounded memory:
         meter.add(block)
     meter.integrated()            # LUFS; -inf when shorter than one 400 ms gating block or silent
 
-K-weighting (pyloudnorm's two biquads, their state carried across blocks), mean squares over 100 ms hops,
+K-weighting (pyloudnorm's two biquads, `iir.Biquad`, their state carried across blocks), mean squares over 100 ms hops,
 400 ms gating blocks with 75 % overlap built from four hops, then the absolute (-70 LUFS) and relative
 (-10 LU) gates.
 """
@@ -14,21 +14,19 @@ K-weighting (pyloudnorm's two biquads, their state carried across blocks), mean 
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import lfilter
+
+from synthgen.iir import Biquad, rbj_biquad
 
 BLOCK_SECONDS, HOPS_PER_BLOCK = 0.4, 4
 ABSOLUTE_GATE, RELATIVE_GATE = -70.0, -10.0
 CHANNEL_GAINS = (1.0, 1.0, 1.0, 1.41, 1.41)  # L, R, C, Ls, Rs; further channels count 1.0
-K_WEIGHTING = ((4.0, 1 / np.sqrt(2), 1500.0, "high_shelf"), (0.0, 0.5, 38.0, "high_pass"))  # (gain dB, Q, Hz, kind)
+K_WEIGHTING = (("high_shelf", 1500.0, 1 / np.sqrt(2), 4.0), ("high_pass", 38.0, 0.5, 0.0))  # (kind, Hz, Q, gain dB)
 
 
 class LoudnessMeter:
     def __init__(self, sample_rate: int, channels: int):
-        from pyloudnorm.iirfilter import IIRfilter
-
         self.sample_rate = sample_rate
-        self.filters = [(f.b, f.a) for f in (IIRfilter(g, q, fc, sample_rate, kind) for g, q, fc, kind in K_WEIGHTING)]
-        self.states = [np.zeros((channels, max(len(a), len(b)) - 1)) for b, a in self.filters]
+        self.filters = [Biquad(*rbj_biquad(kind, hz, q, sample_rate, gain), channels) for kind, hz, q, gain in K_WEIGHTING]
         self.hop = round(BLOCK_SECONDS / HOPS_PER_BLOCK * sample_rate)
         self.gains = np.array([CHANNEL_GAINS[i] if i < len(CHANNEL_GAINS) else 1.0 for i in range(channels)])
         self.hop_energy: list[np.ndarray] = []  # per finished hop: the sum of squares of each channel [C]
@@ -39,8 +37,8 @@ class LoudnessMeter:
     def add(self, block: np.ndarray) -> None:
         """Measure the next [C, n] samples."""
         x = np.asarray(block, dtype=np.float64)
-        for i, (b, a) in enumerate(self.filters):
-            x, self.states[i] = lfilter(b, a, x, axis=1, zi=self.states[i])
+        for k_filter in self.filters:
+            x = k_filter(x)
         self.samples += x.shape[1]
         squares = x * x
         while squares.shape[1]:

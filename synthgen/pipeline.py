@@ -28,7 +28,6 @@ from synthgen.generation_settings import GenerationSettings
 from synthgen.hub import resolve
 from synthgen.model import SynthGen
 from synthgen.model.pretrained import from_musicgen_melody, is_musicgen_melody
-from synthgen.quiet import quiet_transformers
 from synthgen.render import Rendered, render_file
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "weights" / "default"
@@ -49,13 +48,12 @@ class Pipeline:
                 raise SynthGenError("no --model given and this installation ships no default model")
             directory = DEFAULT_MODEL
         directory = model_directory(resolve(directory))
-        with quiet_transformers():
-            if is_musicgen_melody(directory):
-                return cls(*from_musicgen_melody(directory))
-            model = SynthGen.from_pretrained(directory)
-            if not (directory / CODEC_FOLDER).is_dir():
-                raise SynthGenError(f"{directory}: a language model without its codec (no {CODEC_FOLDER}/ folder)")
-            return cls(model, load_codec(directory / CODEC_FOLDER))
+        if is_musicgen_melody(directory):
+            return cls(*from_musicgen_melody(directory))
+        model = SynthGen.from_pretrained(directory)
+        if not (directory / CODEC_FOLDER).is_dir():
+            raise SynthGenError(f"{directory}: a language model without its codec (no {CODEC_FOLDER}/ folder)")
+        return cls(model, load_codec(directory / CODEC_FOLDER))
 
     def save_pretrained(self, directory: str | Path) -> None:
         """The model's folder with the codec in codec/, written into a temporary folder that replaces `directory`."""

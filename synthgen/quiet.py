@@ -1,5 +1,5 @@
-"""Keep third-party loading bars and warnings out of the user's terminal (the CLI's commands, the Python API's
-loading)."""
+"""Keep transformers' loading bars and warnings out of the user's terminal, where a loader uses transformers
+(a MusicGen-Melody snapshot, its T5, an EnCodec)."""
 
 from __future__ import annotations
 

@@ -171,8 +171,6 @@ def render_file(model: SynthGen, codec: Codec, path: str | Path, prompt: str, se
                 mix_gain_db: float = 0.0, progress: bool = False) -> Rendered:
     """Write a stem for each of settings.variations into `stems`, and where given the mix with it at `mix_gain_db`
     into `previews` and its notes into `midis` (the same order)."""
-    from synthgen.transcribe import write_part_midi
-
     mix, stereo = _MixFile(Path(path)), not settings.mono
     with tempfile.TemporaryDirectory(prefix="synthgen-") as tmp:
         mono = RawFile(Path(tmp) / "mix.f32")
@@ -184,6 +182,9 @@ def render_file(model: SynthGen, codec: Codec, path: str | Path, prompt: str, se
         middle = max(0, (mono.length - ANALYSIS_SECONDS * codec.sample_rate) // 2)
         excerpt = mono.read(middle, min(mono.length, middle + ANALYSIS_SECONDS * codec.sample_rate))
         key, bpm = estimate_key(excerpt, codec.sample_rate), estimate_tempo(excerpt, codec.sample_rate)
+        if midis:
+            from synthgen.transcribe import write_part_midi  # with scipy.ndimage: imported only when asked for
+
         for raw, gain, midi in zip(raws, gains, midis):
             write_part_midi(raw.read(0, mix.frames)[None] * gain, mix.sample_rate, midi, bpm)
     return Rendered(mix.frames / mix.sample_rate, mix.sample_rate, mix.channels, mix.peak < SILENT_PEAK, key, bpm)

@@ -201,3 +201,38 @@ def test_place_stem_sits_6_lu_below_the_mix_and_under_minus_1_dbfs():
     assert integrated_loudness(silent, sr) == pytest.approx(FALLBACK_LUFS, abs=0.3)
     mono = place(stem, mix[:1], level_db=-6.0, loudness=None, stereo=True)
     assert mono.shape == (1, 4 * sr)
+
+
+def test_biquad_equals_scipy_across_any_blocks():
+    """iir.Biquad (numpy, no scipy at run time) filters as scipy.signal.lfilter does, its state carried over blocks
+    that cross its chunks and groups at odd places; the RBJ high-pass at Q 1/sqrt(2) is scipy's Butterworth."""
+    from scipy.signal import butter, lfilter
+
+    from synthgen.iir import Biquad, rbj_biquad
+
+    x = np.random.default_rng(0).standard_normal((2, 50_000))
+    for b, a in (rbj_biquad("high_shelf", 1500.0, 1 / np.sqrt(2), 44100, 4.0), rbj_biquad("high_pass", 38.0, 0.5, 48000)):
+        want = lfilter(b, a, x, axis=1)
+        for sizes in ([50_000], [1, 63, 64, 4095, 4097, 20_000, 21_780], [9_999] * 6):
+            biquad = Biquad(b, a, channels=2)
+            edges = np.cumsum([0, *sizes])[:-1]
+            got = np.concatenate([biquad(x[:, e : e + n]) for e, n in zip(edges, sizes)] + [biquad(x[:, sum(sizes) :])], axis=1)
+            np.testing.assert_allclose(got, want, rtol=0, atol=1e-9 * np.abs(want).max())
+    butter_b, butter_a = butter(2, 250.0, "highpass", fs=44100)
+    np.testing.assert_allclose(np.concatenate(rbj_biquad("high_pass", 250.0, 1 / np.sqrt(2), 44100)),
+                               np.concatenate([butter_b, butter_a]), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("sr", [32000, 44100, 48000])
+def test_streaming_loudness_equals_pyloudnorm(sr):
+    import pyloudnorm
+
+    from synthgen.loudness import LoudnessMeter
+
+    rng = np.random.default_rng(sr)
+    music = np.stack([_chord(7.3, sr), _chord(7.3, sr)[::-1]]) + 0.02 * rng.standard_normal((2, int(7.3 * sr)))
+    music[:, sr : 2 * sr] *= 0.001  # a quiet passage for the gates
+    meter = LoudnessMeter(sr, channels=2)
+    for start in range(0, music.shape[1], 12_345):
+        meter.add(music[:, start : start + 12_345])
+    assert meter.integrated() == pytest.approx(pyloudnorm.Meter(sr).integrated_loudness(music.T), abs=1e-4)

@@ -1,9 +1,15 @@
+from dataclasses import asdict
+
 import pytest
 import torch
-from transformers import AutoTokenizer, MusicgenMelodyForConditionalGeneration
+from transformers import (AutoTokenizer, MusicgenMelodyDecoderConfig, MusicgenMelodyForCausalLM,
+                          MusicgenMelodyForConditionalGeneration)
 
 from synthgen.chroma import dominant_pitch_class
 from synthgen.model import SynthGen, build_model
+from synthgen.model.decoder import DecoderConfig, MusicGenDecoder
+from synthgen.model.minilm import minilm_directory
+from synthgen.model.text import MAX_TOKENS, TextEncoder
 from synthgen.model.delay import apply_delay, code_mask, decoder_inputs, undo_delay
 from synthgen.model.lm import chroma_frame_index
 from synthgen.model.pretrained import from_musicgen_melody, merge_lora
@@ -31,6 +37,46 @@ def tiny():
     model = build_model("tiny", K, V).eval()
     torch.nn.init.normal_(model.context_proj.weight, std=0.5)  # a trained model uses its context
     return model
+
+
+def test_decoder_matches_transformers_in_float32():
+    """Our decoder and transformers' MusicgenMelodyForCausalLM share parameter names and compute the same logits,
+    for a full prefix, a partly masked one and a dropped one (classifier-free guidance's rows)."""
+    torch.manual_seed(0)
+    config = DecoderConfig(vocab_size=V, num_codebooks=K, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                           ffn_dim=64, dropout=0.0, pad_token_id=V, bos_token_id=V)
+    ours = MusicGenDecoder(config).eval()
+    theirs = MusicgenMelodyForCausalLM(MusicgenMelodyDecoderConfig(**asdict(config))).eval()
+    assert set(ours.state_dict()) == set(theirs.state_dict())
+    theirs.load_state_dict(ours.state_dict())
+    mask = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0], [0, 0, 0, 0, 0]])
+    prefix, states = torch.randn(3, 5, 32) * mask[..., None], torch.randn(3, 7, 32)
+    with torch.no_grad():
+        hidden = theirs.model.decoder(inputs_embeds=states, attention_mask=torch.ones(3, 7), encoder_hidden_states=prefix,
+                                      encoder_attention_mask=mask).last_hidden_state[:, -7:]
+        want = torch.stack([head(hidden) for head in theirs.lm_heads], dim=1)
+        got = ours(states, prefix, mask)
+    assert got.shape == (3, K, 7, V)
+    torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_minilm_matches_transformers_in_float32():
+    """Our MiniLM and tokenizer give transformers' BertModel states and token ids, padding and truncation included."""
+    from transformers import AutoModel
+
+    directory = minilm_directory()
+    ours = TextEncoder.load("minilm")
+    texts = ["a soft dark pad holding the chords", "Bright SAW lead, with glide!", " ".join(["arpeggio"] * 80)]
+    tokens = AutoTokenizer.from_pretrained(str(directory))(texts, padding=True, truncation=True, max_length=MAX_TOKENS,
+                                                          return_tensors="pt")
+    ids, mask = ours.tokenize(texts)
+    assert ids.shape == (3, MAX_TOKENS)
+    assert torch.equal(ids, tokens["input_ids"]) and torch.equal(mask, tokens["attention_mask"])
+    with torch.no_grad():
+        want = AutoModel.from_pretrained(str(directory)).eval()(**tokens).last_hidden_state
+    got, got_mask = ours.encode(texts)
+    valid = mask.bool()
+    torch.testing.assert_close(got[valid], want[valid], rtol=1e-5, atol=1e-5)
 
 
 def test_delay_pattern_round_trip_and_mask():

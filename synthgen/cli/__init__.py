@@ -15,7 +15,6 @@ from synthgen.data.window_settings import WindowSettings
 from synthgen.errors import SynthGenError
 from synthgen.generation_settings import SAMPLING_OPTIONS, GenerationSettings
 from synthgen.options import add_options, bounded
-from synthgen.quiet import quiet_transformers
 from synthgen.training.codec_config import TRAIN_CONFIGS
 from synthgen.training.lm_config import TrainConfig
 
@@ -190,8 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        with quiet_transformers():
-            return args.run(args)
+        return args.run(args)
     except SynthGenError as err:
         print(f"synthgen: error: {err}", file=sys.stderr)
         return 2

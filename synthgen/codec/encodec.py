@@ -1,4 +1,5 @@
-"""The `encodec` kind: transformers' EncodecModel, so a local facebook/encodec_32khz snapshot loads unchanged."""
+"""The `encodec` kind: transformers' EncodecModel, so a local facebook/encodec_32khz snapshot loads unchanged.
+transformers is imported only when an EnCodec is built or loaded (generation with the spectral codec needs none)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from transformers import EncodecConfig, EncodecModel
 
 from synthgen.codec.base import HOP_LENGTH, NUM_CODEBOOKS, SAMPLE_RATE, Codec
 from synthgen.errors import SynthGenError
+from synthgen.quiet import quiet_transformers
 
 # Architectures by name. Every preset is 32 kHz mono with a hop of 640 samples (50 frames/s) and
 # 4 codebooks, like facebook/encodec_32khz, so that models trained on one codec's codes line up
@@ -65,6 +66,8 @@ class EncodecCodec(Codec):
         """Build a randomly initialised codec of a named architecture (seeded, so always the same)."""
         if preset not in ENCODEC_PRESETS:
             raise SynthGenError(f"unknown encodec preset '{preset}' (choose from {', '.join(ENCODEC_PRESETS)})")
+        from transformers import EncodecConfig, EncodecModel
+
         config = EncodecConfig(**_COMMON, **ENCODEC_PRESETS[preset])
         config.target_bandwidths = [_bandwidth_for(config, NUM_CODEBOOKS)]
         with torch.random.fork_rng():
@@ -76,8 +79,11 @@ class EncodecCodec(Codec):
     @classmethod
     def from_pretrained(cls, directory: str | Path) -> "EncodecCodec":
         """Load a codec saved by `save_pretrained` (e.g. a local facebook/encodec_32khz snapshot)."""
+        from transformers import EncodecModel
+
         try:
-            model = EncodecModel.from_pretrained(str(directory), local_files_only=True)
+            with quiet_transformers():
+                model = EncodecModel.from_pretrained(str(directory), local_files_only=True)
         except (OSError, ValueError, TypeError, RuntimeError, SafetensorError) as err:  # damaged weights or config
             raise SynthGenError(f"{directory}: not a loadable EnCodec ({str(err).splitlines()[0]})") from None
         return cls(model, name=str(Path(directory).resolve()))

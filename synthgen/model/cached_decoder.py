@@ -1,5 +1,5 @@
 """A lean incremental decoder for generation: the SynthGen decoder's own weights, a preallocated key/value
-cache and one fused step, without the per-call bookkeeping of transformers' generic decoder.
+cache and one fused step, without the per-call bookkeeping of the training-time forward.
 
 It computes exactly what `SynthGen.forward` computes (pre-norm MusicGen layers: self-attention without
 biases, GELU feed-forward, sinusoidal positions over prefix + steps); tests compare the two in float32.
@@ -15,6 +15,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from synthgen.model.decoder import ACTIVATIONS, sinusoids
 from synthgen.model.lm import SynthGen
 
 
@@ -31,6 +32,7 @@ class CachedDecoder:
         self.head_dim = config.hidden_size // config.num_attention_heads
         self.num_codebooks = model.num_codebooks
         self.cardinality = model.cardinality
+        self.activation = ACTIVATIONS[config.activation_function]
         self.layers = []
         for layer in decoder.layers:
             attn = layer.self_attn
@@ -45,9 +47,7 @@ class CachedDecoder:
         self.heads = torch.cat([head.weight for head in model.decoder.lm_heads]).to(dtype)  # [K * V, D]
         self.embeddings = torch.cat([e.weight for e in decoder.embed_tokens]).float()  # [K * (V + 1), D]
         self.offsets = (torch.arange(self.num_codebooks, device=model.device) * (self.cardinality + 1))[None, :, None]
-        if max_length > decoder.embed_positions.weights.shape[0]:
-            decoder.embed_positions.make_weights(max_length, config.hidden_size)
-        self.positions = decoder.embed_positions.weights.float()
+        self.positions = sinusoids(max_length, config.hidden_size, model.device)
         shape = (len(decoder.layers), rows, self.heads_count, max_length, self.head_dim)
         self.keys = torch.zeros(shape, device=model.device)
         self.values = torch.zeros(shape, device=model.device)
@@ -77,7 +77,7 @@ class CachedDecoder:
             a = F.scaled_dot_product_attention(q, self.keys[i, :, :, :end], self.values[i, :, :, :end], attn_mask=attend)
             h = h + _linear(a.transpose(1, 2).reshape(rows, n, -1), p["out"])
             x = F.layer_norm(h, h.shape[-1:], *p["ln2"])
-            h = h + _linear(F.gelu(_linear(x, p["fc1"])), p["fc2"])
+            h = h + _linear(self.activation(_linear(x, p["fc1"])), p["fc2"])
         self.length = end
         h = F.layer_norm(h, h.shape[-1:], *self.final_ln)
         return _linear(h, self.heads).view(rows, n, self.num_codebooks, self.cardinality).transpose(1, 2)

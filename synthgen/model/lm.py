@@ -18,13 +18,13 @@ import torch.nn.functional as F
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
-from transformers import MusicgenMelodyDecoderConfig, MusicgenMelodyForCausalLM
 
 from synthgen.chroma import HOP as CHROMA_HOP
 from synthgen.chroma import dominant_pitch_class
 from synthgen.codec.base import HOP_LENGTH
 from synthgen.errors import SynthGenError
 from synthgen.files import atomic_directory, model_directory, read_json
+from synthgen.model.decoder import DecoderConfig, MusicGenDecoder
 from synthgen.model.delay import apply_delay, code_mask, decoder_inputs
 from synthgen.model.text import TextEncoder
 
@@ -35,7 +35,7 @@ WEIGHTS_NAME = "model.safetensors"
 
 @dataclass
 class SynthGenConfig:
-    decoder: dict  # MusicgenMelodyDecoderConfig arguments (vocab_size = V, num_codebooks = K, ...)
+    decoder: dict  # DecoderConfig arguments (vocab_size = V, num_codebooks = K, ...)
     text_encoder: str = "minilm"  # "minilm" (shipped in a wheel) or "t5" (saved beside the model)
     text_trainable: bool = False
     use_chroma: bool = True
@@ -50,12 +50,12 @@ class SynthGenConfig:
 
 class SynthGen(nn.Module):
     def __init__(self, config: SynthGenConfig, text_encoder: TextEncoder,
-                 decoder: MusicgenMelodyForCausalLM | None = None,
+                 decoder: MusicGenDecoder | None = None,
                  text_proj: nn.Module | None = None, chroma_proj: nn.Module | None = None):
         super().__init__()
         self.config = config
-        self.decoder = decoder or MusicgenMelodyForCausalLM(MusicgenMelodyDecoderConfig(**config.decoder))
-        self.config.decoder = _decoder_arguments(self.decoder.config)
+        self.decoder = decoder or MusicGenDecoder(DecoderConfig(**config.decoder))
+        self.config.decoder = asdict(self.decoder.config)
         hidden = self.decoder.config.hidden_size
         self.text_encoder = text_encoder
         # As in MusicGen-Melody, a projection exists only where the sizes differ.
@@ -150,14 +150,7 @@ class SynthGen(nn.Module):
         states = sum(embed[k](inputs[:, k]) for k in range(self.num_codebooks))
         if context_states is not None:
             states = states + context_states
-        out = self.decoder.model.decoder(
-            inputs_embeds=states,
-            attention_mask=prefix_mask.new_ones(states.shape[:2]),
-            encoder_hidden_states=prefix,
-            encoder_attention_mask=prefix_mask,
-        )
-        hidden = out.last_hidden_state[:, -inputs.shape[-1] :]
-        return torch.stack([head(hidden) for head in self.decoder.lm_heads], dim=1)
+        return self.decoder(states, prefix, prefix_mask)
 
     def logits_for(self, target: torch.Tensor, context: torch.Tensor | None, chroma: torch.Tensor | None,
                    descriptions: list[str], keep_text: torch.Tensor, keep_context: torch.Tensor) -> torch.Tensor:
@@ -261,11 +254,3 @@ def chroma_frame_index(frames: int, chroma_frames: int) -> torch.Tensor:
 def _projection(size_in: int, size_out: int) -> nn.Module:
     return nn.Linear(size_in, size_out) if size_in != size_out else nn.Identity()
 
-
-def _decoder_arguments(config: MusicgenMelodyDecoderConfig) -> dict:
-    """The decoder config as plain constructor arguments (what config.json stores)."""
-    keep = ("vocab_size", "max_position_embeddings", "num_hidden_layers", "ffn_dim", "num_attention_heads",
-            "layerdrop", "activation_function", "hidden_size", "dropout", "attention_dropout", "activation_dropout",
-            "initializer_factor", "scale_embedding", "num_codebooks", "audio_channels", "pad_token_id", "bos_token_id")
-    values = config.to_dict()
-    return {k: values[k] for k in keep if k in values}

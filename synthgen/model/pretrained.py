@@ -1,20 +1,24 @@
 """The pretrained MusicGen-Melody (a local `facebook/musicgen-melody` snapshot) as a SynthGen model,
 for full fine-tuning or LoRA. Its decoder, T5 text encoder, projections and EnCodec load unchanged;
-only the time-aligned context (initialised at zero) is new."""
+only the time-aligned context (initialised at zero) is new. transformers is imported only here, when a snapshot
+is loaded."""
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
+import torch
 from torch import nn
-from transformers import AutoTokenizer, MusicgenMelodyForConditionalGeneration
 
 from synthgen.codec import EncodecCodec
 from synthgen.errors import SynthGenError
 from synthgen.files import read_json
 from synthgen.hub import resolve
+from synthgen.model.decoder import DecoderConfig, MusicGenDecoder
 from synthgen.model.lm import SynthGen, SynthGenConfig
 from synthgen.model.text import TextEncoder
+from synthgen.quiet import quiet_transformers
 
 LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "out_proj"]
 
@@ -28,16 +32,19 @@ def is_musicgen_melody(directory: Path) -> bool:
 def from_musicgen_melody(directory: str | Path, lora: bool = False, lora_rank: int = 16) -> tuple[SynthGen, EncodecCodec]:
     """The snapshot's decoder, text encoder and projections as a SynthGen, and its EnCodec as the codec.
     `directory` may be a Hub id (`hub.resolve`)."""
+    from transformers import AutoTokenizer, MusicgenMelodyForConditionalGeneration
+
     directory = resolve(directory)
     if not (directory / "config.json").is_file():
         raise SynthGenError(f"{directory}: not a MusicGen-Melody snapshot (no config.json)")
-    pretrained = MusicgenMelodyForConditionalGeneration.from_pretrained(str(directory), local_files_only=True)
-    tokenizer = AutoTokenizer.from_pretrained(str(directory), local_files_only=True)
+    with quiet_transformers():
+        pretrained = MusicgenMelodyForConditionalGeneration.from_pretrained(str(directory), local_files_only=True)
+        tokenizer = AutoTokenizer.from_pretrained(str(directory), local_files_only=True)
     config = SynthGenConfig(decoder={}, text_encoder="t5", use_chroma=True,
                             chroma_length=pretrained.config.chroma_length, preset="musicgen-melody",
                             extra={"pretrained": str(directory.resolve())})
     model = SynthGen(
-        config, TextEncoder(pretrained.text_encoder, tokenizer, "t5"), decoder=pretrained.decoder,
+        config, TextEncoder(pretrained.text_encoder, tokenizer, "t5"), decoder=_own_decoder(pretrained.decoder),
         text_proj=getattr(pretrained, "enc_to_dec_proj", nn.Identity()),
         chroma_proj=getattr(pretrained, "audio_enc_to_dec_proj", nn.Identity()),
     )
@@ -45,6 +52,16 @@ def from_musicgen_melody(directory: str | Path, lora: bool = False, lora_rank: i
     if lora:
         add_lora(model, lora_rank)
     return model, codec
+
+
+def _own_decoder(decoder: nn.Module) -> MusicGenDecoder:
+    """transformers' MusicgenMelodyForCausalLM as our MusicGenDecoder, sharing its tensors (the names match)."""
+    settings = decoder.config.to_dict()
+    config = DecoderConfig(**{f.name: settings[f.name] for f in fields(DecoderConfig)})
+    with torch.device("meta"):
+        own = MusicGenDecoder(config)
+    own.load_state_dict(decoder.state_dict(), assign=True)
+    return own
 
 
 def add_lora(model: SynthGen, rank: int) -> None:

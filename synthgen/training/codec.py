@@ -22,11 +22,11 @@ import math
 from dataclasses import asdict
 from pathlib import Path
 
-import librosa
 import numpy as np
 import torch
 from tqdm import tqdm
 
+from synthgen.chroma import chroma_filters
 from synthgen.codec import EncodecCodec, SpectralCodec, codec_from_preset, load_codec
 from synthgen.codec.quantize import ema_quantize, init_codebooks, saturation_penalty
 from synthgen.codec.spectral import log_magnitude
@@ -55,8 +55,7 @@ class SpectralTrainer:
         self.train_mode()
         self.optimizer = torch.optim.AdamW(self.net.parameters(), lr=config.lr)
         self.autoencoder_steps = 0  # FSQ has nothing to initialise: quantized from the first step
-        filters = librosa.filters.chroma(sr=codec.sample_rate, n_fft=codec.config.n_fft)  # [12, F]
-        self.chroma_filters = torch.from_numpy(filters).float().to(device)
+        self.chroma_filters = chroma_filters(codec.sample_rate, codec.config.n_fft).to(device)  # [12, F]
         weights = torch.arange(codec.config.bins, device=device).clamp(min=1).float() ** -config.octave_weighting
         self.bin_weights = (weights / weights.mean())[:, None]  # [F, 1]
         self.tones: torch.Tensor | None = None
