@@ -1,5 +1,5 @@
 """The `spectral` kind: log-magnitude STFT frames -> a small convolutional encoder -> FSQ codes -> a small
-convolutional decoder -> log-magnitudes -> fast Griffin-Lim -> audio.
+convolutional decoder -> log-magnitudes -> fast Griffin-Lim from a phase read off the spectral peaks -> audio.
 
     audio [B, 1, N] --STFT (n_fft 2048, hop 640)--> log |X| - bin mean [B, F, T]   (F = 1025 bins, T = ceil(N / 640))
         --encoder--> values [B, G * D, T] --FSQ--> codes [B, G, T]   (G = 4 groups = codebooks, D = 4 levels each)
@@ -36,7 +36,7 @@ class SpectralConfig:
     hidden: int = 256
     levels: tuple[int, ...] = (8, 8, 4, 4)  # FSQ levels of one group: 1024 codes
     decoder_dilations: tuple[int, ...] = (1, 3)
-    griffin_lim_iterations: int = 32
+    griffin_lim_iterations: int = 12  # from `peak_phase`: as close as 32 from a bin-centre start (bench/griffin_lim.py)
     griffin_lim_momentum: float = 0.99
 
     @property
@@ -65,14 +65,35 @@ def istft(spec: torch.Tensor, n_fft: int) -> torch.Tensor:
     return torch.istft(spec, n_fft, HOP_LENGTH, window=window, center=True, length=(spec.shape[-1] - 1) * HOP_LENGTH)
 
 
-def griffin_lim(magnitude: torch.Tensor, n_fft: int, iterations: int, momentum: float) -> torch.Tensor:
-    """Audio [B, T * HOP_LENGTH] whose STFT magnitude is close to magnitude [B, F, T]: fast Griffin-Lim
-    (Perraudin et al. 2013). The phase starts as a stationary sinusoid's at each bin's centre frequency
-    (phase advancing by 2π k hop / n_fft per frame), which converges faster than random phase."""
+def peak_phase(magnitude: torch.Tensor, n_fft: int) -> torch.Tensor:
+    """A starting phase [B, F, T] for Griffin-Lim, read from the magnitude [B, F, T] alone: every bin turns at the
+    frequency of the spectral peak it belongs to (the nearest local maximum, its frequency refined by a parabola
+    through the log-magnitudes around it), accumulated frame by frame, and neighbouring bins differ by pi, as a
+    Hann-windowed sinusoid's bins do in this STFT (phase = frequency x time - pi k)."""
     bins, frames = magnitude.shape[-2:]
-    advance = 2 * math.pi * HOP_LENGTH / n_fft
-    phase = advance * torch.arange(bins, device=magnitude.device)[:, None] * torch.arange(frames, device=magnitude.device)
-    angles = torch.polar(torch.ones_like(phase), phase).expand_as(magnitude)
+    log = torch.log(magnitude + 1e-9)
+    left, centre, right = log[:, :-2], log[:, 1:-1], log[:, 2:]
+    index = torch.arange(bins, device=magnitude.device)[None, :, None].expand_as(log)
+    peak = F.pad((centre > left) & (centre >= right), (0, 0, 1, 1))  # [B, F, T]
+    curvature = left - 2 * centre + right
+    offset = F.pad(torch.where(curvature < 0, 0.5 * (left - right) / curvature.clamp(max=-1e-9), 0.0), (0, 0, 1, 1))
+    offset = torch.where(peak, offset, 0.0)  # a peak's position between bins, from the parabola
+    before = torch.where(peak, index, -bins).cummax(dim=1).values  # the nearest peak at or below each bin
+    after = (bins - 1) - torch.where(peak, (bins - 1) - index, -bins).flip(1).cummax(dim=1).values.flip(1)
+    nearest = torch.where((index - before) <= (after - index), before, after)
+    owner = torch.where((nearest >= 0) & (nearest < bins), nearest, index)  # no peak in the frame: the bin itself
+    frequency = owner + offset.gather(1, owner)  # in bins
+    advance = 2 * math.pi * HOP_LENGTH / n_fft * frequency  # radians per frame
+    turned = torch.cumsum(F.pad((advance[..., 1:] + advance[..., :-1]) / 2, (1, 0)), dim=-1)
+    return turned - math.pi * index
+
+
+def griffin_lim(magnitude: torch.Tensor, n_fft: int, iterations: int, momentum: float,
+                phase: torch.Tensor | None = None) -> torch.Tensor:
+    """Audio [B, T * HOP_LENGTH] whose STFT magnitude is close to magnitude [B, F, T]: fast Griffin-Lim
+    (Perraudin et al. 2013) from a starting phase [B, F, T] (default `peak_phase`)."""
+    phase = peak_phase(magnitude, n_fft) if phase is None else phase
+    angles = torch.polar(torch.ones_like(phase), phase)
     previous = torch.zeros_like(angles)
     for _ in range(iterations):
         rebuilt = stft(istft(magnitude * angles, n_fft), n_fft)
