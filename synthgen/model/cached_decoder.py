@@ -36,21 +36,20 @@ class CachedDecoder:
         self.layers = []
         for layer in decoder.layers:
             attn = layer.self_attn
-            self.layers.append(dict(
+            self.layers.append(dict(  # the matrices transposed, [D_in, D_out], in `dtype`
                 ln1=_norm(layer.self_attn_layer_norm),
-                qkv=torch.cat([attn.q_proj.weight, attn.k_proj.weight, attn.v_proj.weight]).to(dtype),
-                out=attn.out_proj.weight.to(dtype),
+                qkv=_matrix(torch.cat([attn.q_proj.weight, attn.k_proj.weight, attn.v_proj.weight]), dtype),
+                out=_matrix(attn.out_proj.weight, dtype),
                 ln2=_norm(layer.final_layer_norm),
-                fc1=layer.fc1.weight.to(dtype), fc2=layer.fc2.weight.to(dtype),
+                fc1=_matrix(layer.fc1.weight, dtype), fc2=_matrix(layer.fc2.weight, dtype),
             ))
         self.final_ln = _norm(decoder.layer_norm)
-        self.heads = torch.cat([head.weight for head in model.decoder.lm_heads]).to(dtype)  # [K * V, D]
+        self.heads = _matrix(torch.cat([head.weight for head in model.decoder.lm_heads]), dtype)  # [D, K * V]
         self.embeddings = torch.cat([e.weight for e in decoder.embed_tokens]).float()  # [K * (V + 1), D]
         self.offsets = (torch.arange(self.num_codebooks, device=model.device) * (self.cardinality + 1))[None, :, None]
         self.positions = sinusoids(max_length, config.hidden_size, model.device)
-        shape = (len(decoder.layers), rows, self.heads_count, max_length, self.head_dim)
-        self.keys = torch.zeros(shape, device=model.device)
-        self.values = torch.zeros(shape, device=model.device)
+        shape = (len(decoder.layers), 2, rows, self.heads_count, max_length, self.head_dim)
+        self.cache = torch.zeros(shape, device=model.device)  # each layer's keys and values
         self.key_mask = torch.zeros(rows, max_length, dtype=torch.bool, device=model.device)
         self.length = 0
 
@@ -59,33 +58,44 @@ class CachedDecoder:
         return F.embedding(codes + self.offsets, self.embeddings).sum(dim=1)
 
     def __call__(self, states: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Append n positions (input states [R, n, D]; mask [R, n], False for padding) -> logits [R, K, n, V] (float32)."""
-        rows, n, _ = states.shape
+        """Append n positions (input states [R, n, D]; mask [R, n], False for padding) -> logits [R, K, n, V] (float32).
+
+        The hidden states stay [R * n, D] between the layers, so that each residual projection is one addmm."""
+        rows, n, width = states.shape
         start, end = self.length, self.length + n
         self.key_mask[:, start:end] = True if mask is None else mask
-        h = states.float() + self.positions[start:end]
+        h = (states.float() + self.positions[start:end]).reshape(rows * n, width)
         if n == 1:
             attend = self.key_mask[:, None, None, :end]
         else:
             causal = torch.ones(n, end, dtype=torch.bool, device=h.device).tril(start)
             attend = self.key_mask[:, None, None, :end] & causal[None, None]
-        for i, p in enumerate(self.layers):
-            x = F.layer_norm(h, h.shape[-1:], *p["ln1"])
-            q, k, v = _linear(x, p["qkv"]).view(rows, n, 3, self.heads_count, self.head_dim).permute(2, 0, 3, 1, 4)
-            self.keys[i, :, :, start:end] = k
-            self.values[i, :, :, start:end] = v
-            a = F.scaled_dot_product_attention(q, self.keys[i, :, :, :end], self.values[i, :, :, :end], attn_mask=attend)
-            h = h + _linear(a.transpose(1, 2).reshape(rows, n, -1), p["out"])
-            x = F.layer_norm(h, h.shape[-1:], *p["ln2"])
-            h = h + _linear(self.activation(_linear(x, p["fc1"])), p["fc2"])
+        for p, cache in zip(self.layers, self.cache):
+            x = F.layer_norm(h, (width,), *p["ln1"])
+            qkv = _product(x, p["qkv"]).view(rows, n, 3, self.heads_count, self.head_dim).permute(2, 0, 3, 1, 4)
+            cache[:, :, :, start:end] = qkv[1:]
+            a = F.scaled_dot_product_attention(qkv[0], cache[0, :, :, :end], cache[1, :, :, :end], attn_mask=attend)
+            h = _residual(h, a.transpose(1, 2).reshape(rows * n, width), p["out"])
+            x = F.layer_norm(h, (width,), *p["ln2"])
+            h = _residual(h, self.activation(_product(x, p["fc1"])), p["fc2"])
         self.length = end
-        h = F.layer_norm(h, h.shape[-1:], *self.final_ln)
-        return _linear(h, self.heads).view(rows, n, self.num_codebooks, self.cardinality).transpose(1, 2)
+        h = F.layer_norm(h, (width,), *self.final_ln)
+        return _product(h, self.heads).view(rows, n, self.num_codebooks, self.cardinality).transpose(1, 2)
 
 
-def _linear(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    """x @ weight.T in the weight's precision, returned in float32."""
-    return F.linear(x.to(weight.dtype), weight).float()
+def _matrix(weight: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """A linear layer's weight [D_out, D_in] as the right-hand matrix of x @ W: [D_in, D_out] in `dtype`."""
+    return weight.detach().to(dtype).t()
+
+
+def _product(x: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
+    """x [M, D_in] (float32) @ matrix in the matrix's precision, returned in float32."""
+    return x @ matrix if matrix.dtype == x.dtype else (x.to(matrix.dtype) @ matrix).float()
+
+
+def _residual(h: torch.Tensor, x: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
+    """h + x @ matrix: one fused addmm in float32."""
+    return torch.addmm(h, x, matrix) if matrix.dtype == h.dtype else h + _product(x, matrix)
 
 
 def _norm(layer: torch.nn.LayerNorm) -> tuple:
