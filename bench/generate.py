@@ -1,9 +1,10 @@
 """Generation speed: our cached sampling loop against transformers' MusicgenMelodyForConditionalGeneration.generate()
-on the same weights and settings, and the whole shipped pipeline.
+on the same weights and settings, the whole shipped pipeline, the README command's start-up and generation memory
+against input length.
 
     python bench/generate.py [--device cpu|cuda] [--presets tiny,small,musicgen-melody] [--batch 1,8]
                              [--precision bf16,fp32] [--seconds 10] [--pipeline-seconds 30] [--startup 3]
-                             [--markdown FILE]
+                             [--memory-minutes 1,10] [--markdown FILE]
 
 Both loops: the same decoder, text encoder, projections and codec; the time-aligned context off (generate()
 cannot take it); chroma and text prefix; classifier-free guidance 3 (two rows per variation); top-k 250;
@@ -254,6 +255,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="audio length of the loop comparison")
     parser.add_argument("--pipeline-seconds", type=float, default=30.0, help="0 skips the pipeline")
     parser.add_argument("--startup", type=int, default=3, help="fresh runs of the README's commands; 0 skips them")
+    parser.add_argument("--memory-minutes", default="1,10", help="mix lengths for peak memory (bench/generate_memory.py); "
+                                                                  "empty skips it")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--markdown", type=Path, help="also write the table here")
@@ -298,6 +301,11 @@ def main() -> None:
                       f"{r['generating']:.1f} s generating, overhead {r['overhead']:.2f} s (goal <= 2 s): "
                       f"{'PASS' if r['overhead'] <= 2 and r['help'] <= 0.5 else 'FAIL'}"]
         print(lines[-1])
+    if args.memory_minutes:
+        from generate_memory import measure
+
+        lines += ["", "generation memory against input length (`synthgen generate` with `--mix-out`, fresh processes):", ""]
+        lines += [f"- {line}" for line in measure([float(m) for m in args.memory_minutes.split(",")])]
     if args.markdown:
         args.markdown.write_text("\n".join(lines) + "\n")
 

@@ -38,22 +38,30 @@ def run(mix: Path, out: Path, model: str | None) -> tuple[float, float]:
     return run_measured(command + (["--model", model] if model else []))
 
 
+def measure(minutes: list[float], model: str | None = None) -> list[str]:
+    """Generate for a mix of each length; the lines to print: each run's peak RSS and time, then the ratio."""
+    lines, peaks = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for length in minutes:
+            mix = Path(tmp) / f"mix_{length:g}min.flac"
+            make_mix(mix, length)
+            peak, seconds = run(mix, Path(tmp), model)
+            peaks.append(peak)
+            lines.append(f"{length:g} min stereo 44.1 kHz mix -> stem and preview: peak RSS {peak:.0f} MB, {seconds:.0f} s")
+            print(lines[-1], flush=True)
+    ratio = peaks[-1] / peaks[0]
+    lines.append(f"peak RSS ratio {minutes[-1]:g} min / {minutes[0]:g} min: {ratio:.2f} (goal <= 1.2): "
+                 f"{'PASS' if ratio <= 1.2 else 'FAIL'}")
+    print(lines[-1])
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", default="1,10", help="comma-separated mix lengths")
     parser.add_argument("--model", help="model folder (default: the shipped model)")
     args = parser.parse_args()
-    peaks = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for minutes in map(float, args.minutes.split(",")):
-            mix = Path(tmp) / f"mix_{minutes:g}min.flac"
-            make_mix(mix, minutes)
-            peak, seconds = run(mix, Path(tmp), args.model)
-            peaks.append(peak)
-            print(f"{minutes:g} min stereo 44.1 kHz mix -> stem and preview: peak RSS {peak:.0f} MB, {seconds:.0f} s", flush=True)
-    ratio = peaks[-1] / peaks[0]
-    print(f"peak RSS ratio {args.minutes.split(',')[-1]} min / {args.minutes.split(',')[0]} min: {ratio:.2f} "
-          f"(goal <= 1.2): {'PASS' if ratio <= 1.2 else 'FAIL'}")
+    measure([float(m) for m in args.minutes.split(",")], args.model)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ codec, and the decoded magnitudes (what generation hands Griffin-Lim) are rebuil
 `bin` (each bin turning at its own centre frequency: the start before issue #20) and `peak` (`peak_phase`: each
 bin turning at its spectral peak's frequency, neighbours pi apart). Printed, and written to griffin_lim.md and
 .json: the spectral convergence ||STFT(x)| - M| / |M| in dB (lower is closer) and the seconds per 10 s of audio;
-griffin_lim.png shows one stem as the earlier decode, the new start alone and the new decode give it.
+griffin_lim.png shows one stem from each start alone, and as the earlier and the new decode give it.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def bin_phase(magnitude: torch.Tensor, n_fft: int) -> torch.Tensor:
 
 
 STARTS = {"bin": bin_phase, "peak": peak_phase}
-PICTURES = (("bin", 32), ("peak", 0), ("peak", 12))  # the earlier decode, the new start alone, the new decode
+PICTURES = (("bin", 0), ("bin", 32), ("peak", 0), ("peak", 12))  # each start alone, the earlier and the new decode
 
 
 def convergence_db(audio: torch.Tensor, magnitude: torch.Tensor, n_fft: int) -> float:

@@ -1,3 +1,3 @@
-from synthgen.cli import main
+from synthgen.cli import run
 
-raise SystemExit(main())
+run()

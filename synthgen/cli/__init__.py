@@ -196,3 +196,17 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("synthgen: interrupted", file=sys.stderr)
         return 130
+
+
+def run() -> None:
+    """The `synthgen` console command: `main`, then, after `generate`, an exit that skips the interpreter's teardown
+    (freeing torch's modules takes about 0.35 s of every run). `generate` has written, closed and renamed every
+    output before it returns; the other commands (training, data with its worker processes, the studio page) end
+    the ordinary way."""
+    argv = sys.argv[1:]
+    code = main(argv)
+    if argv[:1] == ["generate"]:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
