@@ -2,9 +2,10 @@
 
 The same features as MusicGen-Melody's feature extractor (librosa chroma filters over a 16384-point
 power spectrogram, hop 4096, each frame divided by its maximum), computed with torch.stft so that no
-torchaudio is needed, and with the filters written here so that generation imports no transformers. Used for the chroma prefix of the model. (The evaluation's harmony probe,
-`synthgen.dsp.pitch_class_profile`, bins energy by nearest semitone instead: the librosa
-filters spread each pitch over its neighbours, which blurs a key test.)
+torchaudio is needed, and with the filters written here so that generation imports neither transformers nor
+librosa. Used for the chroma prefix of the model. (The evaluation's harmony probe,
+`synthgen.dsp.pitch_class_profile`, bins energy by nearest semitone instead: the librosa filters spread each pitch
+over its neighbours, which blurs a key test.)
 """
 
 from __future__ import annotations

@@ -53,7 +53,8 @@ class Biquad:
         # and from the chunks' inputs carried to their ends, as flat matrices: [2, (GROUP + 1) * 2], [GROUP * 2, ...]
         chunk_powers = _powers(powers[CHUNK], GROUP)  # [GROUP + 1, 2, 2]
         self.group_free = chunk_powers.transpose(2, 0, 1).reshape(2, -1)
-        carry = _lower_toeplitz(np.concatenate([np.zeros((1, 2, 2)), chunk_powers[:GROUP]]))[:, :GROUP]  # [GROUP + 1, GROUP, 2, 2]
+        lagged = np.concatenate([np.zeros((1, 2, 2)), chunk_powers[:GROUP]])  # chunk i's carry k chunks on: M^(k-1-i)
+        carry = _lower_toeplitz(lagged)[:, :GROUP]  # [GROUP + 1, GROUP, 2, 2]
         self.group_carry = carry.transpose(1, 3, 0, 2).reshape(GROUP * 2, -1)
         self.group_step = chunk_powers[GROUP].T
         self.state = np.zeros((channels, 2))
@@ -90,6 +91,7 @@ class Biquad:
         last = count - (groups - 1) * GROUP  # chunks in the last group (the padding's zeros come after them)
         self.state = states[:, -1, last].copy()
         return starts[:, :count]
+
 
 def _powers(matrix: np.ndarray, count: int) -> np.ndarray:
     """[count + 1, 2, 2]: matrix^0 ... matrix^count."""

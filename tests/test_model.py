@@ -79,6 +79,16 @@ def test_minilm_matches_transformers_in_float32():
     torch.testing.assert_close(got[valid], want[valid], rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("sr, n_fft", [(32000, 16384), (32000, 2048), (44100, 1024)])
+def test_chroma_filters_are_librosas(sr, n_fft):
+    import librosa
+
+    from synthgen.chroma import chroma_filters
+
+    want = librosa.filters.chroma(sr=sr, n_fft=n_fft)
+    torch.testing.assert_close(chroma_filters(sr, n_fft), torch.from_numpy(want).float(), rtol=0, atol=1e-7)
+
+
 def test_delay_pattern_round_trip_and_mask():
     codes = torch.arange(2 * K * 5).reshape(2, K, 5)
     delayed = apply_delay(codes, pad_id=99)
