@@ -214,8 +214,8 @@ def first(self, *args, **kwargs):
         print(f"\\nfirst step at {time.time():.6f}", file=sys.stderr, flush=True)
     return step(self, *args, **kwargs)
 cached.CachedDecoder.__call__ = first
-from synthgen.cli import main
-sys.exit(main(sys.argv[1:]))
+from synthgen.cli import run
+run()  # the console command's own ending (a fast exit after generate)
 """
 
 

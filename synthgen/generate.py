@@ -22,6 +22,7 @@ from tqdm import tqdm
 from synthgen.audio import resample, set_channels
 from synthgen.chroma import chroma as chroma_features
 from synthgen.codec import Codec
+from synthgen.errors import SynthGenError
 from synthgen.generation_settings import GenerationSettings
 from synthgen.model.cached_decoder import CachedDecoder, fast_dtype
 from synthgen.model.delay import apply_delay, decoder_inputs, undo_delay
@@ -47,6 +48,8 @@ def sample_next(logits: torch.Tensor, temperature: float, top_k: int, top_p: flo
         drop = probabilities.cumsum(dim=-1) - probabilities > top_p  # keep the smallest set reaching top_p
         logits = logits.masked_fill(drop, float("-inf"))
     cumulative = torch.softmax(logits, dim=-1).cumsum(dim=-1)
+    if not torch.isfinite(cumulative[:, -1]).all():  # torch.multinomial would have refused these too
+        raise SynthGenError("the model's logits are not finite (NaN or inf): its weights are damaged or overflowed")
     draw = torch.rand(cumulative.shape[0], 1, generator=generator, device=cumulative.device) * cumulative[:, -1:]
     choice = torch.searchsorted(cumulative, draw, side="right").clamp_(max=cumulative.shape[-1] - 1)
     return (choice if candidates is None else candidates.gather(-1, choice))[:, 0]

@@ -11,7 +11,7 @@ import torch
 import synthgen.generate as generation
 import synthgen.render as render
 from synthgen.audio import integrated_loudness, mix_preview, peak_dbfs
-from synthgen.errors import AudioError
+from synthgen.errors import AudioError, SynthGenError
 from synthgen.generate import generate_stem, sample_window, window_plan
 from synthgen.generation_settings import GenerationSettings
 from synthgen.pipeline import Pipeline
@@ -204,6 +204,8 @@ def test_sampling_filters():
     assert generation.sample_next(logits[:3], 0.0, 0, 0.0, g).tolist() == [1, 1, 1]  # temperature 0: greedy
     cold = generation.sample_next(logits, 0.05, 0, 0.0, g)
     assert (cold == 1).float().mean() > 0.8  # a low temperature sharpens towards the best code
+    with pytest.raises(SynthGenError, match="not finite"):
+        generation.sample_next(torch.full((2, 5), float("nan")), 1.0, 2, 0.0, g)
 
 
 def test_python_api_returns_the_inputs_type_and_layout_and_refuses_samples_first(pipeline):

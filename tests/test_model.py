@@ -159,6 +159,23 @@ def test_save_and_load_give_identical_logits(tiny, tmp_path):
     assert "text_encoder.model.embeddings.word_embeddings.weight" not in tiny.trainable_state_dict()
 
 
+def test_a_trainable_minilm_saved_by_transformers_loads(tmp_path):
+    """Models with a trainable MiniLM saved before session 10 hold transformers' BertModel weights, pooler included."""
+    from safetensors.torch import load_file, save_file
+
+    torch.manual_seed(0)
+    model = build_model("tiny", K, V).eval()
+    model.config.text_trainable = True
+    model.save_pretrained(tmp_path / "model")
+    weights = load_file(str(tmp_path / "model" / "model.safetensors"))
+    assert "text_encoder.model.embeddings.word_embeddings.weight" in weights
+    weights |= {"text_encoder.model.pooler.dense.weight": torch.zeros(384, 384), "text_encoder.model.pooler.dense.bias": torch.zeros(384)}
+    save_file(weights, str(tmp_path / "model" / "model.safetensors"))
+    loaded = SynthGen.from_pretrained(tmp_path / "model")
+    batch = make_batch()
+    torch.testing.assert_close(full_logits(loaded, batch), full_logits(model, batch), rtol=0, atol=0)
+
+
 @pytest.fixture(scope="module")
 def musicgen_dir(tmp_path_factory):
     return make_tiny_musicgen_melody(tmp_path_factory.mktemp("musicgen-melody"))

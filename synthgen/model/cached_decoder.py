@@ -2,7 +2,7 @@
 cache and one fused step, without the per-call bookkeeping of the training-time forward.
 
 It computes exactly what `SynthGen.forward` computes (pre-norm MusicGen layers: self-attention without
-biases, GELU feed-forward, sinusoidal positions over prefix + steps); tests compare the two in float32.
+biases, the feed-forward's activation, sinusoidal positions over prefix + steps); tests compare the two in float32.
 A decoding step reads every weight once for a handful of rows. On a GPU its matrix products run in bfloat16;
 on a CPU in float32, which measured as fast or faster than bfloat16 at every size from 5 M to 692 M parameters
 on an AVX-512/AMX Xeon (README, Benchmarks: the few-row products gain nothing from bf16 and pay for the
@@ -67,9 +67,10 @@ class CachedDecoder:
         h = (states.float() + self.positions[start:end]).reshape(rows * n, width)
         if n == 1:
             attend = self.key_mask[:, None, None, :end]
-        else:
+        else:  # as `DecoderStack`: each position also reads itself, so a dropped prefix has no empty softmax
             causal = torch.ones(n, end, dtype=torch.bool, device=h.device).tril(start)
-            attend = self.key_mask[:, None, None, :end] & causal[None, None]
+            own = torch.arange(end, device=h.device)[None, :] == torch.arange(start, end, device=h.device)[:, None]
+            attend = (self.key_mask[:, None, None, :end] & causal[None, None]) | own[None, None]
         for p, cache in zip(self.layers, self.cache):
             x = F.layer_norm(h, (width,), *p["ln1"])
             qkv = _product(x, p["qkv"]).view(rows, n, 3, self.heads_count, self.head_dim).permute(2, 0, 3, 1, 4)

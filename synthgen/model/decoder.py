@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
@@ -43,6 +43,10 @@ class DecoderConfig:
     audio_channels: int = 1
     pad_token_id: int = 2048
     bos_token_id: int = 2048
+
+    def to_dict(self) -> dict:
+        """The settings as a dict (what peft reads from a model's `config`, as from transformers' configs)."""
+        return asdict(self)
 
     def __post_init__(self):
         if self.activation_function not in ACTIVATIONS:

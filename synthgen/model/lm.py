@@ -233,6 +233,8 @@ class SynthGen(nn.Module):
         except (OSError, SafetensorError) as err:
             raise SynthGenError(f"{directory / WEIGHTS_NAME}: missing or damaged weights "
                                 f"({str(err).splitlines()[0]})") from None
+        # a trainable MiniLM saved before session 10 (as transformers' BertModel) carries a pooler it never used
+        weights = {k: v for k, v in weights.items() if not k.startswith("text_encoder.model.pooler.")}
         try:
             missing, unexpected = model.load_state_dict(weights, strict=False)
         except RuntimeError as err:  # a tensor of the wrong shape

@@ -42,10 +42,12 @@ class TextEncoder(nn.Module):
 
     @classmethod
     def load(cls, kind: str, directory: str | Path | None = None, trainable: bool = False) -> "TextEncoder":
-        """`minilm` from its package, or `t5` (any encoder) from a directory with weights and tokenizer."""
+        """`minilm` from its package, or `t5` (a T5 encoder) from a directory with its weights and tokenizer."""
         if kind == "minilm":
             directory = minilm_directory()
             return cls(MiniLM.load(directory), minilm_tokenizer(directory, MAX_TOKENS), kind, trainable)
+        if kind != "t5":
+            raise SynthGenError(f"unknown text encoder '{kind}' (choose minilm or t5)")
         if directory is None:
             raise SynthGenError(f"text encoder '{kind}' needs a directory")
         from transformers import AutoTokenizer, T5EncoderModel
