@@ -302,10 +302,13 @@ def main() -> None:
                       f"{'PASS' if r['overhead'] <= 2 and r['help'] <= 0.5 else 'FAIL'}"]
         print(lines[-1])
     if args.memory_minutes:
-        from generate_memory import measure
-
+        # from a small process of its own: a child forked from this one (models loaded) counts this one's memory
+        # in its peak RSS
+        memory = subprocess.run([sys.executable, str(Path(__file__).with_name("generate_memory.py")), "--minutes",
+                                 args.memory_minutes], check=True, capture_output=True, text=True).stdout.splitlines()
         lines += ["", "generation memory against input length (`synthgen generate` with `--mix-out`, fresh processes):", ""]
-        lines += [f"- {line}" for line in measure([float(m) for m in args.memory_minutes.split(",")])]
+        lines += [f"- {line}" for line in memory]
+        print("\n".join(lines[-len(memory) :]))
     if args.markdown:
         args.markdown.write_text("\n".join(lines) + "\n")
 
