@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from synthgen.model.decoder import ACTIVATIONS, sinusoids
+from synthgen.model.decoder import ACTIVATIONS, sinusoids, visibility
 from synthgen.model.lm import SynthGen
 
 
@@ -65,12 +65,10 @@ class CachedDecoder:
         start, end = self.length, self.length + n
         self.key_mask[:, start:end] = True if mask is None else mask
         h = (states.float() + self.positions[start:end]).reshape(rows * n, width)
-        if n == 1:
+        if n == 1:  # a step reads every position before it, and itself (`visibility` in a single mask slice)
             attend = self.key_mask[:, None, None, :end]
-        else:  # as `DecoderStack`: each position also reads itself, so a dropped prefix has no empty softmax
-            causal = torch.ones(n, end, dtype=torch.bool, device=h.device).tril(start)
-            own = torch.arange(end, device=h.device)[None, :] == torch.arange(start, end, device=h.device)[:, None]
-            attend = (self.key_mask[:, None, None, :end] & causal[None, None]) | own[None, None]
+        else:
+            attend = visibility(self.key_mask[:, :end], start)
         for p, cache in zip(self.layers, self.cache):
             x = F.layer_norm(h, (width,), *p["ln1"])
             qkv = _product(x, p["qkv"]).view(rows, n, 3, self.heads_count, self.head_dim).permute(2, 0, 3, 1, 4)

@@ -64,6 +64,16 @@ def sinusoids(length: int, dim: int, device: torch.device | None = None) -> torc
     return F.pad(table, (0, dim % 2))
 
 
+def visibility(keys: torch.Tensor, start: int) -> torch.Tensor:
+    """Which positions the positions [start, end) may read: keys [B, end] (False where dropped or padding) ->
+    [B, 1, end - start, end], causal. Each position also reads itself, so that a row whose prefix is all dropped has
+    no empty softmax; a dropped position is read by no other, so the others' outputs are unchanged."""
+    end = keys.shape[1]
+    rows = torch.arange(start, end, device=keys.device)[:, None]
+    columns = torch.arange(end, device=keys.device)[None, :]
+    return ((columns <= rows) & keys[:, None, None, :]) | (columns == rows)
+
+
 class SelfAttention(nn.Module):
     def __init__(self, config: DecoderConfig):
         super().__init__()
@@ -112,13 +122,9 @@ class DecoderStack(nn.Module):
     def forward(self, states: torch.Tensor, prefix: torch.Tensor, prefix_mask: torch.Tensor) -> torch.Tensor:
         """Step states [B, S, D] after the prefix [B, P, D] (mask [B, P], 0 where dropped) -> hidden [B, L, D]."""
         h = torch.cat([prefix, states], dim=1)
-        length = h.shape[1]
         keys = torch.cat([prefix_mask.bool(), prefix_mask.new_ones(states.shape[:2], dtype=torch.bool)], dim=1)
-        causal = torch.ones(length, length, dtype=torch.bool, device=h.device).tril()
-        # Each position also reads itself, so that a row whose prefix is all dropped has no empty softmax; the
-        # dropped positions are read by no other position, so the steps' outputs are unchanged.
-        attend = (causal & keys[:, None, None, :]) | torch.eye(length, dtype=torch.bool, device=h.device)
-        h = F.dropout(h + sinusoids(length, h.shape[-1], h.device).to(h.dtype), self.dropout, self.training)
+        attend = visibility(keys, 0)
+        h = F.dropout(h + sinusoids(h.shape[1], h.shape[-1], h.device).to(h.dtype), self.dropout, self.training)
         for layer in self.layers:
             if self.training and random.uniform(0, 1) < self.layerdrop:
                 continue
