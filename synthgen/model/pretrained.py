@@ -1,7 +1,7 @@
 """The pretrained MusicGen-Melody (a local `facebook/musicgen-melody` snapshot) as a SynthGen model,
 for full fine-tuning or LoRA. Its decoder, T5 text encoder, projections and EnCodec load unchanged;
-only the time-aligned context (initialised at zero) is new. transformers is imported only here, when a snapshot
-is loaded."""
+only the time-aligned context (initialised at zero) is new. transformers is imported when a snapshot is loaded,
+not when this module is."""
 
 from __future__ import annotations
 
