@@ -1,4 +1,4 @@
-"""Key and tempo of a mix (synthgen/analysis.py) on audio with a known key and tempo."""
+"""Key and tempo of a mix (synthgen/analysis/) on audio with a known key and tempo."""
 
 import numpy as np
 import pytest
