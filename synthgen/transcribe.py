@@ -14,13 +14,13 @@ long. Measured on SynthStems (true notes in meta.json): `python bench/transcribe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from scipy.ndimage import binary_closing
 
 from synthgen.dsp import stft_chunks
+from synthgen.notes import Note
 
 N_FFT, HOP_SECONDS = 8192, 0.01
 PITCHES = np.arange(24, 97)  # C1 .. C7
@@ -37,14 +37,6 @@ ONSET_RISE_DB = 6.0  # an energy rise this sharp within a held pitch starts a ne
 LOW_ONSET_RISE_DB = 3.0  # ... below C3, where repeated notes of one pitch (basslines) ring into each other
 SYNTH_PROGRAM = 81  # General MIDI "Lead 2 (sawtooth)"
 DEFAULT_TEMPO = 120.0  # a MIDI file's tempo when the mix's cannot be measured
-
-
-@dataclass(frozen=True)
-class Note:
-    start: float  # seconds
-    end: float
-    pitch: int  # MIDI
-    velocity: int  # 1..127
 
 
 def _salience(magnitude: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -117,7 +109,7 @@ def transcribe(stem: np.ndarray, sample_rate: int) -> list[Note]:
             for start, end in zip(cuts[:-1], cuts[1:]):
                 if (end - start) * frame_seconds >= MIN_NOTE_SECONDS:
                     level = energy_db[start:end].max() - energy_db.max()
-                    velocity = int(np.clip(127 + 2.5 * level, 1, 127))
+                    velocity = int(np.clip(127 + 2.5 * level, 1, 127)) / 127
                     notes.append(Note(start * frame_seconds, end * frame_seconds, int(pitch), velocity))
     return sorted(notes, key=lambda note: (note.start, note.pitch))
 
@@ -135,6 +127,6 @@ def write_midi(notes: list[Note], path: str | Path, tempo: float = DEFAULT_TEMPO
 
     midi = pretty_midi.PrettyMIDI(initial_tempo=tempo)
     part = pretty_midi.Instrument(program=program, name="synthgen")
-    part.notes = [pretty_midi.Note(n.velocity, n.pitch, n.start, n.end) for n in notes]
+    part.notes = [pretty_midi.Note(n.midi_velocity, n.pitch, n.start, n.end) for n in notes]
     midi.instruments.append(part)
     write_atomic(Path(path), lambda tmp: midi.write(str(tmp)))

@@ -20,12 +20,12 @@ from synthgen.data.synthstems.sf3 import decompressed
 from synthgen.data.synthstems.soundfont import SoundFontPlayer
 from synthgen.data.synthstems.describe import PRESET_NAMES
 from synthgen.data.synthstems.presets import PRESETS, render_preset
-from synthgen.data.synthstems.score import Note
 from synthgen.data.synthstems.synth import Motion, Patch, render_event, render_line
 from synthgen.data.synthstems.voice import sing
 from synthgen.errors import SynthGenError
 from synthgen.dsp import pitch_class_profile
 from synthgen.eval.probes import attack_time, spectral_centroid
+from synthgen.notes import Note
 
 CONFIGS = {style: SynthStemsConfig(seconds=6.0, seed=3, style=style) for style in ("record", "classic")}
 

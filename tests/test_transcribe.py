@@ -4,7 +4,8 @@ import numpy as np
 import pretty_midi
 import pytest
 
-from synthgen.transcribe import Note, transcribe, write_midi
+from synthgen.notes import Note
+from synthgen.transcribe import transcribe, write_midi
 
 SR = 32000
 
@@ -44,7 +45,7 @@ def test_a_chord_gives_its_three_notes_and_a_held_note_stays_one():
 
 
 def test_midi_file_holds_the_notes_at_the_tempo(tmp_path):
-    notes = [Note(0.0, 0.5, 60, 100), Note(0.5, 1.0, 64, 80)]
+    notes = [Note(0.0, 0.5, 60, 100 / 127), Note(0.5, 1.0, 64, 80 / 127)]
     write_midi(notes, tmp_path / "part.mid", tempo=96.0)
     midi = pretty_midi.PrettyMIDI(str(tmp_path / "part.mid"))
     assert midi.get_tempo_changes()[1][0] == pytest.approx(96.0, abs=0.01)

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from synthgen.data.synthstems import score as scores
-from synthgen.data.synthstems.score import Note
 from synthgen.data.synthstems.theory import PROGRESSIONS, Chord, Key, coloured_chord
+from synthgen.notes import Note
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ import pretty_midi
 
 from synthgen.data.synthstems.arrangement import GM_DRUMS, Arrangement
 from synthgen.data.synthstems.instruments import BACKING_INSTRUMENTS, backing_event, drum_kit, render_drums
-from synthgen.data.synthstems.score import Note
 from synthgen.data.synthstems.soundfont import SoundFontPlayer
 from synthgen.data.synthstems.synth import Patch, render_event, render_part
+from synthgen.notes import Note
 
 TRAINING_SOUNDFONT = Path("/usr/share/sounds/sf3/MuseScore_General_Lite.sf3")
 BUILT_IN = 0.2  # the share of bands that play the built-in instruments
@@ -40,7 +40,7 @@ def sample_band(rng: np.random.Generator, soundfont_only: bool = False) -> dict:
 def to_instrument(notes: list[Note], program: int, is_drum: bool = False, name: str = "") -> pretty_midi.Instrument:
     """A part's notes as a pretty_midi instrument (velocities 0..1 as MIDI's 1..127)."""
     inst = pretty_midi.Instrument(program=program, is_drum=is_drum, name=name)
-    inst.notes = [pretty_midi.Note(int(np.clip(round(n.velocity * 127), 1, 127)), n.pitch, n.start, n.end) for n in notes]
+    inst.notes = [pretty_midi.Note(n.midi_velocity, n.pitch, n.start, n.end) for n in notes]
     return inst
 
 

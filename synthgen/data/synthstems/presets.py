@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from synthgen.data.synthstems.band import to_instrument
-from synthgen.data.synthstems.score import Note
 from synthgen.data.synthstems.soundfont import SoundFontPlayer
+from synthgen.notes import Note
 
 PRESET_SHARE = 0.12  # the share of record tracks (not the out-of-distribution set) whose synth is a GM preset
 

@@ -11,6 +11,7 @@ import numpy as np
 import pretty_midi
 
 from synthgen.data.synthstems.theory import Chord, Key
+from synthgen.notes import Note
 
 ROLES = ("lead", "arpeggio", "pad", "stabs", "bass")
 REGISTERS = {"low": (36, 59), "mid": (55, 76), "high": (72, 96)}  # where a part's voicings start and end
@@ -27,14 +28,6 @@ STAB_PATTERNS = [[2, 6, 10, 14], [0, 3, 6, 10, 12], [2, 5, 8, 11, 14], [4, 12], 
 BASS_PATTERNS = [[0, 4, 8, 12], [0, 2, 4, 6, 8, 10, 12, 14], [0, 3, 6, 8, 11, 14], [0, 8, 10], [0, 6, 8, 14]]
 COMP_PATTERNS = {"sustained": [0], "half notes": [0, 8], "quarter comping": [0, 4, 8, 12],
                  "offbeat": [2, 6, 10, 14], "syncopated": [0, 6, 10]}
-
-
-@dataclass(frozen=True)
-class Note:
-    start: float  # seconds
-    end: float
-    pitch: int  # MIDI
-    velocity: float  # 0..1
 
 
 @dataclass
@@ -62,7 +55,7 @@ class Score:
         for name, program, is_drum, notes in parts:
             if notes:
                 inst = pretty_midi.Instrument(program=program, is_drum=is_drum, name=name)
-                inst.notes = [pretty_midi.Note(int(round(n.velocity * 127)), n.pitch, n.start, n.end) for n in notes]
+                inst.notes = [pretty_midi.Note(n.midi_velocity, n.pitch, n.start, n.end) for n in notes]
                 midi.instruments.append(inst)
         drums = pretty_midi.Instrument(program=0, is_drum=True, name="drums")
         drums.notes = [pretty_midi.Note(int(round(v * 127)), drum_notes[d], t, t + self.step_seconds)

@@ -13,9 +13,10 @@ import numpy as np
 from scipy.signal import lfilter
 
 from synthgen.data.synthstems.arrangement import Arrangement
-from synthgen.data.synthstems.score import Note, chord_at
+from synthgen.data.synthstems.score import chord_at
 from synthgen.data.synthstems.synth import adsr, midi_to_hz, oscillator
 from synthgen.data.synthstems.theory import Key
+from synthgen.notes import Note
 
 VOICES = {"low": (48, 67), "high": (57, 76)}  # MIDI range of a low (tenor-like) and a high (alto-like) voice
 FORMANT_SCALE = {"low": 1.0, "high": 1.15}  # higher voices have shorter vocal tracts
