@@ -1,7 +1,7 @@
 """Griffin-Lim for the spectral codec: how close it gets against the number of iterations and the starting
 phase, and what it costs.
 
-    python bench/griffin_lim.py DATA [--tracks 6] [--seconds 10] [--out reports/griffin_lim]
+    python bench/griffin_lim.py DATA [--tracks 6] [--seconds 10] [--out runs/bench/griffin_lim]
 
 DATA is a SynthStems folder; its test split's synth stems (leads, basses, pads, arpeggios) go through the shipped
 codec, and the decoded magnitudes (what generation hands Griffin-Lim) are rebuilt with each starting phase:
@@ -53,7 +53,7 @@ def main() -> None:
     parser.add_argument("data", type=Path)
     parser.add_argument("--tracks", type=int, default=6)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--out", type=Path, default=Path("reports/griffin_lim"))
+    parser.add_argument("--out", type=Path, default=Path("runs/bench/griffin_lim"))
     args = parser.parse_args()
     codec = Pipeline.from_pretrained().codec
     n_fft, momentum = codec.config.n_fft, codec.config.griffin_lim_momentum

@@ -1,7 +1,7 @@
 """What a SynthStems data set holds: counts of its bands' instruments, tempos, meters, keys, chords, sections and
 mixes, and a spectrogram sheet of 8 random mixtures to look at.
 
-    python bench/synthstems_variety.py DATA [--tracks 1000] [--out reports/synthstems2]
+    python bench/synthstems_variety.py DATA [--tracks 1000] [--out runs/bench/synthstems_variety]
 
 Writes OUT/variety.md, OUT/variety.json, OUT/tempo.png and OUT/mixtures.png.
 """
@@ -42,7 +42,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path)
     parser.add_argument("--tracks", type=int, default=1000)
-    parser.add_argument("--out", type=Path, default=Path("reports/synthstems2"))
+    parser.add_argument("--out", type=Path, default=Path("runs/bench/synthstems_variety"))
     args = parser.parse_args()
     folders = sorted(args.data.glob("*/synth_*"), key=lambda p: p.name)[: args.tracks]
     metas = [json.loads((f / "meta.json").read_text()) for f in folders]
