@@ -26,7 +26,13 @@ PROFILES = {  # Albrecht & Shanahan (2013), from a corpus of pieces; tonic first
     "minor": np.array([0.220, 0.006, 0.104, 0.123, 0.019, 0.103, 0.012, 0.214, 0.062, 0.022, 0.061, 0.052]),
 }
 KEY_BAND_HZ = (100.0, 2000.0)  # where chords and melodies carry their pitch classes; drums and hiss add little
-SCALES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10)}  # natural minor
+SCALES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10),  # natural minor
+          "dorian": (0, 2, 3, 5, 7, 9, 10), "mixolydian": (0, 2, 4, 5, 7, 9, 10)}
+MODE_PROFILES = {  # the modes' profiles: minor with a major sixth, major with a minor seventh
+    **PROFILES, "dorian": PROFILES["minor"][[0, 1, 2, 3, 4, 5, 6, 7, 9, 8, 10, 11]],
+    "mixolydian": PROFILES["major"][[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 10]]}
+TONIC_QUALITY = {"major": "maj", "minor": "min", "dorian": "min", "mixolydian": "maj"}
+TONIC_WEIGHT = 0.5  # how much the share of beats on the tonic chord adds to a key's profile correlation
 TEMPO_RANGE = (60.0, 180.0)  # the tempi reported (a beat at half or double speed is folded in)
 ONSET_FFT = 1024
 
@@ -34,7 +40,7 @@ ONSET_FFT = 1024
 @dataclass(frozen=True)
 class Key:
     tonic: int  # pitch class, C = 0
-    mode: str  # "major" or "minor"
+    mode: str  # "major", "minor", "dorian" or "mixolydian"
 
     @property
     def name(self) -> str:
@@ -43,6 +49,27 @@ class Key:
     @property
     def pitch_classes(self) -> tuple[int, ...]:
         return tuple((self.tonic + step) % 12 for step in SCALES[self.mode])
+
+    @property
+    def major_minor(self) -> str:
+        """The name as mir_eval and most tools know keys: a dorian key as minor, a mixolydian one as major."""
+        return f"{PITCH_NAMES[self.tonic]} {'minor' if self.mode in ('minor', 'dorian') else 'major'}"
+
+
+def key_of_chords(treble: np.ndarray, bass: np.ndarray, chords: list) -> Key | None:
+    """The likeliest of the 48 keys (four modes) given unit chroma per beat [B, 12] (treble, bass) and the chord
+    of each beat (`chords.Chord`): the correlation of the summed chroma with each mode's profile, plus
+    TONIC_WEIGHT times the share of beats whose chord is the key's tonic chord. None for silence."""
+    profile = treble.sum(axis=0) + bass.sum(axis=0)
+    if not profile.any():
+        return None
+    roots = [(chord.root, chord.quality) for chord in chords]
+    scores = {}
+    for mode, template in MODE_PROFILES.items():
+        for tonic in range(12):
+            tonic_share = sum(r == (tonic, TONIC_QUALITY[mode]) for r in roots) / max(len(roots), 1)
+            scores[(tonic, mode)] = np.corrcoef(profile, np.roll(template, tonic))[0, 1] + TONIC_WEIGHT * tonic_share
+    return Key(*max(scores, key=scores.get))
 
 
 def estimate_key(audio: np.ndarray, sample_rate: int) -> Key | None:
