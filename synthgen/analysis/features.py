@@ -24,6 +24,7 @@ CHROMA_RATE, CHROMA_FFT, CHROMA_HOP = 11025, 4096, 512
 ONSET_BANDS, ONSET_RANGE_HZ, LOW_BAND_HZ = 40, (30.0, 10000.0), 200.0
 TREBLE_HZ, BASS_HZ = (130.0, 2500.0), (35.0, 200.0)
 BLOCK_SECONDS = 10.0
+COMPRESSION = 0.5  # chroma power to this exponent before it is made unit length
 
 
 @dataclass
@@ -149,7 +150,7 @@ class FeatureExtractor:
 
 def unit_chroma(power: np.ndarray) -> np.ndarray:
     """Power per pitch class [F, 12] as unit vectors of its square root (0 where silent) -> [F, 12]."""
-    root = np.sqrt(np.maximum(power, 0))
+    root = np.maximum(power, 0) ** COMPRESSION
     norm = np.linalg.norm(root, axis=1, keepdims=True)
     return np.divide(root, norm, out=np.zeros_like(root), where=norm > 1e-6 * max(norm.max(initial=0), 1e-12))
 
