@@ -151,6 +151,7 @@ class FeatureExtractor:
 def unit_chroma(power: np.ndarray) -> np.ndarray:
     """Power per pitch class [F, 12] as unit vectors of its square root (0 where silent) -> [F, 12]."""
     root = np.maximum(power, 0) ** COMPRESSION
+    root = np.maximum(root - np.median(root, axis=1, keepdims=True), 0)  # the broadband floor (drums) removed
     norm = np.linalg.norm(root, axis=1, keepdims=True)
     return np.divide(root, norm, out=np.zeros_like(root), where=norm > 1e-6 * max(norm.max(initial=0), 1e-12))
 

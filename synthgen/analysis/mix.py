@@ -1,6 +1,6 @@
 """One reading of a mix for everything that needs one: beats, bars, meter, tempo map, chords per beat, key.
 
-    analysis = analyze(audio [N], sample_rate)             # or analyze_features(MixFeatures)
+    analysis = analyze(audio [N], sample_rate)   # or analyze_file(path) in bounded memory, analyze_features(MixFeatures)
     analysis.beats [B], analysis.downbeats [D] (seconds), analysis.meter.name, analysis.tempo (BPM)
     analysis.beat_chords [B] (Chord), analysis.chord_segments() -> [(start, end, Chord)], analysis.key.name
     analysis.chart() -> "| Am | F | C | G7 |" by bar
@@ -13,14 +13,16 @@ likelier on bar lines (`chords`), and the key is read from the beats' chroma and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from synthgen.analysis.beats import estimate_period, tempo_map, track_beats
 from synthgen.analysis.chords import CHORDS, Chord, beat_chroma, decode_chords
-from synthgen.analysis.features import MixFeatures
+from synthgen.analysis.features import BLOCK_SECONDS, FeatureExtractor, MixFeatures
 from synthgen.analysis.key import Key, key_of_chords
 from synthgen.analysis.meter import METERS, Meter, beat_subdivision, change_chances, meter_and_downbeat
+from synthgen.audio import probe_audio, read_blocks
 
 FALLBACK_BPM = 120.0  # the grid laid over a mix with no beat to find (silence, a drone)
 
@@ -87,25 +89,39 @@ def harmonic_change(treble: np.ndarray, bass: np.ndarray) -> np.ndarray:
     return np.concatenate([[0.0], 1 - similarity])
 
 
-def analyze_features(features: MixFeatures) -> MixAnalysis:
-    """The MixAnalysis of a mix's features."""
+def analyze_features(features: MixFeatures, beats: np.ndarray | None = None, meter: Meter | None = None,
+                     first_downbeat: int | None = None) -> MixAnalysis:
+    """The MixAnalysis of a mix's features; beat times [B], the meter and the first downbeat's index, when given
+    (a producer's corrections), replace what would be read."""
     rate = features.onset_rate
-    period = estimate_period(features.onset, rate)
-    if period is None:
-        beat_times, meter, subdivision = _grid(features.seconds, FALLBACK_BPM), METERS["4/4"], 2
-        beat_frames = beat_times * rate
-    else:
-        beat_frames = track_beats(features.onset, rate, period)
-        beat_times = np.interp(beat_frames, np.arange(len(features.onset)), features.onset_times)
-        subdivision = beat_subdivision(features.onset, beat_frames)
-    treble, bass = beat_chroma(features, beat_times)
-    meter, first = meter_and_downbeat(harmonic_change(treble, bass), subdivision)
-    path, confidence = decode_chords(treble, bass, change_chances(len(beat_times), meter, first))
+    subdivision = meter.subdivision if meter else 2
+    if beats is None:
+        period = estimate_period(features.onset, rate)
+        if period is None:
+            beats = _grid(features.seconds, FALLBACK_BPM)
+        else:
+            beat_frames = track_beats(features.onset, rate, period)
+            beats = np.interp(beat_frames, np.arange(len(features.onset)), features.onset_times)
+            subdivision = meter.subdivision if meter else beat_subdivision(features.onset, beat_frames)
+    treble, bass = beat_chroma(features, beats)
+    read_meter, read_first = meter_and_downbeat(harmonic_change(treble, bass), subdivision)
+    meter = meter or read_meter
+    first = first_downbeat if first_downbeat is not None else read_first % meter.beats_per_bar
+    path, confidence = decode_chords(treble, bass, change_chances(len(beats), meter, first))
     chords = [CHORDS[i] for i in path]
-    return MixAnalysis(features.seconds, beat_times, meter, first, chords, confidence,
-                       key_of_chords(treble, bass, chords))
+    return MixAnalysis(features.seconds, beats, meter, first, chords, confidence, key_of_chords(treble, bass, chords))
 
 
 def analyze(audio: np.ndarray, sample_rate: int) -> MixAnalysis:
     """The MixAnalysis of mono audio [N] (a mix's channels averaged)."""
     return analyze_features(MixFeatures.of(np.asarray(audio, dtype=np.float32), sample_rate))
+
+
+def analyze_file(path: str | Path, max_seconds: float | None = None) -> MixAnalysis:
+    """The MixAnalysis of an audio file, read block by block (its channels averaged) in bounded memory; a bad file
+    is refused with one line naming it (AudioError), as `generate` refuses it."""
+    _, sample_rate, _ = probe_audio(path, max_seconds)
+    extractor = FeatureExtractor(sample_rate)
+    for block in read_blocks(path, int(BLOCK_SECONDS * sample_rate)):
+        extractor.add(block.mean(axis=0))
+    return analyze_features(extractor.finish())
