@@ -1,7 +1,8 @@
 """Chords per beat: beat-synchronous chroma matched against chord templates, smoothed by a Viterbi path.
 
     beat_chroma(features, beat_times [B]) -> (treble [B, 12], bass [B, 12]) unit chroma per beat
-    decode_chords(treble [B, 12], bass [B, 12], change [B]) -> (chord index [B], confidence [B])
+    template_log_probabilities(treble, bass) -> [B, len(CHORDS)]   (or chord_model.ChordModel's, when shipped)
+    decode_chords(log_probabilities [B, len(CHORDS)], change [B]) -> (chord index [B], confidence [B])
     CHORDS[i].label -> "A:min7" (Harte's syntax, as mir_eval and MIREX .lab files write it), .name -> "Am7"
 
 Each beat's chroma (power summed over the beat, square-rooted, unit length) is scored against every chord of
@@ -88,13 +89,18 @@ def chord_scores(treble: np.ndarray, bass: np.ndarray) -> np.ndarray:
     return np.concatenate([no_chord, np.where(silent[:, None], 0.0, fits)], axis=1)
 
 
-def decode_chords(treble: np.ndarray, bass: np.ndarray, change: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The likeliest chord of each beat [B] (indices into CHORDS) and its confidence [B], given the chance of a
-    chord change at each beat `change` [B] (0..1)."""
+def template_log_probabilities(treble: np.ndarray, bass: np.ndarray) -> np.ndarray:
+    """Log-probability of every chord of CHORDS at each beat from the templates -> [B, len(CHORDS)]: a softmax of
+    SHARPNESS times the scores."""
     logits = SHARPNESS * chord_scores(treble, bass)
-    posterior = np.exp(logits - logits.max(axis=1, keepdims=True))
-    posterior /= posterior.sum(axis=1, keepdims=True)
-    emission = np.log(np.maximum(posterior, 1e-12))
+    logits -= logits.max(axis=1, keepdims=True)
+    return logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+
+
+def decode_chords(log_probabilities: np.ndarray, change: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The likeliest chord of each beat [B] (indices into CHORDS) and its confidence [B], given each beat's
+    log-probabilities of the chords [B, S] and the chance of a chord change at each beat `change` [B] (0..1)."""
+    emission = np.maximum(log_probabilities, np.log(1e-12))
     states = emission.shape[1]
     stay, move = np.log(1 - change), np.log(change / (states - 1))
     score, links = emission[0].copy(), np.zeros(emission.shape, dtype=int)
@@ -108,4 +114,4 @@ def decode_chords(treble: np.ndarray, bass: np.ndarray, change: np.ndarray) -> t
     path[-1] = int(np.argmax(score))
     for b in range(len(emission) - 1, 0, -1):
         path[b - 1] = links[b, path[b]]
-    return path, posterior[np.arange(len(path)), path]
+    return path, np.exp(log_probabilities[np.arange(len(path)), path])

@@ -13,12 +13,14 @@ likelier on bar lines (`chords`), and the key is read from the beats' chroma and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from synthgen.analysis.beats import estimate_period, tempo_map, track_beats
-from synthgen.analysis.chords import CHORDS, Chord, beat_chroma, decode_chords
+from synthgen.analysis.chord_model import ChordModel
+from synthgen.analysis.chords import CHORDS, Chord, beat_chroma, decode_chords, template_log_probabilities
 from synthgen.analysis.features import BLOCK_SECONDS, FeatureExtractor, MixFeatures
 from synthgen.analysis.key import Key, key_of_chords
 from synthgen.analysis.meter import METERS, Meter, beat_subdivision, change_chances, meter_and_downbeat
@@ -89,6 +91,17 @@ def harmonic_change(treble: np.ndarray, bass: np.ndarray) -> np.ndarray:
     return np.concatenate([[0.0], 1 - similarity])
 
 
+def chord_log_probabilities(treble: np.ndarray, bass: np.ndarray) -> np.ndarray:
+    """Each beat's chord log-probabilities [B, len(CHORDS)]: the shipped classifier's, or the templates' without it."""
+    model = _chord_model()
+    return template_log_probabilities(treble, bass) if model is None else model.log_probabilities(treble, bass)
+
+
+@lru_cache(maxsize=1)
+def _chord_model() -> ChordModel | None:
+    return ChordModel.load()
+
+
 def analyze_features(features: MixFeatures, beats: np.ndarray | None = None, meter: Meter | None = None,
                      first_downbeat: int | None = None) -> MixAnalysis:
     """The MixAnalysis of a mix's features; beat times [B], the meter and the first downbeat's index, when given
@@ -107,7 +120,7 @@ def analyze_features(features: MixFeatures, beats: np.ndarray | None = None, met
     read_meter, read_first = meter_and_downbeat(harmonic_change(treble, bass), subdivision)
     meter = meter or read_meter
     first = first_downbeat if first_downbeat is not None else read_first % meter.beats_per_bar
-    path, confidence = decode_chords(treble, bass, change_chances(len(beats), meter, first))
+    path, confidence = decode_chords(chord_log_probabilities(treble, bass), change_chances(len(beats), meter, first))
     chords = [CHORDS[i] for i in path]
     return MixAnalysis(features.seconds, beats, meter, first, chords, confidence, key_of_chords(treble, bass, chords))
 
