@@ -39,7 +39,7 @@ def estimate_period(onset: np.ndarray, frame_rate: float) -> float | None:
     ac = _autocorrelation(onset)
     lags = np.arange(int(frame_rate * 60 / BPM_RANGE[1]), int(longest) + 1)
     at = lambda lag: np.interp(lag, np.arange(len(ac)), ac)  # noqa: E731
-    evidence = at(lags) + 0.5 * at(2 * lags) + 0.25 * at(lags / 2)
+    evidence = at(lags) + 0.5 * at(lags / 2)
     prior = np.exp(-0.5 * np.log2(60 * frame_rate / lags / PRIOR_BPM) ** 2)
     best = int(lags[np.argmax(evidence * prior)])
     a, b, c = ac[best - 1 : best + 2]

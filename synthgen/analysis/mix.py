@@ -26,7 +26,8 @@ from synthgen.analysis.key import Key, key_of_chords
 from synthgen.analysis.meter import METERS, Meter, beat_subdivision, change_chances, meter_and_downbeat
 from synthgen.audio import probe_audio, read_blocks
 
-FALLBACK_BPM = 120.0  # the grid laid over a mix with no beat to find (silence, a drone)
+FALLBACK_BPM = 120.0
+BASS_CHANGE_WEIGHT = 0.3  # the bass chroma's part in the harmonic change (a kick's pitch sweep moves it too)  # the grid laid over a mix with no beat to find (silence, a drone)
 
 
 @dataclass
@@ -86,7 +87,7 @@ def _grid(seconds: float, bpm: float) -> np.ndarray:
 
 def harmonic_change(treble: np.ndarray, bass: np.ndarray) -> np.ndarray:
     """How much the beat's chroma differs from the previous beat's [B] (0 for the first), 0..1."""
-    chroma = np.concatenate([treble, bass], axis=1) / np.sqrt(2)
+    chroma = np.concatenate([treble, BASS_CHANGE_WEIGHT * bass], axis=1) / np.sqrt(1 + BASS_CHANGE_WEIGHT**2)
     similarity = (chroma[1:] * chroma[:-1]).sum(axis=1)
     return np.concatenate([[0.0], 1 - similarity])
 
@@ -94,7 +95,11 @@ def harmonic_change(treble: np.ndarray, bass: np.ndarray) -> np.ndarray:
 def chord_log_probabilities(treble: np.ndarray, bass: np.ndarray) -> np.ndarray:
     """Each beat's chord log-probabilities [B, len(CHORDS)]: the shipped classifier's, or the templates' without it."""
     model = _chord_model()
-    return template_log_probabilities(treble, bass) if model is None else model.log_probabilities(treble, bass)
+    log_probabilities = template_log_probabilities(treble, bass) if model is None else model.log_probabilities(treble, bass)
+    silent = ~treble.any(axis=1)
+    log_probabilities[silent] = np.log(1e-12)
+    log_probabilities[silent, 0] = 0.0  # N
+    return log_probabilities
 
 
 @lru_cache(maxsize=1)
