@@ -85,7 +85,7 @@ def test_the_tempo_map_round_trips_through_pretty_midi_and_mido(tmp_path):
         assert np.abs(midi_beats - t).min() < 0.005 or t > midi_beats[-1]
     downbeats = midi.get_downbeats()
     for t in analysis.downbeats:
-        assert np.abs(downbeats - t).min() < 0.005
+        assert np.abs(downbeats - t).min() < 0.005 or t > midi_beats[-1]
     assert midi.time_signature_changes[-1].numerator == 3 and midi.time_signature_changes[-1].denominator == 4
     markers = [m.text for m in mido.MidiFile(tmp_path / "map.mid").tracks[0] if m.type == "marker"]
     assert markers[:4] == ["C", "Am", "F", "G"] or markers[1:5] == ["C", "Am", "F", "G"]
