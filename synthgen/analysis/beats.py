@@ -1,47 +1,89 @@
 """Beats of a mix from its onset envelope: the tempo, then the beat times by dynamic programming.
 
-    estimate_period(onset [T], frame_rate) -> frames per beat (None without onsets)
+    estimate_period(envelopes {onset, low_onset, novelty: [T]}, frame_rate) -> frames per beat (None without onsets)
     track_beats(onset [T], frame_rate, period) -> beat frames [B] (fractional, one per beat)
     tempo_map(beat_times [B]) -> [(seconds, BPM)] where the tempo changes by more than TEMPO_STEP
 
-The period is where the onset envelope best repeats itself (its autocorrelation, with the evidence of the
-double and half period added, so a beat whose off-beats are as loud as it is still wins; weighted by a
-one-octave log-normal prior around PRIOR_BPM). The beats are the path through the envelope that collects the
-most onset strength while keeping each beat-to-beat interval near the period (Ellis, "Beat tracking by dynamic
-programming", 2007): a tempo that drifts is followed, a wrong interval costs `TIGHTNESS * log(interval /
-period)^2`.
+The period is chosen among every candidate between 50 and 200 BPM by a small learned scorer of how the onsets,
+the low band's onsets and the harmonic change repeat at multiples of it (`lag_features`; trained on SynthStems'
+true beats by `synthgen.training.analysis`): a beat whose off-beats are as loud as it is, a half-time groove or
+6/8's triplet eighths are told from the counted beat by the company its period keeps. The beats are the path
+through the envelope that collects the most onset strength while keeping each beat-to-beat interval near the
+period (Ellis, "Beat tracking by dynamic programming", 2007): a tempo that drifts is followed, a wrong interval
+costs `TIGHTNESS * log(interval / period)^2`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
 import numpy as np
 
 BPM_RANGE = (50.0, 200.0)  # the beat periods considered
-PRIOR_BPM = 110.0
 TIGHTNESS = 120.0
 TEMPO_STEP = 0.04  # a tempo map marks a change of more than 4 %
+SHIPPED = Path(__file__).with_name("tempo_model.npz")
+MULTIPLES = {  # envelope -> the multiples of a candidate period whose self-similarity describes it
+    "onset": (1, 2, 3, 4, 1 / 2, 1 / 3, 2 / 3, 3 / 2),
+    "low_onset": (1, 2, 1 / 2, 1 / 3),
+    "novelty": (1, 2, 3, 4, 6, 8),
+}
 
 
-def _autocorrelation(onset: np.ndarray) -> np.ndarray:
-    """Unbiased autocorrelation of the centred envelope [T] -> [T]."""
-    centred = onset - onset.mean()
+def _autocorrelation(envelope: np.ndarray) -> np.ndarray:
+    """Unbiased autocorrelation of the centred envelope [T], divided by its value at lag 0 -> [T]."""
+    centred = envelope - envelope.mean()
     spectrum = np.fft.rfft(centred, 2 * len(centred))
-    lagged = np.fft.irfft(np.abs(spectrum) ** 2)[: len(centred)]
-    return lagged / np.arange(len(centred), 0, -1)
+    lagged = np.fft.irfft(np.abs(spectrum) ** 2)[: len(centred)] / np.arange(len(centred), 0, -1)
+    return lagged / max(lagged[0], 1e-12)
 
 
-def estimate_period(onset: np.ndarray, frame_rate: float) -> float | None:
-    """The beat period in frames of an onset envelope [T] at `frame_rate` frames/s; None when it holds no
-    onsets or is shorter than four slow beats."""
-    longest = frame_rate * 60 / BPM_RANGE[0]
-    if len(onset) < 4 * longest or not np.ptp(onset) > 0:
+def lag_features(envelopes: dict[str, np.ndarray], frame_rate: float) -> tuple[np.ndarray, np.ndarray]:
+    """Every candidate beat period in BPM_RANGE (whole frames) [L] and what describes it [L, F]: its tempo (log2 of
+    BPM / 120, and its square) and the self-similarity of each envelope at MULTIPLES of it."""
+    lags = np.arange(int(frame_rate * 60 / BPM_RANGE[1]), int(frame_rate * 60 / BPM_RANGE[0]) + 1).astype(float)
+    octaves = np.log2(60 * frame_rate / lags / 120)
+    columns = [octaves, octaves**2]
+    for name, multiples in MULTIPLES.items():
+        ac = _autocorrelation(envelopes[name])
+        columns += [np.interp(m * lags, np.arange(len(ac)), ac, right=0.0) for m in multiples]
+    return lags, np.stack(columns, axis=1)
+
+
+@dataclass(frozen=True)
+class PeriodScorer:
+    """A small network shared by every candidate period: features [L, F] -> scores [L]."""
+
+    w1: np.ndarray  # [F, H]
+    b1: np.ndarray  # [H]
+    w2: np.ndarray  # [H]
+
+    def __call__(self, features: np.ndarray) -> np.ndarray:
+        return np.maximum(features @ self.w1 + self.b1, 0) @ self.w2
+
+    def save(self, path: Path) -> None:
+        np.savez(path, w1=self.w1, b1=self.b1, w2=self.w2)
+
+    @staticmethod
+    @lru_cache(maxsize=1)
+    def shipped() -> "PeriodScorer":
+        """The scorer trained by `synthgen.training.analysis`, shipped beside this file."""
+        with np.load(SHIPPED) as saved:
+            return PeriodScorer(saved["w1"], saved["b1"], saved["w2"])
+
+
+def estimate_period(envelopes: dict[str, np.ndarray], frame_rate: float) -> float | None:
+    """The beat period in frames: the candidate the learned scorer rates highest, refined between frames; None
+    when the onsets are flat or shorter than four slow beats. `envelopes` holds `onset`, `low_onset` and `novelty`
+    [T] each."""
+    onset = envelopes["onset"]
+    if len(onset) < 4 * frame_rate * 60 / BPM_RANGE[0] or not np.ptp(onset) > 0:
         return None
+    lags, features = lag_features(envelopes, frame_rate)
+    best = int(lags[np.argmax(PeriodScorer.shipped()(features))])
     ac = _autocorrelation(onset)
-    lags = np.arange(int(frame_rate * 60 / BPM_RANGE[1]), int(longest) + 1)
-    at = lambda lag: np.interp(lag, np.arange(len(ac)), ac)  # noqa: E731
-    evidence = at(lags) + 0.5 * at(lags / 2)
-    prior = np.exp(-0.5 * np.log2(60 * frame_rate / lags / PRIOR_BPM) ** 2)
-    best = int(lags[np.argmax(evidence * prior)])
     a, b, c = ac[best - 1 : best + 2]
     if a - 2 * b + c < 0:  # a peak: interpolate between frames
         return best + 0.5 * (a - c) / (a - 2 * b + c)

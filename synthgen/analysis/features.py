@@ -48,6 +48,10 @@ class MixFeatures:
         """Seconds at the centre of each chroma frame [F]."""
         return (np.arange(len(self.treble)) * CHROMA_HOP + CHROMA_FFT / 2) / CHROMA_RATE
 
+    def envelopes(self) -> dict[str, np.ndarray]:
+        """The envelopes at the onset frames that the beat period is read from: onset, low_onset, novelty [T]."""
+        return {"onset": self.onset, "low_onset": self.low_onset, "novelty": harmonic_novelty(self)}
+
     @classmethod
     def of(cls, audio: np.ndarray, sample_rate: int) -> "MixFeatures":
         """Features of mono audio [N] held in memory."""

@@ -68,6 +68,12 @@ class MixAnalysis:
                 segments.append((float(start), float(end), chord))
         return segments
 
+    def summary(self) -> str:
+        """One line: "key B minor, 132 BPM, 4/4, chords 87 % sure"."""
+        key = self.key.name if self.key else "?"
+        sure = float(np.mean(self.chord_confidence)) if len(self.chord_confidence) else 0.0
+        return f"key {key}, {self.tempo:.0f} BPM, {self.meter.name}, chords {100 * sure:.0f} % sure"
+
     def chart(self) -> str:
         """A chord chart by bar, "| Am | F | C G | G7 |": each bar lists its chords in order, a repeated chord once."""
         beats_per_bar, bars = self.meter.beats_per_bar, []
@@ -114,7 +120,7 @@ def analyze_features(features: MixFeatures, beats: np.ndarray | None = None, met
     rate = features.onset_rate
     subdivision = meter.subdivision if meter else 2
     if beats is None:
-        period = estimate_period(features.onset, rate)
+        period = estimate_period(features.envelopes(), rate)
         if period is None:
             beats = _grid(features.seconds, FALLBACK_BPM)
         else:

@@ -1,0 +1,114 @@
+"""Train what the mix analysis learns from SynthStems' truth: the chord classifier and the beat-period scorer.
+
+    python -m synthgen.training.analysis $DATA/train-record $DATA/train-classic --out synthgen/analysis
+
+Each track's backing (mixture minus synth: what a producer gives SynthGen) is read once by the analysis's own
+features. The chord classifier (`analysis.chord_model`) learns the chord sounding in the middle of every true beat
+from that beat's chroma, named by the nearest chord of the analysis's vocabulary (add9 reads as its triad, a
+half-diminished seventh as dim). The beat-period scorer (`analysis.beats.PeriodScorer`) learns, track by track,
+to rate the true period above every other candidate (a softmax over the candidates). Both are fitted by Adam on
+everything at once; the run prints their accuracy on a held-out tenth of the tracks and writes chord_model.npz and
+tempo_model.npz into --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+from tqdm import tqdm
+
+from synthgen.analysis.beats import PeriodScorer, lag_features
+from synthgen.analysis.chord_model import QUALITIES, ChordModel, rotated
+from synthgen.analysis.chords import VOCABULARY, beat_chroma
+from synthgen.analysis.features import MixFeatures
+from synthgen.data.synthstems.truth import SongTruth
+
+CHORD_HIDDEN, TEMPO_HIDDEN, CHORD_STEPS, TEMPO_STEPS, LEARNING_RATE = 48, 16, 1500, 800, 0.01
+WEIGHT_DECAY, HELD_OUT = 1e-3, 10  # every 10th track held out
+
+
+def nearest_chord(root: int, intervals: tuple[int, ...]) -> int:
+    """The index in CHORDS of the vocabulary's chord on `root` that shares the most tones (Jaccard) with it."""
+    tones = set(intervals)
+    overlap = [len(tones & set(VOCABULARY[q][0])) / len(tones | set(VOCABULARY[q][0])) for q in QUALITIES]
+    return 1 + int(np.argmax(overlap)) * 12 + root
+
+
+def read_track(folder: Path) -> dict:
+    """A track's examples: chroma and chord at each true beat, candidate periods' features and the true one's index."""
+    truth = SongTruth.of(json.loads((folder / "meta.json").read_text()))
+    mix, sr = sf.read(folder / "mixture.wav", dtype="float32", always_2d=True)
+    synth, _ = sf.read(folder / "synth.wav", dtype="float32", always_2d=True)
+    features = MixFeatures.of((mix - synth).mean(axis=1), sr)
+    treble, bass = beat_chroma(features, truth.beats)
+    middles = truth.beats + np.median(np.diff(truth.beats)) / 2
+    lags, candidates = lag_features(features.envelopes(), features.onset_rate)
+    true_lag = features.onset_rate * 60 / truth.bpm
+    return dict(treble=treble, bass=bass, chords=np.array([nearest_chord(*truth.chord_at(t)) for t in middles]),
+                candidates=candidates, period=int(np.argmin(np.abs(lags - true_lag))))
+
+
+def _adam(parameters: list[torch.nn.Parameter], loss_of, steps: int, name: str) -> None:
+    optimizer = torch.optim.Adam(parameters, lr=LEARNING_RATE, weight_decay=WEIGHT_DECAY)
+    for _ in tqdm(range(steps), desc=name, unit="step"):
+        loss = loss_of()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def fit_chords(treble: np.ndarray, bass: np.ndarray, labels: np.ndarray) -> ChordModel:
+    """A ChordModel fitted to beats' chroma [B, 12] x 2 and their chord indices [B]."""
+    x, y = torch.from_numpy(rotated(treble, bass)).float(), torch.from_numpy(labels).long()
+    w1 = torch.nn.Parameter(torch.randn(24, CHORD_HIDDEN) * 0.2)
+    b1, w2 = torch.nn.Parameter(torch.zeros(CHORD_HIDDEN)), torch.nn.Parameter(torch.randn(CHORD_HIDDEN, len(QUALITIES)) * 0.2)
+    b2, no_chord = torch.nn.Parameter(torch.zeros(len(QUALITIES))), torch.nn.Parameter(torch.tensor(-2.0))
+
+    def loss():
+        scores = (torch.relu(x @ w1 + b1) @ w2 + b2).permute(0, 2, 1).reshape(len(x), -1)
+        return torch.nn.functional.cross_entropy(torch.cat([no_chord.expand(len(x), 1), scores], dim=1), y)
+
+    _adam([w1, b1, w2, b2, no_chord], loss, CHORD_STEPS, "chords")
+    return ChordModel(*(p.detach().numpy().astype(np.float32) for p in (w1, b1, w2, b2, no_chord)))
+
+
+def fit_tempo(candidates: list[np.ndarray], periods: list[int]) -> PeriodScorer:
+    """A PeriodScorer that rates each track's true period above its other candidates ([L, F] per track)."""
+    x = torch.from_numpy(np.stack(candidates)).float()  # every track has the same candidates
+    y = torch.tensor(periods)
+    w1 = torch.nn.Parameter(torch.randn(x.shape[2], TEMPO_HIDDEN) * 0.3)
+    b1, w2 = torch.nn.Parameter(torch.zeros(TEMPO_HIDDEN)), torch.nn.Parameter(torch.randn(TEMPO_HIDDEN) * 0.3)
+    loss = lambda: torch.nn.functional.cross_entropy(torch.relu(x @ w1 + b1) @ w2, y)  # noqa: E731
+    _adam([w1, b1, w2], loss, TEMPO_STEPS, "tempo")
+    return PeriodScorer(*(p.detach().numpy().astype(np.float32) for p in (w1, b1, w2)))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", nargs="+", type=Path, help="SynthStems folders (their train/ tracks are read)")
+    parser.add_argument("--out", type=Path, required=True, help="folder for chord_model.npz and tempo_model.npz")
+    args = parser.parse_args(argv)
+    torch.manual_seed(0)
+    folders = sorted(t.parent for d in args.data for t in (d / "train").glob("*/meta.json"))
+    tracks = [read_track(f) for f in tqdm(folders, desc="features", unit="track")]
+    train = [t for i, t in enumerate(tracks) if i % HELD_OUT]
+    held = [t for i, t in enumerate(tracks) if not i % HELD_OUT]
+    join = lambda part, key: np.concatenate([t[key] for t in part])  # noqa: E731
+    chords = fit_chords(join(train, "treble"), join(train, "bass"), join(train, "chords"))
+    scorer = fit_tempo([t["candidates"] for t in train], [t["period"] for t in train])
+    chord_right = chords.log_probabilities(join(held, "treble"), join(held, "bass")).argmax(axis=1) == join(held, "chords")
+    period_right = [abs(int(np.argmax(scorer(t["candidates"]))) - t["period"]) <= 1 for t in held]
+    print(f"held out: chords right on {chord_right.mean():.3f} of {len(chord_right)} beats (of 97), "
+          f"beat period right in {np.mean(period_right):.3f} of {len(held)} tracks")
+    args.out.mkdir(parents=True, exist_ok=True)
+    chords.save(args.out / "chord_model.npz")
+    scorer.save(args.out / "tempo_model.npz")
+
+
+if __name__ == "__main__":
+    main()
