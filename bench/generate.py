@@ -6,7 +6,7 @@ against input length.
                              [--precision bf16,fp32] [--seconds 10] [--pipeline-seconds 30] [--startup 3]
                              [--memory-minutes 1,10] [--markdown FILE]
 
-Both loops: the same decoder, text encoder, projections and codec; the time-aligned context off (generate()
+Both loops: the same decoder, text encoder, projections and codec; the time-aligned mix codes off (generate()
 cannot take it); chroma and text prefix; classifier-free guidance 3 (two rows per variation); top-k 250;
 the same number of steps; the same precision (generate() under torch.autocast for bf16). generate() always
 decodes its codes to audio, so its LM time is its total minus our measured decode time of the same codes.
@@ -43,11 +43,11 @@ from synthgen.chroma import chroma, dominant_pitch_class
 from synthgen.codec import EncodecCodec
 from synthgen.generate import sample_window
 from synthgen.generation_settings import GenerationSettings
-from synthgen.model import SynthGen, build_model
-from synthgen.model.lm import SynthGenConfig
+from synthgen.job import Job
+from synthgen.model import CodecLM, CodecLMConfig, build_model
 from synthgen.model.minilm import minilm_directory
 from synthgen.model.text import TextEncoder
-from synthgen.pipeline import Pipeline
+from synthgen.pipeline import SynthGen
 
 # facebook/musicgen-melody's decoder and EnCodec 32 kHz, by their published configs.
 MUSICGEN_MELODY_DECODER = dict(hidden_size=1536, num_hidden_layers=48, num_attention_heads=24, ffn_dim=6144,
@@ -58,20 +58,20 @@ ENCODEC_32KHZ = dict(sampling_rate=32000, audio_channels=1, num_filters=64, hidd
 PROMPT = "a bright saw lead carrying the melody"
 
 
-def build(preset: str) -> tuple[SynthGen, EncodecCodec]:
-    """A randomly initialised model and EnCodec of a preset (the context off, as generate() has none)."""
+def build(preset: str) -> tuple[CodecLM, EncodecCodec]:
+    """A randomly initialised model and EnCodec of a preset (the mix codes off, as generate() has none)."""
     torch.manual_seed(0)
     if preset == "musicgen-melody":
         codec = EncodecCodec(EncodecModel(EncodecConfig(**ENCODEC_32KHZ)), name="encodec_32khz (random)")
-        config = SynthGenConfig(decoder=dict(MUSICGEN_MELODY_DECODER), chroma_length=235, use_context=False, preset=preset)
-        return SynthGen(config, TextEncoder.load("minilm")).eval(), codec
+        config = CodecLMConfig(decoder=dict(MUSICGEN_MELODY_DECODER), chroma_length=235, use_mix_codes=False, preset=preset)
+        return CodecLM(config, TextEncoder.load("minilm")).eval(), codec
     codec = EncodecCodec.from_preset(preset)
     model = build_model(preset, codec.num_codebooks, codec.cardinality).eval()
-    model.config.use_context = False
+    model.config.use_mix_codes = False
     return model, codec
 
 
-def reference_model(model: SynthGen, codec: EncodecCodec) -> MusicgenMelodyForConditionalGeneration:
+def reference_model(model: CodecLM, codec: EncodecCodec) -> MusicgenMelodyForConditionalGeneration:
     """transformers' MusicGen-Melody with our model's weights: its decoder and MiniLM (as BertModel) take our
     tensors by name; the codec and projections are our modules."""
     text = AutoModel.from_pretrained(str(minilm_directory())).to(model.device)
@@ -108,7 +108,7 @@ def copy_bandwidth(device: torch.device) -> float:
     return 2 * source.numel() / seconds
 
 
-def step_bytes(model: SynthGen, rows: int, steps: int, dtype: torch.dtype) -> float:
+def step_bytes(model: CodecLM, rows: int, steps: int, dtype: torch.dtype) -> float:
     """Bytes one sampling step must read: the decoder's matrices in `dtype` and its mean float32 key/value cache."""
     decoder = model.decoder
     matrices = sum(p.numel() for name, p in decoder.named_parameters() if p.dim() == 2 and "embed" not in name)
@@ -118,16 +118,16 @@ def step_bytes(model: SynthGen, rows: int, steps: int, dtype: torch.dtype) -> fl
 
 
 @torch.inference_mode()
-def compare(model: SynthGen, codec: EncodecCodec, seconds: float, batch: int, precision: str, repeats: int,
+def compare(model: CodecLM, codec: EncodecCodec, seconds: float, batch: int, precision: str, repeats: int,
             device: torch.device) -> dict:
     frames = round(seconds * codec.frame_rate)
     audio = torch.randn(1, round(seconds * codec.sample_rate), device=device) * 0.1
     features = chroma(audio, codec.sample_rate)
-    context = torch.zeros(1, codec.num_codebooks, frames, dtype=torch.long, device=device)
-    settings = GenerationSettings(guidance_text=3.0, guidance_context=1.0, top_k=250, variations=batch, precision=precision)
+    mix_codes = torch.zeros(1, codec.num_codebooks, frames, dtype=torch.long, device=device)
+    settings = GenerationSettings(guidance_text=3.0, guidance_mix=1.0, top_k=250, variations=batch, precision=precision)
 
     def ours_once():
-        return sample_window(model, PROMPT, context, features, settings, torch.Generator(device=device).manual_seed(0))[0]
+        return sample_window(model, PROMPT, mix_codes, features, settings, torch.Generator(device=device).manual_seed(0))[0]
 
     codes = ours_once()
     ours = best_of(repeats, ours_once, device)
@@ -181,15 +181,15 @@ class Stages:
 
 
 def pipeline(seconds: float, device: torch.device, repeats: int) -> dict:
-    """The shipped pipeline end to end on a stereo 44.1 kHz file (`Pipeline.render_file`: read, encode, sample
+    """The shipped pipeline end to end on a stereo 44.1 kHz file (`SynthGen.generate_file`: read, encode, sample
     with its default guidance, decode, place and write), with the time of each stage: the fastest of `repeats` runs."""
     import synthgen.generate as generation
-    import synthgen.render as render
+    import synthgen.streaming as streaming
 
-    pipe = Pipeline.from_pretrained().to(device)
+    pipe = SynthGen.from_pretrained().to(device)
     stages = {"sampling": (generation, "sample_window"), "encode": (pipe.codec, "encode"),
               "decode": (pipe.codec, "decode"), "chroma": (generation, "chroma_features"),
-              "key and tempo": (render, "estimate_key"), "tempo": (render, "estimate_tempo")}
+              "key and tempo": (streaming, "estimate_key"), "tempo": (streaming, "estimate_tempo")}
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "song.wav"
@@ -198,7 +198,7 @@ def pipeline(seconds: float, device: torch.device, repeats: int) -> dict:
         for _ in range(repeats):
             with Stages(stages, device) as timer:
                 start = time.perf_counter()
-                pipe.render_file(source, "a soft dark pad holding the chords", GenerationSettings(), [Path(tmp) / "synth.wav"])
+                pipe.generate_file(Job(source, "a soft dark pad holding the chords", (Path(tmp) / "synth.wav",)))
                 elapsed = time.perf_counter() - start
             parts = dict(timer.seconds)
             parts["key and tempo"] += parts.pop("tempo")

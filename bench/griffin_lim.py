@@ -23,11 +23,12 @@ import soundfile as sf
 import torch
 from tqdm import tqdm
 
-from synthgen.audio import resample, set_channels
+from synthgen.audio import set_channels
 from synthgen.codec.base import HOP_LENGTH
 from synthgen.codec.spectral import griffin_lim, peak_phase, stft
-from synthgen.pipeline import Pipeline
+from synthgen.pipeline import SynthGen
 from synthgen.plots import waveforms_and_spectrograms
+from synthgen.resampling import resample
 
 ITERATIONS = (0, 4, 8, 12, 16, 24, 32)
 
@@ -55,7 +56,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--out", type=Path, default=Path("runs/bench/griffin_lim"))
     args = parser.parse_args()
-    codec = Pipeline.from_pretrained().codec
+    codec = SynthGen.from_pretrained().codec
     n_fft, momentum = codec.config.n_fft, codec.config.griffin_lim_momentum
     magnitudes = []
     for track in sorted((args.data / "test").iterdir())[: args.tracks]:

@@ -1,6 +1,6 @@
 """SynthGen: generate a synthesizer track that fits a mix.
 
-    from synthgen import SynthGen            # the pipeline (synthgen.pipeline.Pipeline), imported when first used
+    from synthgen import SynthGen            # the pipeline (synthgen.pipeline.SynthGen), imported when first used
     pipeline = SynthGen.from_pretrained()    # the shipped model
 """
 
@@ -8,8 +8,8 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str):
-    if name in ("SynthGen", "Pipeline"):  # imported on first use: `synthgen --help` stays instant
-        from synthgen.pipeline import Pipeline
+    if name == "SynthGen":  # imported on first use: `synthgen --help` stays instant
+        from synthgen.pipeline import SynthGen
 
-        return Pipeline
+        return SynthGen
     raise AttributeError(f"module 'synthgen' has no attribute '{name}'")

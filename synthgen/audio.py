@@ -1,4 +1,5 @@
-"""Audio I/O: read any common format, resample, change channel count, write atomically.
+"""Audio I/O: read any common format (whole, or block by block), probe a file, write atomically; loading converts
+to the rate (`resampling`) and channel count a caller asks for.
 
 Audio arrays are float32 numpy arrays shaped [C, N] (channels first), like the tensors the codec takes.
 """
@@ -9,23 +10,18 @@ import os
 import tempfile
 from pathlib import Path
 
+from collections.abc import Iterator
+
 import numpy as np
 import soundfile as sf
-import soxr
 
 from synthgen.errors import AudioError
-from synthgen.iir import Biquad, rbj_biquad
-from synthgen.loudness import integrated_loudness
+from synthgen.resampling import resample
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")  # what SynthGen reads
 OUTPUT_FORMATS = {".wav": ("WAV", "PCM_24"), ".flac": ("FLAC", "PCM_24"), ".ogg": ("OGG", "VORBIS")}  # and writes
 SAMPLE_RATE = 32000  # the rate every codec, token cache, model and data set of SynthGen runs at
-SILENT_PEAK = 1e-5  # -100 dBFS: a mix with no sample above it is silent
-CEILING_DBFS = -1.0  # no stem or preview SynthGen writes peaks above this
-RESAMPLE_QUALITY = "HQ"  # soxr's, for every resampling (whole arrays and streams)
 SOUNDFILE_ERRORS = (sf.LibsndfileError, RuntimeError, TypeError, ValueError)  # what soundfile raises for a bad file
-FALLBACK_LUFS = -20.0  # a stem's loudness when its mix is too quiet or short to measure
-SPREAD_DELAY_MS, SPREAD_WIDTH, SPREAD_LOW_CUT_HZ = 12.0, 0.35, 250.0  # stereo_spread's side signal
 
 
 def unreadable(path: Path, err: Exception) -> AudioError:
@@ -58,6 +54,20 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     if not np.isfinite(data).all():
         raise AudioError(path, "contains NaN or infinite samples")
     return np.ascontiguousarray(data.T), int(sr)
+
+
+def read_blocks(path: str | os.PathLike, block: int) -> Iterator[np.ndarray]:
+    """An audio file's audio in blocks [C, block] (the last one shorter), refusing NaN or infinite samples anywhere
+    (AudioError naming the file)."""
+    path = Path(path)
+    try:
+        with sf.SoundFile(str(path)) as f:
+            for data in f.blocks(block, dtype="float32", always_2d=True):
+                if not np.isfinite(data).all():
+                    raise AudioError(path, "contains NaN or infinite samples")
+                yield data.T
+    except SOUNDFILE_ERRORS as err:
+        raise unreadable(path, err) from None
 
 
 def probe_audio(path: str | os.PathLike, max_seconds: float | None = None) -> tuple[float, int, int]:
@@ -99,19 +109,6 @@ def wav_missing_bytes(path: str | os.PathLike) -> int:
                 return max(0, size - (os.fstat(f.fileno()).st_size - f.tell()))
             f.seek(size + size % 2, os.SEEK_CUR)
     return 0
-
-
-def is_silent(audio: np.ndarray) -> bool:
-    """No sample above -100 dBFS."""
-    return float(np.abs(audio).max()) < SILENT_PEAK
-
-
-def resample(audio: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
-    """Resample [C, N] audio from sr_in to sr_out (soxr, high quality). Returns [C, N']."""
-    if sr_in == sr_out:
-        return audio
-    out = soxr.resample(audio.T, sr_in, sr_out, quality=RESAMPLE_QUALITY)
-    return np.ascontiguousarray(out.T, dtype=np.float32)
 
 
 def set_channels(audio: np.ndarray, channels: int) -> np.ndarray:
@@ -186,97 +183,3 @@ class AudioWriter:
                 os.replace(self.tmp, self.path)
         finally:
             Path(self.tmp).unlink(missing_ok=True)
-
-
-def to_int16(audio: np.ndarray) -> np.ndarray:
-    """Float audio in [-1, 1] -> int16 (clipped): half the memory of float32 for audio held in RAM."""
-    return np.clip(audio * 32767, -32768, 32767).astype(np.int16)
-
-
-def from_int16(audio: np.ndarray) -> np.ndarray:
-    """int16 audio -> float32 in [-1, 1]."""
-    return audio.astype(np.float32) / 32767
-
-
-def peak_dbfs(audio: np.ndarray) -> float:
-    peak = float(np.abs(audio).max()) if audio.size else 0.0
-    return 20 * np.log10(peak) if peak > 0 else float("-inf")
-
-
-def peak_gain(peak: float, ceiling_dbfs: float = CEILING_DBFS) -> float:
-    """The gain (at most 1) that brings a linear `peak` down to `ceiling_dbfs`."""
-    ceiling = 10 ** (ceiling_dbfs / 20)
-    return min(1.0, ceiling / peak) if peak > 0 else 1.0
-
-
-def limit_peak(audio: np.ndarray, ceiling_dbfs: float = CEILING_DBFS) -> np.ndarray:
-    """Scale audio down (never up) so that its peak is at most `ceiling_dbfs`; the dtype is kept."""
-    gain = peak_gain(float(np.abs(audio).max()) if audio.size else 0.0, ceiling_dbfs)
-    return (audio * gain).astype(audio.dtype, copy=False) if gain < 1 else audio
-
-
-def stereo_spread(stem: np.ndarray, sample_rate: int) -> np.ndarray:
-    """A mono stem [N] as a mono-compatible stereo image [2, N]: mid = the stem, side = the stem delayed by
-    SPREAD_DELAY_MS, high-passed at SPREAD_LOW_CUT_HZ (the bass stays centred) and scaled by SPREAD_WIDTH. The
-    fold-down (L + R) / 2 is the stem itself, so mono playback has no comb filtering and the same level."""
-    return StereoSpreader(sample_rate)(stem)
-
-
-class StereoSpreader:
-    """`stereo_spread` of a stem that arrives block by block: call it on consecutive [n] blocks -> [2, n]."""
-
-    def __init__(self, sample_rate: int):
-        self.delay_line = np.zeros(int(SPREAD_DELAY_MS * sample_rate / 1000), np.float32)
-        self.high_pass = Biquad(*rbj_biquad("high_pass", SPREAD_LOW_CUT_HZ, 1 / np.sqrt(2), sample_rate), channels=1)
-
-    def __call__(self, block: np.ndarray) -> np.ndarray:
-        line = np.concatenate([self.delay_line, block.astype(np.float32)])
-        delayed, self.delay_line = line[: len(block)], line[len(block) :]
-        side = self.high_pass(delayed[None])[0] * SPREAD_WIDTH
-        return np.stack([block + side, block - side]).astype(np.float32)
-
-
-def stem_loudness(mix: np.ndarray, sample_rate: int, level_db: float, loudness: float | None) -> float:
-    """The loudness in LUFS a stem for the mix [C, N] is brought to (`stem_target`)."""
-    return stem_target(integrated_loudness(mix, sample_rate) if loudness is None else None, level_db, loudness)
-
-
-def stem_target(mix_loudness: float | None, level_db: float, loudness: float | None) -> float:
-    """The loudness in LUFS a stem is brought to: `loudness` when given, else `level_db` LU against the mix's
-    integrated loudness (FALLBACK_LUFS for a mix too quiet or short to measure)."""
-    if loudness is not None:
-        return loudness
-    return mix_loudness + level_db if np.isfinite(mix_loudness) else FALLBACK_LUFS
-
-
-class Placement:
-    """How a mono stem becomes the output file's audio: spread in stereo for a stereo file (`stereo_spread`,
-    unless stereo=False: then centred), or copied to every channel. Call it on consecutive [n] blocks -> [C, n]."""
-
-    def __init__(self, channels: int, sample_rate: int, stereo: bool):
-        self.channels = channels
-        self.spreader = StereoSpreader(sample_rate) if stereo and channels == 2 else None
-
-    def __call__(self, block: np.ndarray) -> np.ndarray:
-        block = block.astype(np.float32)
-        return self.spreader(block) if self.spreader else set_channels(block[None], self.channels)
-
-
-def placement_gain(measured_lufs: float, peak: float, lufs: float) -> float:
-    """The gain that brings audio measured at `measured_lufs` to `lufs` (1 when it cannot be measured), lowered
-    where its `peak` (linear) would pass CEILING_DBFS."""
-    gain = 10 ** ((lufs - measured_lufs) / 20) if np.isfinite(measured_lufs) else 1.0
-    return gain * peak_gain(peak * gain)
-
-
-def place_stem(stem: np.ndarray, channels: int, sample_rate: int, lufs: float, stereo: bool) -> np.ndarray:
-    """A mono stem [N] as the output file's audio [channels, N] (`Placement`), at `lufs` (`stem_loudness`), never
-    above -1 dBFS."""
-    audio = Placement(channels, sample_rate, stereo)(stem)
-    gain = placement_gain(integrated_loudness(audio, sample_rate), float(np.abs(audio).max()), lufs)
-    return (audio * gain).astype(np.float32)
-
-
-def mix_preview(mix: np.ndarray, stem_audio: np.ndarray, gain_db: float) -> np.ndarray:
-    """The input mix [C, N] with the stem [C, N] added at gain_db, scaled down if it would pass CEILING_DBFS."""
-    return limit_peak(mix + stem_audio * 10 ** (gain_db / 20))

@@ -1,4 +1,5 @@
-"""Small file helpers shared by the commands that write runs: atomic writes, folder swaps, JSON-lines logs."""
+"""Small file helpers shared by the commands that write runs: atomic writes, folder swaps, JSON-lines logs, and
+where a model folder is (the shipped one, a run's, the codec's beside the model)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from synthgen.errors import SynthGenError
+
+DEFAULT_MODEL = Path(__file__).resolve().parent / "weights" / "default"  # the model shipped in the package
+CODEC_FOLDER = "codec"  # a model folder's codec, beside the language model's files
 
 
 def write_atomic(path: Path, write: Callable[[Path], None]) -> None:

@@ -1,4 +1,4 @@
-"""Generation: a mix and a description in, a synth stem out, window by window.
+"""Generation: a mix and a prompt in, a synth stem out, window by window.
 
 The mix is cut into windows of `window_seconds`; each window's mix is encoded (as in training) and
 the model writes the synth's codes for it, starting from the last `overlap_seconds` of codes it wrote
@@ -6,8 +6,8 @@ for the previous window (MusicGen-style continuation), so the part carries acros
 memory. The codes are decoded in the same windows and the seams crossfaded over the overlap.
 
 Guidance (classifier-free, one batched forward for all rows):
-    logits = full + (g_text - 1) * (full - no_text) + (g_context - 1) * (full - no_mix)
-where `no_text` drops the description and `no_mix` drops the mix (its codes and chroma). A scale of 1
+    logits = full + (g_text - 1) * (full - no_text) + (g_mix - 1) * (full - no_mix)
+where `no_text` drops the prompt and `no_mix` drops the mix (its codes and chroma). A scale of 1
 drops that row, so guidance 1 is exactly no guidance.
 """
 
@@ -19,14 +19,15 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from synthgen.audio import resample, set_channels
+from synthgen.audio import set_channels
 from synthgen.chroma import chroma as chroma_features
 from synthgen.codec import Codec
 from synthgen.errors import SynthGenError
 from synthgen.generation_settings import GenerationSettings
 from synthgen.model.cached_decoder import CachedDecoder, fast_dtype
 from synthgen.model.delay import apply_delay, decoder_inputs, undo_delay
-from synthgen.model.lm import SynthGen
+from synthgen.model.lm import CodecLM
+from synthgen.resampling import resample
 
 
 def sample_next(logits: torch.Tensor, temperature: float, top_k: int, top_p: float,
@@ -60,79 +61,79 @@ def _guidance_rows(settings: GenerationSettings) -> list[tuple[str, float, float
     rows = [("full", 1.0, 1.0)]
     if settings.guidance_text != 1:
         rows.append(("no_text", 0.0, 1.0))
-    if settings.guidance_context != 1:
+    if settings.guidance_mix != 1:
         rows.append(("no_mix", 1.0, 0.0))
     return rows
 
 
 def _guidance_weights(rows: list, settings: GenerationSettings) -> list[float]:
     """Each row block's weight in the guided logits (the module docstring's sum, regrouped by row), full first."""
-    scales = {"no_text": settings.guidance_text - 1, "no_mix": settings.guidance_context - 1}
+    scales = {"no_text": settings.guidance_text - 1, "no_mix": settings.guidance_mix - 1}
     weights = [-scales.get(name, 0.0) for name, _, _ in rows]
     weights[0] = 1 - sum(weights[1:])
     return weights
 
 
-def _start_codes(model: SynthGen, n: int, steps: int, prompt_codes: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
-    """The delayed codes a window starts from [N, K, S] (pads, with the prompt's codes in place) and where they are
-    given rather than sampled [N, K, S] (bool)."""
+def _start_codes(model: CodecLM, n: int, steps: int, previous_codes: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The delayed codes a window starts from [N, K, S] (pads, with the previous window's codes in place) and where
+    they are given rather than sampled [N, K, S] (bool)."""
     delayed = torch.full((n, model.num_codebooks, steps), model.pad_id, dtype=torch.long, device=model.device)
-    if prompt_codes is None:
+    if previous_codes is None:
         return delayed, torch.zeros_like(delayed, dtype=torch.bool)
-    known = apply_delay(prompt_codes, -1)
+    known = apply_delay(previous_codes, -1)
     known = torch.nn.functional.pad(known, (0, steps - known.shape[-1]), value=-1)
     forced = known >= 0
     return torch.where(forced, known, delayed), forced
 
 
-def _conditions(model: SynthGen, prompt_text: str, context: torch.Tensor, chroma: torch.Tensor | None, keep_text: torch.Tensor,
+def _conditions(model: CodecLM, prompt: str, mix_codes: torch.Tensor, chroma: torch.Tensor | None, keep_text: torch.Tensor,
                 keep_mix: torch.Tensor, steps: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
     """The R guidance rows' conditions: the prefix [R, P, D] and its mask [R, P], and the mix's states added to
     each decoder step [R, steps, D] (None for a model without them)."""
     r = len(keep_text)
     chroma = None if chroma is None else chroma.expand(r, -1, -1)
-    prefix, prefix_mask = model.prefix([prompt_text] * r, chroma, keep_text, keep_mix)
-    if not model.config.use_context:
+    prefix, prefix_mask = model.prefix([prompt] * r, chroma, keep_text, keep_mix)
+    if not model.config.use_mix_codes:
         return prefix, prefix_mask, None
-    return prefix, prefix_mask, model.context_states(context.expand(r, -1, -1), chroma, keep_mix, 0, steps)
+    return prefix, prefix_mask, model.mix_states(mix_codes.expand(r, -1, -1), chroma, keep_mix, 0, steps)
 
 
-def _step_states(decoder: CachedDecoder, inputs: torch.Tensor, copies: int, context_states: torch.Tensor | None,
+def _step_states(decoder: CachedDecoder, inputs: torch.Tensor, copies: int, mix_states: torch.Tensor | None,
                  start: int) -> torch.Tensor:
     """The decoder's input for the L steps from `start`: their input codes [N, K, L] (the codes of the step
     before each) embedded for every guidance row, plus the mix's states. Returns [N * copies, L, D]."""
     states = decoder.embed(inputs.repeat(copies, 1, 1))
-    return states if context_states is None else states + context_states[:, start : start + inputs.shape[-1]]
+    return states if mix_states is None else states + mix_states[:, start : start + inputs.shape[-1]]
 
 
 @torch.inference_mode()
-def sample_window(model: SynthGen, prompt_text: str, context: torch.Tensor, chroma: torch.Tensor | None,
-                  settings: GenerationSettings, generator: torch.Generator, prompt_codes: torch.Tensor | None = None,
+def sample_window(model: CodecLM, prompt: str, mix_codes: torch.Tensor, chroma: torch.Tensor | None,
+                  settings: GenerationSettings, generator: torch.Generator, previous_codes: torch.Tensor | None = None,
                   keep_logits: bool = False, on_step=None) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Write the synth's codes for one window.
 
-    context [1, K, T] (the mix's codes), chroma [1, F, 12] or None, prompt_codes [N, K, Tp] (codes the
-    window must start with) or None. Returns codes [N, K, T] with N = settings.variations, and, with
+    mix_codes [1, K, T], chroma [1, F, 12] or None, previous_codes [N, K, Tp] (the previous window's last codes,
+    which this window must start with) or None. Returns codes [N, K, T] with N = settings.variations, and, with
     keep_logits, the full-condition logits of every step [N, K, S, V] (for testing the cache).
     """
-    n, k, t = settings.variations, model.num_codebooks, context.shape[-1]
+    n, k, t = settings.variations, model.num_codebooks, mix_codes.shape[-1]
     steps = t + k - 1
     rows = _guidance_rows(settings)
     r = len(rows) * n
     keep_text = torch.tensor([kt for _, kt, _ in rows for _ in range(n)], device=model.device)
     keep_mix = torch.tensor([km for _, _, km in rows for _ in range(n)], device=model.device)
-    prefix, prefix_mask, context_states = _conditions(model, prompt_text, context, chroma, keep_text, keep_mix, steps)
-    delayed, forced = _start_codes(model, n, steps, prompt_codes)
+    prefix, prefix_mask, mix_states = _conditions(model, prompt, mix_codes, chroma, keep_text, keep_mix, steps)
+    delayed, forced = _start_codes(model, n, steps, previous_codes)
     frame = torch.arange(steps, device=model.device)[None, :] - torch.arange(k, device=model.device)[:, None]
     real = (frame >= 0) & (frame < t)  # [K, S]: where a code of this window sits
 
     weights = torch.tensor(_guidance_weights(rows, settings), dtype=torch.float32, device=model.device)
     write = real[None] & ~forced  # [N, K, S]: the codes this window samples
-    first = 0 if prompt_codes is None else prompt_codes.shape[-1]  # the first step to sample (codebook 0 of frame Tp)
+    first = 0 if previous_codes is None else previous_codes.shape[-1]  # the first step to sample (codebook 0 of frame Tp)
     dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}.get(settings.precision) or fast_dtype(model.device)
     decoder = CachedDecoder(model, r, prefix.shape[1] + steps, dtype)
     inputs = decoder_inputs(delayed, model.pad_id)[:, :, : first + 1]
-    states = _step_states(decoder, inputs, len(rows), context_states, 0)
+    states = _step_states(decoder, inputs, len(rows), mix_states, 0)
     logits = decoder(torch.cat([prefix, states], dim=1), torch.cat([prefix_mask.bool(), prefix_mask.new_ones(r, first + 1).bool()], dim=1))
     logits = logits[:, :, prefix.shape[1] :]
     kept = [logits[:n]] if keep_logits else None
@@ -145,7 +146,7 @@ def sample_window(model: SynthGen, prompt_text: str, context: torch.Tensor, chro
             on_step()
         if s + 1 == steps:
             break
-        logits = decoder(_step_states(decoder, delayed[:, :, s : s + 1], len(rows), context_states, s + 1))
+        logits = decoder(_step_states(decoder, delayed[:, :, s : s + 1], len(rows), mix_states, s + 1))
         if keep_logits:
             kept.append(logits[:n])
     return undo_delay(delayed), (torch.cat(kept, dim=2) if keep_logits else None)
@@ -183,7 +184,7 @@ class Crossfader:
 
 
 @torch.inference_mode()
-def stem_stream(model: SynthGen, codec: Codec, read_mix, total: int, prompt: str, settings: GenerationSettings,
+def stem_stream(model: CodecLM, codec: Codec, read_mix, total: int, prompt: str, settings: GenerationSettings,
                 progress: bool = False):
     """Write a synth stem window by window, in bounded memory. read_mix(start, end) -> the mono mix [1, end - start]
     at the codec's rate (torch; may be short at the end) of `total` samples. Yields the finished stem audio
@@ -201,17 +202,17 @@ def stem_stream(model: SynthGen, codec: Codec, read_mix, total: int, prompt: str
         for i, (start, end) in enumerate(plan):
             segment = read_mix(start * hop, end * hop).to(model.device)
             segment = torch.nn.functional.pad(segment, (0, (end - start) * hop - segment.shape[-1]))  # [1, L]
-            context = codec.encode(segment[None])
+            mix_codes = codec.encode(segment[None])
             chroma = chroma_features(segment, codec.sample_rate) if model.config.use_chroma else None
-            prompt_codes = None if previous is None else previous[:, :, -overlap:] if overlap else None
-            codes, _ = sample_window(model, prompt, context, chroma, settings, generator, prompt_codes,
+            previous_codes = None if previous is None else previous[:, :, -overlap:] if overlap else None
+            codes, _ = sample_window(model, prompt, mix_codes, chroma, settings, generator, previous_codes,
                                      on_step=bar.update)
             piece = codec.decode(codes).squeeze(1).float().cpu().numpy()[:, : total - start * hop]  # [N, L]
             yield crossfader.add(piece, last=i == len(plan) - 1)
             previous = codes
 
 
-def generate_stem(model: SynthGen, codec: Codec, audio: np.ndarray, sample_rate: int, prompt: str,
+def generate_stem(model: CodecLM, codec: Codec, audio: np.ndarray, sample_rate: int, prompt: str,
                   settings: GenerationSettings | None = None, progress: bool = False) -> np.ndarray:
     """Write a synth stem for a mix with a model and the codec of its codes. audio [C, N] (or [N]) at
     sample_rate -> stems [variations, N] at the codec's rate resampled back to sample_rate (mono; callers

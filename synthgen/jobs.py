@@ -1,8 +1,8 @@
-"""What `synthgen generate` will read and write, planned and checked before a model is loaded.
+"""The jobs of a `synthgen generate` run (`job.Job`), planned and checked before a model is loaded.
 
-    plan_jobs("song.flac", "synth.wav", variations=2, mix_out=None)
-        -> [Job(mix=song.flac, stems=(synth_1.wav, synth_2.wav), previews=())]
-    check_jobs(jobs, max_seconds)  # every input readable, every output writable, nothing clobbered
+    plan_jobs("song.flac", "synth.wav", "a soft pad", GenerationSettings(variations=2))
+        -> [Job(mix=song.flac, prompt="a soft pad", stems=(synth_1.wav, synth_2.wav), ...)]
+    check_jobs(jobs)  # every input readable and short enough, every output writable, nothing clobbered
 
 Rules: every input is checked before any work starts, and one bad input stops the run before anything is
 written. Under `accelerate launch` (or torchrun) each process checks every input and takes every N-th job
@@ -18,26 +18,15 @@ import os
 import shutil
 import tempfile
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 from synthgen.audio import AUDIO_EXTENSIONS, SAMPLE_RATE, output_format, probe_audio, wav_missing_bytes
 from synthgen.errors import AudioError, SynthGenError
+from synthgen.generation_settings import GenerationSettings
+from synthgen.job import Job
 
 BYTES_PER_SAMPLE = 3  # 24-bit WAV, the largest output format
 MIDI_EXTENSIONS = (".mid", ".midi")
-
-
-@dataclass(frozen=True)
-class Job:
-    mix: Path
-    stems: tuple[Path, ...]  # one per variation
-    previews: tuple[Path, ...] = ()  # the mix with each stem added (--mix-out)
-    midis: tuple[Path, ...] = ()  # each stem's notes (--midi)
-
-    @property
-    def outputs(self) -> tuple[Path, ...]:
-        return self.stems + self.previews + self.midis
 
 
 def _numbered(path: Path, variations: int) -> tuple[Path, ...]:
@@ -47,15 +36,16 @@ def _numbered(path: Path, variations: int) -> tuple[Path, ...]:
     return tuple(path.with_name(f"{path.stem}_{i + 1}{path.suffix}") for i in range(variations))
 
 
-def plan_jobs(mix: str | Path, out: str | Path, variations: int = 1, mix_out: str | Path | None = None,
-              midi: str | Path | None = None) -> list[Job]:
+def plan_jobs(mix: str | Path, out: str | Path, prompt: str, settings: GenerationSettings,
+              mix_out: str | Path | None = None, midi: str | Path | None = None, **options) -> list[Job]:
     """One job for a file, or one per audio file of a folder (outputs as WAV files in the `out` folder, previews
-    and MIDI files in the `mix_out` and `midi` folders)."""
-    mix, out = Path(mix), Path(out)
+    and MIDI files in the `mix_out` and `midi` folders). `options`: Job's other fields (mix_gain_db, max_seconds)."""
+    mix, out, variations = Path(mix), Path(out), settings.variations
+    common = dict(prompt=prompt, settings=settings, **options)
     if not mix.is_dir():
         previews = _numbered(Path(mix_out), variations) if mix_out else ()
         midis = _numbered(Path(midi), variations) if midi else ()
-        return [Job(mix, _numbered(out, variations), previews, midis)]
+        return [Job(mix, stems=_numbered(out, variations), previews=previews, midis=midis, **common)]
     files = sorted(p for p in mix.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS)
     if not files:
         raise SynthGenError(f"{mix}: no audio files ({', '.join(AUDIO_EXTENSIONS)}) in this folder")
@@ -67,14 +57,15 @@ def plan_jobs(mix: str | Path, out: str | Path, variations: int = 1, mix_out: st
         name = f.stem if shared[f.stem] == 1 else f"{f.stem}_{f.suffix[1:].lower()}"
         previews = _numbered(Path(mix_out) / f"{name}.wav", variations) if mix_out else ()
         midis = _numbered(Path(midi) / f"{name}.mid", variations) if midi else ()
-        jobs.append(Job(f, _numbered(out / f"{name}.wav", variations), previews, midis))
+        jobs.append(Job(f, stems=_numbered(out / f"{name}.wav", variations), previews=previews, midis=midis, **common))
     return jobs
 
 
-def check_jobs(jobs: list[Job], max_seconds: float | None = None) -> list[str]:
-    """Refuse the run (SynthGenError naming the file) if any input cannot be read or any output cannot be written.
-    Returns warnings about inputs that can be used but may not be what the user thinks (a WAV file cut short)."""
-    seconds = {job.mix: probe_audio(job.mix, max_seconds) for job in jobs}
+def check_jobs(jobs: list[Job]) -> list[str]:
+    """Refuse the run (SynthGenError naming the file) if any input cannot be read or is over its job's max_seconds,
+    or any output cannot be written. Returns warnings about inputs that can be used but may not be what the user
+    thinks (a WAV file cut short)."""
+    seconds = {job.mix: probe_audio(job.mix, job.max_seconds) for job in jobs}
     warnings = [f"{job.mix}: the file is cut short ({missing} bytes of audio its header promises are missing); "
                 "using the part that is there" for job in jobs if (missing := wav_missing_bytes(job.mix))]
     inputs = {job.mix.resolve() for job in jobs}
@@ -96,7 +87,7 @@ def check_jobs(jobs: list[Job], max_seconds: float | None = None) -> list[str]:
             elif path.suffix.lower() not in MIDI_EXTENSIONS:
                 raise AudioError(path, f"--midi writes MIDI files: name it {' or '.join(MIDI_EXTENSIONS)}")
             room[_writable_folder(path)] += int(duration * sample_rate * max(channels, 2) * BYTES_PER_SAMPLE)
-    # render.py's working files, one file at a time: the mono mix at the codec's rate and each raw stem
+    # streaming.py's working files, one file at a time: the mono mix at the codec's rate and each raw stem
     scratch = max(4 * seconds[job.mix][0] * (SAMPLE_RATE + len(job.stems) * seconds[job.mix][1]) for job in jobs)
     room[Path(tempfile.gettempdir())] += int(scratch)
     for folder, needed in room.items():

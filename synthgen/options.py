@@ -63,11 +63,13 @@ def bounded(kind: type = float, **limits) -> typing.Callable[[str], float]:
 
 
 def option(help: str, default=dataclasses.MISSING, *, at_least: float | None = None, at_most: float | None = None,
-           above: float | None = None, **argparse_keywords):
-    """A config field with its command-line help, the range a number may take (finite numbers only, always) and
-    optional argparse keywords such as `choices`."""
+           above: float | None = None, old_names: tuple[str, ...] = (), **argparse_keywords):
+    """A config field with its command-line help, the range a number may take (finite numbers only, always),
+    earlier names its option is still accepted under (not shown in --help) and optional argparse keywords such
+    as `choices`."""
     bounds = Bounds(at_least, at_most, above)
-    return dataclasses.field(default=default, metadata=dict(help=help, bounds=bounds, argparse=argparse_keywords))
+    return dataclasses.field(default=default, metadata=dict(help=help, bounds=bounds, old_names=old_names,
+                                                            argparse=argparse_keywords))
 
 
 def check_bounds(config) -> None:
@@ -103,17 +105,17 @@ def _shown(value) -> str:
     return " ".join(map(str, value)) if isinstance(value, tuple) else str(value)
 
 
-def add_options(parser: argparse.ArgumentParser, *config_classes, skip: tuple[str, ...] = (), required: tuple[str, ...] = (),
-                defaults: bool = True) -> None:
+def add_options(parser: argparse.ArgumentParser, *config_classes, skip: tuple[str, ...] = (),
+                only: tuple[str, ...] | None = None, required: tuple[str, ...] = (), defaults: bool = True) -> None:
     """An option --field-name for every field of the config classes (the first class that has a field gives its
-    help). With defaults=False, options left out are left out of the namespace too, so that a class chosen
+    help), but those in `skip` or not in `only`. With defaults=False, options left out are left out of the namespace too, so that a class chosen
     later (e.g. by --kind) fills them with its own defaults; the help then names each class's default by its
     `kind` where they differ."""
     seen = set()
     for cls in config_classes:
         hints = typing.get_type_hints(cls)
         for field in dataclasses.fields(cls):
-            if field.name in seen or field.name in skip:
+            if field.name in seen or field.name in skip or (only is not None and field.name not in only):
                 continue
             seen.add(field.name)
             keywords = _argument(hints[field.name], field.metadata.get("bounds", Bounds())) | field.metadata.get("argparse", {})
@@ -133,6 +135,9 @@ def add_options(parser: argparse.ArgumentParser, *config_classes, skip: tuple[st
                 elif default is not None and not isinstance(default, bool):
                     help_text += f" (default {_shown(default)})"
             parser.add_argument(flag, help=help_text, **keywords)
+            for old in field.metadata.get("old_names", ()):
+                parser.add_argument(f"--{old.replace('_', '-')}", **keywords | dict(dest=field.name, help=argparse.SUPPRESS,
+                                                                               default=argparse.SUPPRESS))
 
 
 def config_from(config_class, args: argparse.Namespace):

@@ -1,11 +1,11 @@
-"""The pipeline users load and call: a SynthGen language model and the codec its codes belong to.
+"""The pipeline users load and call, `SynthGen`: a codec language model (`CodecLM`) and the codec its codes belong to.
 
-    Pipeline.from_pretrained(None)  -> the model shipped in the package (synthgen/weights/default)
+    SynthGen.from_pretrained(None)  -> the model shipped in the package (synthgen/weights/default)
     pipeline.generate(audio [C, N] or [N], sample_rate, prompt, **GenerationSettings fields)
         -> (stem like the audio, numpy or torch, sample_rate), or [variations, ...] with variations > 1
-    pipeline.render(mix [C, N], sample_rate, prompt, settings)  -> stems placed in the mix's channels
-    pipeline.render_file(path, prompt, settings, stems=[...])  -> the same written to files in bounded memory,
-        as the CLI and the studio page write them
+    pipeline.generate_stems(mix [C, N], sample_rate, prompt, settings)  -> stems placed in the mix's channels
+    pipeline.generate_file(Job(mix_path, prompt, stems=(...)))  -> the same written to files in bounded memory,
+        as the command line and the studio page write them
 
 A pipeline folder is the language model's (config.json, model.safetensors, text_encoder/ for T5) with the
 codec beside it in codec/.
@@ -13,33 +13,33 @@ codec beside it in codec/.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from synthgen.audio import place_stem, probe_audio, stem_loudness
+from synthgen.audio import probe_audio
 from synthgen.codec import Codec, load_codec
 from synthgen.errors import SynthGenError
-from synthgen.files import atomic_directory, model_directory
+from synthgen.files import CODEC_FOLDER, DEFAULT_MODEL, atomic_directory, model_directory
 from synthgen.generate import generate_stem
 from synthgen.generation_settings import GenerationSettings
 from synthgen.hub import resolve
-from synthgen.model import SynthGen
+from synthgen.job import Job
+from synthgen.model import CodecLM
 from synthgen.model.pretrained import from_musicgen_melody, is_musicgen_melody
-from synthgen.render import Rendered, render_file
+from synthgen.placement import StemPlacement
+from synthgen.streaming import Written, generate_file
 
-DEFAULT_MODEL = Path(__file__).resolve().parent / "weights" / "default"
-CODEC_FOLDER = "codec"
+MAX_CHANNELS = 8
 
 
-class Pipeline:
-    def __init__(self, model: SynthGen, codec: Codec):
+class SynthGen:
+    def __init__(self, model: CodecLM, codec: Codec):
         self.model, self.codec = model, codec
 
     @classmethod
-    def from_pretrained(cls, directory: str | Path | None = None) -> "Pipeline":
+    def from_pretrained(cls, directory: str | Path | None = None) -> "SynthGen":
         """A trained pipeline: a model directory, a training run folder, a Hugging Face Hub id (`hub.resolve`), or
         (None) the one shipped in the package. A MusicGen-Melody snapshot (facebook/musicgen-melody) becomes the
         `musicgen-melody` preset around its own weights and EnCodec (`model.pretrained`)."""
@@ -50,7 +50,7 @@ class Pipeline:
         directory = model_directory(resolve(directory))
         if is_musicgen_melody(directory):
             return cls(*from_musicgen_melody(directory))
-        model = SynthGen.from_pretrained(directory)
+        model = CodecLM.from_pretrained(directory)
         if not (directory / CODEC_FOLDER).is_dir():
             raise SynthGenError(f"{directory}: a language model without its codec (no {CODEC_FOLDER}/ folder)")
         return cls(model, load_codec(directory / CODEC_FOLDER))
@@ -61,7 +61,7 @@ class Pipeline:
             self.model.write_files(tmp)
             self.codec.save_pretrained(tmp / CODEC_FOLDER)
 
-    def to(self, device: torch.device | str) -> "Pipeline":
+    def to(self, device: torch.device | str) -> "SynthGen":
         self.model.to(device)
         self.codec.to(device)
         return self
@@ -71,7 +71,7 @@ class Pipeline:
         stem in the input's type, layout, length, rate and channels; [variations, ...] with variations > 1.
         Settings are GenerationSettings' fields (seed, temperature, level_db, mono, ...)."""
         mix = _channels_first(audio)
-        placed = np.stack(self.render(mix, sample_rate, prompt, GenerationSettings(**settings)))  # [V, C, N]
+        placed = np.stack(self.generate_stems(mix, sample_rate, prompt, GenerationSettings(**settings)))  # [V, C, N]
         if np.ndim(audio) == 1:
             placed = placed[:, 0]
         stems = placed[0] if len(placed) == 1 else placed
@@ -79,25 +79,20 @@ class Pipeline:
             stems = torch.from_numpy(stems).to(audio.device)
         return stems, sample_rate
 
-    def render(self, audio: np.ndarray, sample_rate: int, prompt: str, settings: GenerationSettings | None = None,
-               progress: bool = False) -> list[np.ndarray]:
-        """Stems for a mix [C, N], each placed like the mix (`place_stem`: level, stereo, peak): [variations] x [C, N]."""
+    def generate_stems(self, mix: np.ndarray, sample_rate: int, prompt: str, settings: GenerationSettings | None = None,
+                       progress: bool = False) -> list[np.ndarray]:
+        """Stems for a mix [C, N], each placed in it (`placement.StemPlacement`): [variations] x [C, N]."""
         settings = settings or GenerationSettings()
-        stems = generate_stem(self.model, self.codec, audio, sample_rate, prompt, settings, progress)
-        lufs = stem_loudness(audio, sample_rate, settings.level_db, settings.loudness)
-        return [place_stem(stem, audio.shape[0], sample_rate, lufs, not settings.mono) for stem in stems]
+        stems = generate_stem(self.model, self.codec, mix, sample_rate, prompt, settings, progress)
+        placement = StemPlacement.for_mix(mix, sample_rate, settings)
+        return [placement.place(stem) for stem in stems]
 
-    def render_file(self, path: str | Path, prompt: str, settings: GenerationSettings, stems: Sequence[Path],
-                    previews: Sequence[Path] = (), midis: Sequence[Path] = (), mix_gain_db: float = 0.0,
-                    max_seconds: float | None = None, progress: bool = False) -> Rendered:
-        """Render a mix file into stem files (and previews of the mix with each, and their MIDI) in bounded memory
-        (`render.render_file`), refusing a file over `max_seconds` before reading it."""
-        if max_seconds is not None:
-            probe_audio(path, max_seconds)
-        return render_file(self.model, self.codec, path, prompt, settings, stems, previews, midis, mix_gain_db, progress)
-
-
-MAX_CHANNELS = 8
+    def generate_file(self, job: Job, progress: bool = False) -> Written:
+        """One generation as the command line and the studio page run it: the job's mix checked (refused over
+        job.max_seconds before it is read), then its stem, preview and MIDI files written in bounded memory
+        (`streaming.generate_file`); the result says what was written, with a summary line."""
+        probe_audio(job.mix, job.max_seconds)
+        return generate_file(self.model, self.codec, job, progress)
 
 
 def _channels_first(audio) -> np.ndarray:

@@ -1,53 +1,72 @@
-"""A mix file in, stem, preview and MIDI files out, in memory that does not grow with the song's length.
+"""A job's mix file in, its stem, preview and MIDI files out, in memory that does not grow with the song's length.
 
-    rendered = render_file(model, codec, "song.flac", "a soft dark pad", settings, stems=[Path("synth.wav")])
+    written = generate_file(model, codec, Job(Path("song.flac"), "a soft dark pad", stems=(Path("synth.wav"),)))
 
 The mix is read BLOCK_SECONDS at a time and every output is written the same way; what has to wait (the mix at
 the codec's rate, the raw stems) waits in float32 files in a temporary folder. The passes:
-1. read the mix: its loudness (for the level rule), its peak, and a mono copy at the codec's rate;
+1. read the mix: its loudness (for the placement rule), its peak, and a mono copy at the codec's rate;
 2. generate window by window (`stem_stream`) and resample back to the mix's rate, into the raw stem files;
-3. place each stem in the mix's channels (`Placement`) and measure its loudness and peak: its gain;
+3. spread each stem in the mix's channels and measure it: its gain (`placement.StemPlacement`);
 4. write the stems and measure each preview's peak (the mix plus the stem);
-5. write the previews, scaled to stay under CEILING_DBFS; then each stem's MIDI.
-The files hold what `Pipeline.render` returns for the whole arrays. Every audio output is written to a temporary
-file beside it and renamed only when all of them are complete. MIDI export reads its whole stem (mono) into memory.
+5. write the previews, scaled to stay under the ceiling; then each stem's MIDI.
+The files hold what `SynthGen.generate_stems` returns for the whole arrays. Every audio output is written to a
+temporary file beside it and renamed only when all of them are complete. MIDI export reads its whole stem (mono)
+into memory.
 """
 
 from __future__ import annotations
 
 import contextlib
 import tempfile
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-import soxr
 import torch
 
-from synthgen.analysis import Key, estimate_key, estimate_tempo
-from synthgen.audio import (RESAMPLE_QUALITY, SILENT_PEAK, SOUNDFILE_ERRORS, AudioWriter, Placement, peak_gain,
-                            placement_gain, stem_target, unreadable)
+from synthgen.analysis import Key, describe_mix, estimate_key, estimate_tempo
+from synthgen.audio import SOUNDFILE_ERRORS, AudioWriter, read_blocks, unreadable
 from synthgen.codec import Codec
 from synthgen.errors import AudioError
 from synthgen.generate import stem_stream
 from synthgen.generation_settings import GenerationSettings
+from synthgen.job import Job
 from synthgen.loudness import LoudnessMeter
-from synthgen.model.lm import SynthGen
+from synthgen.model.lm import CodecLM
+from synthgen.placement import StemPlacement, ceiling_gain, with_stem
+from synthgen.resampling import stream_resampler
 
 BLOCK_SECONDS = 10
 ANALYSIS_SECONDS = 120  # key and tempo are estimated on the middle two minutes of the mix
+SILENT_PEAK = 1e-5  # -100 dBFS: a mix with no sample above it is silent
 
 
 @dataclass(frozen=True)
-class Rendered:
-    seconds: float
+class Written:
+    """What `generate_file` wrote for a job, what it measured of the mix, and how long it took."""
+
+    job: Job
+    seconds: float  # the mix's length
     sample_rate: int
     channels: int
-    silent: bool  # no sample of the mix above -100 dBFS
+    silent: bool  # no sample of the mix above SILENT_PEAK
     key: Key | None
     bpm: float | None
+    elapsed: float  # seconds from reading the mix to the last file written
+
+    @property
+    def summary(self) -> str:
+        """The mix and the run in one line, as the command line prints it and the studio page shows it."""
+        return (f"{self.seconds:.1f} s at {self.sample_rate} Hz, {self.channels} ch, {describe_mix(self.key, self.bpm)}; "
+                f"{self.elapsed:.1f} s to generate, {self.seconds / self.elapsed:.2f}x real time")
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the user should know about the result."""
+        return ["the mix is silent; the synth follows the prompt alone"] if self.silent else []
 
 
 class RawFile:
@@ -69,28 +88,8 @@ class RawFile:
         return np.pad(samples, (0, end - start - count))
 
 
-def _mix_blocks(path: Path, block: int) -> Iterator[np.ndarray]:
-    """The mix file's audio in blocks [C, n], refusing NaN or infinite samples anywhere (AudioError)."""
-    try:
-        with sf.SoundFile(str(path)) as f:
-            for data in f.blocks(block, dtype="float32", always_2d=True):
-                if not np.isfinite(data).all():
-                    raise AudioError(path, "contains NaN or infinite samples")
-                yield data.T
-    except SOUNDFILE_ERRORS as err:
-        raise unreadable(path, err) from None
-
-
-def _resampler(rate_in: int, rate_out: int, channels: int):
-    """A streaming resampler [n, C] -> [n', C] (soxr, as `audio.resample`); the identity at equal rates."""
-    if rate_in == rate_out:
-        return lambda x, last=False: x
-    stream = soxr.ResampleStream(rate_in, rate_out, channels, dtype="float32", quality=RESAMPLE_QUALITY)
-    return lambda x, last=False: stream.resample_chunk(np.ascontiguousarray(x, dtype=np.float32), last=last)
-
-
 class _MixFile:
-    """The mix file being rendered: its rate, channels, blocks, and what the first pass measured of it."""
+    """The mix file being read: its rate, channels, blocks, and what the first pass measured of it."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -103,11 +102,11 @@ class _MixFile:
         self.frames, self.peak, self.loudness = 0, 0.0, float("-inf")
 
     def blocks(self) -> Iterator[np.ndarray]:
-        return _mix_blocks(self.path, self.block)
+        return read_blocks(self.path, self.block)
 
     def measure(self, mono: RawFile, codec_rate: int) -> None:
         """Pass 1: the loudness, peak and length of the mix, and its mono copy at the codec's rate into `mono`."""
-        meter, to_codec = LoudnessMeter(self.sample_rate, self.channels), _resampler(self.sample_rate, codec_rate, 1)
+        meter, to_codec = LoudnessMeter(self.sample_rate, self.channels), stream_resampler(self.sample_rate, codec_rate, 1)
         for audio in self.blocks():
             meter.add(audio)
             self.peak, self.frames = max(self.peak, float(np.abs(audio).max())), self.frames + audio.shape[1]
@@ -117,26 +116,17 @@ class _MixFile:
             raise AudioError(self.path, "empty audio file (0 samples)")
         self.loudness = meter.integrated()
 
-    def placed(self, raw: RawFile, stereo: bool, gain: float = 1.0) -> Iterator[np.ndarray]:
-        """A raw stem in the mix's channels (`Placement`), block by block, times `gain`: [C, n] blocks."""
-        place = Placement(self.channels, self.sample_rate, stereo)
+    def stem_blocks(self, raw: RawFile) -> Iterator[np.ndarray]:
+        """A raw stem in the mix's blocks, as long as the mix: [n] blocks."""
         for start in range(0, self.frames, self.block):
-            yield place(raw.read(start, min(start + self.block, self.frames))) * gain
-
-    def gain(self, raw: RawFile, stereo: bool, lufs: float) -> float:
-        """Pass 3: the gain that brings a placed stem to `lufs` under -1 dBFS (`placement_gain`)."""
-        meter, peak = LoudnessMeter(self.sample_rate, self.channels), 0.0
-        for audio in self.placed(raw, stereo):
-            meter.add(audio)
-            peak = max(peak, float(np.abs(audio).max()))
-        return placement_gain(meter.integrated(), peak, lufs)
+            yield raw.read(start, min(start + self.block, self.frames))
 
 
-def _generate(model: SynthGen, codec: Codec, mono: RawFile, prompt: str, settings: GenerationSettings,
+def _generate(model: CodecLM, codec: Codec, mono: RawFile, prompt: str, settings: GenerationSettings,
               sample_rate: int, folder: Path, progress: bool) -> list[RawFile]:
     """Pass 2: the raw stems (`stem_stream`), resampled to the mix's rate, one file per variation."""
     raws = [RawFile(folder / f"stem_{i}.f32") for i in range(settings.variations)]
-    from_codec = _resampler(codec.sample_rate, sample_rate, len(raws))
+    from_codec = stream_resampler(codec.sample_rate, sample_rate, len(raws))
     read_mix = lambda start, end: torch.from_numpy(mono.read(start, end))[None]  # noqa: E731
     for piece in stem_stream(model, codec, read_mix, mono.length, prompt, settings, progress):
         for raw, samples in zip(raws, from_codec(piece.T).T):
@@ -146,45 +136,46 @@ def _generate(model: SynthGen, codec: Codec, mono: RawFile, prompt: str, setting
     return raws
 
 
-def _write(mix: _MixFile, raws: list[RawFile], gains: list[float], stereo: bool, stems: Sequence[Path],
-           previews: Sequence[Path], mix_gain_db: float) -> None:
-    """Passes 4 and 5: the stems, then the previews scaled under CEILING_DBFS (`peak_gain`); renamed into place together."""
-    mix_gain = 10 ** (mix_gain_db / 20)
+def _write(mix: _MixFile, raws: list[RawFile], placement: StemPlacement, job: Job) -> list[float]:
+    """Passes 3 to 5: each stem's gain, the stems, then the previews under the ceiling (`ceiling_gain`); renamed
+    into place together. Returns the gains."""
+    placed = lambda raw, gain: (audio * gain for audio in placement.spread(mix.stem_blocks(raw)))  # noqa: E731
+    gains = [placement.gain(placed(raw, 1.0)) for raw in raws]
     with contextlib.ExitStack() as outputs:
-        preview_peaks = [0.0] * len(previews)
-        for i, (raw, gain, target) in enumerate(zip(raws, gains, stems)):
+        preview_peaks = [0.0] * len(job.previews)
+        for i, (raw, gain, target) in enumerate(zip(raws, gains, job.stems)):
             writer = outputs.enter_context(AudioWriter(target, mix.sample_rate, mix.channels))
-            blocks = mix.blocks() if i < len(previews) else None
-            for audio in mix.placed(raw, stereo, gain):
+            blocks = mix.blocks() if i < len(job.previews) else None
+            for audio in placed(raw, gain):
                 writer.write(audio)
                 if blocks is not None:
-                    preview_peaks[i] = max(preview_peaks[i], float(np.abs(next(blocks) + audio * mix_gain).max()))
-        for raw, gain, preview, peak in zip(raws, gains, previews, preview_peaks):
-            scale = peak_gain(peak)
+                    peak = float(np.abs(with_stem(next(blocks), audio, job.mix_gain_db)).max())
+                    preview_peaks[i] = max(preview_peaks[i], peak)
+        for raw, gain, preview, peak in zip(raws, gains, job.previews, preview_peaks):
+            scale = ceiling_gain(peak)
             writer = outputs.enter_context(AudioWriter(preview, mix.sample_rate, mix.channels))
-            for audio, stem in zip(mix.blocks(), mix.placed(raw, stereo, gain)):
-                writer.write((audio + stem * mix_gain) * scale)
+            for audio, stem in zip(mix.blocks(), placed(raw, gain)):
+                writer.write(with_stem(audio, stem, job.mix_gain_db) * scale)
+    return gains
 
 
-def render_file(model: SynthGen, codec: Codec, path: str | Path, prompt: str, settings: GenerationSettings,
-                stems: Sequence[Path], previews: Sequence[Path] = (), midis: Sequence[Path] = (),
-                mix_gain_db: float = 0.0, progress: bool = False) -> Rendered:
-    """Write a stem for each of settings.variations into `stems`, and where given the mix with it at `mix_gain_db`
-    into `previews` and its notes into `midis` (the same order)."""
-    mix, stereo = _MixFile(Path(path)), not settings.mono
+def generate_file(model: CodecLM, codec: Codec, job: Job, progress: bool = False) -> Written:
+    """Write a stem for each of job.settings.variations into job.stems, and where given the mix with it at
+    job.mix_gain_db into job.previews and its notes into job.midis (the same order)."""
+    start = time.perf_counter()
+    mix = _MixFile(Path(job.mix))
     with tempfile.TemporaryDirectory(prefix="synthgen-") as tmp:
         mono = RawFile(Path(tmp) / "mix.f32")
         mix.measure(mono, codec.sample_rate)
-        raws = _generate(model, codec, mono, prompt, settings, mix.sample_rate, Path(tmp), progress)
-        lufs = stem_target(mix.loudness, settings.level_db, settings.loudness)
-        gains = [mix.gain(raw, stereo, lufs) for raw in raws]
-        _write(mix, raws, gains, stereo, stems, previews, mix_gain_db)
+        raws = _generate(model, codec, mono, job.prompt, job.settings, mix.sample_rate, Path(tmp), progress)
+        gains = _write(mix, raws, StemPlacement(mix.channels, mix.sample_rate, mix.loudness, job.settings), job)
         middle = max(0, (mono.length - ANALYSIS_SECONDS * codec.sample_rate) // 2)
         excerpt = mono.read(middle, min(mono.length, middle + ANALYSIS_SECONDS * codec.sample_rate))
         key, bpm = estimate_key(excerpt, codec.sample_rate), estimate_tempo(excerpt, codec.sample_rate)
-        if midis:
+        if job.midis:
             from synthgen.transcribe import write_part_midi  # with scipy.ndimage: imported only when asked for
 
-        for raw, gain, midi in zip(raws, gains, midis):
+        for raw, gain, midi in zip(raws, gains, job.midis):
             write_part_midi(raw.read(0, mix.frames)[None] * gain, mix.sample_rate, midi, bpm)
-    return Rendered(mix.frames / mix.sample_rate, mix.sample_rate, mix.channels, mix.peak < SILENT_PEAK, key, bpm)
+    return Written(job, mix.frames / mix.sample_rate, mix.sample_rate, mix.channels, mix.peak < SILENT_PEAK, key, bpm,
+                   time.perf_counter() - start)

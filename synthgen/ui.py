@@ -46,20 +46,20 @@ def _new_result(workdir: Path, variations: int) -> tuple[Path, list[Path], list[
     return folder, stems, [path.with_suffix(".mid") for path in stems]
 
 
-def _finish_result(folder: Path, mix_path: str, rendered, stems: list[Path], midis: list[Path]) -> tuple:
+def _finish_result(folder: Path, written) -> tuple:
     """Beside a generation's stems and MIDI: the mix (for previews) and a picture of it with the first stem.
-    Returns (stem and MIDI paths, picture path, key and tempo, the page's state)."""
-    from synthgen.analysis import describe_mix
+    Returns (stem and MIDI paths, picture path, the summary with key and tempo, the page's state)."""
     from synthgen.audio import read_audio, set_channels, write_audio
     from synthgen.plots import waveforms_and_spectrograms
 
-    audio, sr = read_audio(mix_path)
+    job = written.job
+    audio, sr = read_audio(job.mix)
     write_audio(folder / "mix.wav", audio, sr)
-    stem, _ = read_audio(stems[0])
+    stem, _ = read_audio(job.stems[0])
     picture = waveforms_and_spectrograms({"mix": set_channels(audio, 1)[0], "synth": set_channels(stem, 1)[0]}, sr,
                                          folder / "picture.png")
-    analysis = f"**Mix**: {describe_mix(rendered.key, rendered.bpm)}; the MIDI files hold the synth's notes at that tempo."
-    files = [str(path) for path in stems + midis]
+    analysis = f"**Mix**: {written.summary}. The MIDI files hold the synth's notes at the mix's tempo."
+    files = [str(path) for path in job.stems + job.midis]
     return files, str(picture), analysis, dict(folder=str(folder), synth=files[0])
 
 
@@ -73,7 +73,8 @@ def _remix(state, gain_db):
     """The mix with the generated stem at gain_db, written beside them; None before any generation."""
     import soundfile as sf
 
-    from synthgen.audio import mix_preview, write_audio
+    from synthgen.audio import write_audio
+    from synthgen.placement import mix_preview
 
     folder = Path(state["folder"]) if state else None
     if folder is None or not folder.is_dir():  # nothing generated yet, or deleted after KEEP_SECONDS
@@ -104,23 +105,24 @@ class _Pipelines:
         self.loaded, self.lock = {"": default}, threading.Lock()
 
     def get(self, folder: str):
-        from synthgen.pipeline import Pipeline
+        from synthgen.pipeline import SynthGen
 
         folder = (folder or "").strip()
         with self.lock:
             if folder not in self.loaded:
-                self.loaded[folder] = Pipeline.from_pretrained(folder)
+                self.loaded[folder] = SynthGen.from_pretrained(folder)
             return self.loaded[folder]
 
 
 def _generate_handler(pipelines: _Pipelines, workdir: Path, max_seconds: float):
-    """The Generate button's function: render the mix into a new result folder, return what the page shows."""
+    """The Generate button's function: generate for the mix into a new result folder, return what the page shows."""
     import gradio as gr
 
     from synthgen.errors import SynthGenError
     from synthgen.generation_settings import GenerationSettings
+    from synthgen.job import Job
 
-    def generate(mix_path, prompt, temperature, top_k, top_p, guidance_text, guidance_context, seed, variations,
+    def generate(mix_path, prompt, temperature, top_k, top_p, guidance_text, guidance_mix, seed, variations,
                  gain_db, model_folder, previous, progress=gr.Progress(track_tqdm=True)):
         if not mix_path:
             raise gr.Error("Upload or record a mix first.")
@@ -128,21 +130,21 @@ def _generate_handler(pipelines: _Pipelines, workdir: Path, max_seconds: float):
             raise gr.Error("Describe the synth you want in the prompt box.")
         try:
             settings = GenerationSettings(temperature=temperature, top_k=_whole(top_k, "top-k"), top_p=top_p,
-                                          guidance_text=guidance_text, guidance_context=guidance_context,
+                                          guidance_text=guidance_text, guidance_mix=guidance_mix,
                                           seed=_whole(seed, "seed"), variations=_whole(variations, "variations"))
             folder, stems, midis = _new_result(workdir, settings.variations)
+            job = Job(Path(mix_path), prompt.strip(), tuple(stems), settings, midis=tuple(midis), max_seconds=max_seconds)
             try:
-                rendered = pipelines.get(model_folder).render_file(mix_path, prompt.strip(), settings, stems, midis=midis,
-                                                                   max_seconds=max_seconds, progress=True)
+                written = pipelines.get(model_folder).generate_file(job, progress=True)
             except BaseException:
                 shutil.rmtree(folder, ignore_errors=True)
                 raise
         except SynthGenError as err:
             raise gr.Error(str(err).replace(str(mix_path), Path(mix_path).name)) from None
-        if rendered.silent:
-            gr.Warning("The mix is silent: the synth followed the prompt alone.")
+        for warning in written.warnings:
+            gr.Warning(warning)
         _remove_result(previous)
-        files, picture, analysis, state = _finish_result(folder, mix_path, rendered, stems, midis)
+        files, picture, analysis, state = _finish_result(folder, written)
         return files[0], _remix(state, gain_db), picture, analysis, files, state
 
     return generate
@@ -167,7 +169,7 @@ def _input_column(defaults) -> dict:
             top_k=gr.Slider(0, 1024, value=defaults.top_k, step=1, label="Top-k (0: off)"),
             top_p=gr.Slider(0.0, 1.0, value=defaults.top_p, step=0.01, label="Top-p (0: off)"),
             guidance_text=gr.Slider(1.0, 6.0, value=defaults.guidance_text, step=0.1, label="Guidance on the prompt"),
-            guidance_context=gr.Slider(1.0, 6.0, value=defaults.guidance_context, step=0.1, label="Guidance on the mix"),
+            guidance_mix=gr.Slider(1.0, 6.0, value=defaults.guidance_mix, step=0.1, label="Guidance on the mix"),
             seed=gr.Number(value=defaults.seed, precision=0, label="Seed"),
             variations=gr.Slider(1, 4, value=defaults.variations, step=1, label="Variations"),
             model_folder=gr.Textbox("", label="Model folder or run (empty: the one the server started with)",
@@ -209,7 +211,7 @@ def build_app(pipeline, workdir: Path, max_seconds: float):
             with gr.Column():
                 shown = _output_column()
         inputs = [given[name] for name in ("mix", "prompt", "temperature", "top_k", "top_p", "guidance_text",
-                                           "guidance_context", "seed", "variations")]
+                                           "guidance_mix", "seed", "variations")]
         running = given["button"].click(
             _generate_handler(_Pipelines(pipeline), workdir, max_seconds),
             [*inputs, shown["gain"], given["model_folder"], state],
@@ -225,12 +227,12 @@ def serve(model_dir: str | None, host: str, port: int, max_upload_mb: float, max
     workdir = Path(tempfile.mkdtemp(prefix="synthgen-ui-"))
     os.environ["GRADIO_TEMP_DIR"] = str(workdir / "uploads")  # uploads land in the app's own folder too
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from synthgen.pipeline import Pipeline
+    from synthgen.pipeline import SynthGen
 
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop on SIGTERM as on Ctrl-C, cleaning up
     app = None
     try:
-        app = build_app(Pipeline.from_pretrained(model_dir), workdir / "outputs", max_seconds)
+        app = build_app(SynthGen.from_pretrained(model_dir), workdir / "outputs", max_seconds)
         app.queue(default_concurrency_limit=concurrency, max_size=32)
         print(f"SynthGen studio on http://{host}:{port} (files in {workdir})", flush=True)
         allowed = [str(workdir)] + ([str(EXAMPLE_MIX.parent)] if EXAMPLE_MIX.is_file() else [])

@@ -13,7 +13,7 @@ import soundfile as sf
 
 import synthgen.jobs
 from synthgen.cli import main
-from synthgen.pipeline import Pipeline
+from synthgen.pipeline import SynthGen
 from tests.helpers.factories import make_tiny_model_dir, tone, write
 
 
@@ -77,7 +77,7 @@ GENERATE_CASES = {
 
 @pytest.mark.parametrize("case", GENERATE_CASES)
 def test_generate_refuses_before_loading_a_model(case, tmp_path, capsys, monkeypatch, model_dir):
-    monkeypatch.setattr(Pipeline, "from_pretrained", lambda *a: pytest.fail("the model was loaded"))
+    monkeypatch.setattr(SynthGen, "from_pretrained", lambda *a: pytest.fail("the model was loaded"))
     mix = _mix(tmp_path)
     extra, problem = GENERATE_CASES[case]
     extra = [a.format(mix=mix, tmp=tmp_path) for a in extra]
@@ -86,7 +86,7 @@ def test_generate_refuses_before_loading_a_model(case, tmp_path, capsys, monkeyp
 
 
 def test_full_disk_and_unwritable_folder_are_refused_up_front(tmp_path, capsys, monkeypatch, model_dir):
-    monkeypatch.setattr(Pipeline, "from_pretrained", lambda *a: pytest.fail("the model was loaded"))
+    monkeypatch.setattr(SynthGen, "from_pretrained", lambda *a: pytest.fail("the model was loaded"))
     mix = _mix(tmp_path)
     argv = ["generate", mix, "--prompt", "a pad", "--out", tmp_path / "new" / "out.wav", "--model", model_dir]
     usage = shutil.disk_usage(tmp_path)

@@ -17,9 +17,9 @@ def batch(seconds: float = 1.0) -> dict:
     """Context: a chord; target: a tone whose pitch follows the chord's root."""
     t = torch.arange(int(seconds * SR)) / SR
     roots = torch.tensor([110.0, 146.8])
-    context = torch.stack([0.2 * sum(torch.sin(2 * np.pi * r * m * t) for m in (1, 1.25, 1.5)) for r in roots])
+    mix = torch.stack([0.2 * sum(torch.sin(2 * np.pi * r * m * t) for m in (1, 1.25, 1.5)) for r in roots])
     target = torch.stack([0.3 * torch.sin(2 * np.pi * 4 * r * t) for r in roots])
-    return dict(context=context, target=target, valid=torch.tensor([len(t), len(t) // 2]))
+    return dict(mix=mix, target=target, valid=torch.tensor([len(t), len(t) // 2]))
 
 
 @pytest.mark.parametrize("make, steps", [(lambda: SynthLSTM(hidden=64, layers=1), 60),
@@ -46,15 +46,15 @@ def test_padding_past_the_valid_length_does_not_count():
 
 
 @pytest.mark.parametrize("make", [lambda: SynthLSTM(hidden=32, layers=1), lambda: ConvEncoderDecoder(channels=(8, 16))])
-def test_save_load_round_trip_and_render(make, tmp_path):
+def test_save_load_round_trip_and_generate(make, tmp_path):
     model = make().eval()
     model.save_pretrained(tmp_path / "m")
     assert is_baseline_dir(tmp_path / "m") and not is_baseline_dir(tmp_path)
     loaded = load_baseline(tmp_path / "m")
-    context = batch()["context"][0].numpy()
-    torch.testing.assert_close(loaded.synthesize(torch.from_numpy(context)[None]), model.synthesize(torch.from_numpy(context)[None]))
-    stem = loaded.render(context[::2].copy(), 16000, "ignored")  # another rate: same length back
-    assert stem.shape == (len(context) // 2,) and np.isfinite(stem).all()
+    mix = batch()["mix"][0].numpy()
+    torch.testing.assert_close(loaded.synthesize(torch.from_numpy(mix)[None]), model.synthesize(torch.from_numpy(mix)[None]))
+    stem = loaded.generate(mix[::2].copy(), 16000, "ignored")  # another rate: same length back
+    assert stem.shape == (len(mix) // 2,) and np.isfinite(stem).all()
 
 
 def test_train_and_eval_audio_commands_take_a_baseline(tmp_path):

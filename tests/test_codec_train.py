@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from synthgen.audio import resample
 from synthgen.codec import EncodecCodec, load_codec
 from synthgen.codec.quantize import ema_quantize, kmeans
 from synthgen.data.tones import harmonic_notes
 from synthgen.eval.codec import note_pitch_accuracy
 from synthgen.eval.distances import mel_l1, multi_resolution_stft_loss, si_sdr
 from synthgen.data.synthstems.generator import SynthStemsConfig, generate_dataset
+from synthgen.resampling import resample
 
 
 def test_reconstruction_metrics_on_known_cases():

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from synthgen.pipeline import DEFAULT_MODEL, Pipeline
+from synthgen.files import DEFAULT_MODEL
+from synthgen.pipeline import SynthGen
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "backing.flac"
 
@@ -16,8 +17,9 @@ def test_the_shipped_model_loads_by_default_and_is_at_most_50_mb():
     files = [p for p in DEFAULT_MODEL.rglob("*") if p.is_file()]
     assert (DEFAULT_MODEL / "config.json").is_file() and (DEFAULT_MODEL / "codec" / "config.json").is_file()
     assert sum(p.stat().st_size for p in files) <= 50 * 2**20
-    pipeline = Pipeline.from_pretrained()  # no directory: the shipped one
+    pipeline = SynthGen.from_pretrained()  # no directory: the shipped one
     assert pipeline.model.config.preset == "small" and pipeline.codec.name == str((DEFAULT_MODEL / "codec").resolve())
+    assert pipeline.model.config.use_mix_codes and pipeline.model.mix_proj.weight.abs().sum() > 0  # saved as "context"
 
 
 def test_readme_main_command_writes_a_synth_track_for_the_example(tmp_path):

@@ -26,7 +26,7 @@ def test_windows_are_back_to_back_and_round_robin(data):
     tracks = sorted({w.track for w in windows})
     assert len(windows) == 2 * len(tracks) and len(tracks) >= 6
     assert [w.start for w in windows[: len(tracks)]] == [0.0] * len(tracks)  # first windows of every track first
-    assert all(len(w.context) == len(w.truth) == 4 * SR for w in windows)
+    assert all(len(w.mix) == len(w.truth) == 4 * SR for w in windows)
     assert len(eval_windows(data, "test", SR, seconds=4.0, limit=5)) == 5
 
 
@@ -39,7 +39,7 @@ def test_other_key_reference_comes_from_another_track_in_a_distant_key(data):
         assert len(shared) < 7
 
 
-def test_truth_fits_its_context_better_than_the_other_key_reference(data):
+def test_truth_fits_its_mix_better_than_the_other_key_reference(data):
     windows = eval_windows(data, "test", SR, seconds=4.0)
     rows = run_suite([], windows, SR, progress=False)["rows"]
     truth, other = rows["truth"], rows["other-key"]
@@ -88,7 +88,7 @@ def test_eval_audio_command_writes_report_plots_and_audio(data, tmp_path, capsys
     assert "| tiny |" in (out / "report.md").read_text() and "| tiny |" in capsys.readouterr().out
     assert (out / "metrics.png").stat().st_size > 0 and (out / "window_0.png").stat().st_size > 0
     assert sorted(p.name for p in (out / "audio").iterdir()) == [
-        "window_0_context.flac", "window_0_other-key.flac", "window_0_tiny.flac", "window_0_truth-codec.flac",
+        "window_0_mix.flac", "window_0_other-key.flac", "window_0_tiny.flac", "window_0_truth-codec.flac",
         "window_0_truth.flac"]
 
 

@@ -9,13 +9,15 @@ import soundfile as sf
 import torch
 
 import synthgen.generate as generation
-import synthgen.render as render
-from synthgen.audio import integrated_loudness, mix_preview, peak_dbfs
+import synthgen.streaming as streaming
 from synthgen.errors import AudioError, SynthGenError
 from synthgen.generate import generate_stem, sample_window, window_plan
 from synthgen.generation_settings import GenerationSettings
-from synthgen.pipeline import Pipeline
-from tests.helpers.factories import make_tiny_model_dir, tone, write
+from synthgen.job import Job
+from synthgen.loudness import integrated_loudness
+from synthgen.pipeline import SynthGen
+from synthgen.placement import mix_preview
+from tests.helpers.factories import make_tiny_model_dir, peak_dbfs, tone, write
 
 SETTINGS = dict(window_seconds=2.0, overlap_seconds=0.5)
 
@@ -27,7 +29,7 @@ def model_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def pipeline(model_dir):
-    return Pipeline.from_pretrained(model_dir)
+    return SynthGen.from_pretrained(model_dir)
 
 
 @pytest.fixture(scope="module")
@@ -60,42 +62,42 @@ def test_same_seed_same_output_bit_for_bit(pipeline):
 
 
 def test_guidance_scale_one_is_no_guidance(model, monkeypatch):
-    context = torch.randint(0, 64, (1, 4, 30))
+    mix_codes = torch.randint(0, 64, (1, 4, 30))
     chroma = torch.rand(1, 8, 12)
-    plain = GenerationSettings(guidance_text=1.0, guidance_context=1.0)
-    codes, _ = sample_window(model, "a bright lead", context, chroma, plain, torch.Generator().manual_seed(0))
+    plain = GenerationSettings(guidance_text=1.0, guidance_mix=1.0)
+    codes, _ = sample_window(model, "a bright lead", mix_codes, chroma, plain, torch.Generator().manual_seed(0))
     # the same with every guidance row computed in the batch, weighted by (scale - 1) = 0
     monkeypatch.setattr(generation, "_guidance_rows", lambda s: [("full", 1.0, 1.0), ("no_text", 0.0, 1.0), ("no_mix", 1.0, 0.0)])
-    guided, _ = sample_window(model, "a bright lead", context, chroma, plain, torch.Generator().manual_seed(0))
+    guided, _ = sample_window(model, "a bright lead", mix_codes, chroma, plain, torch.Generator().manual_seed(0))
     assert torch.equal(codes, guided)
-    strong = GenerationSettings(guidance_text=3.0, guidance_context=2.0)
-    other, _ = sample_window(model, "a bright lead", context, chroma, strong, torch.Generator().manual_seed(0))
+    strong = GenerationSettings(guidance_text=3.0, guidance_mix=2.0)
+    other, _ = sample_window(model, "a bright lead", mix_codes, chroma, strong, torch.Generator().manual_seed(0))
     assert not torch.equal(codes, other)
 
 
 @pytest.fixture(scope="module")
 def model_with_frame_chroma(model_dir):
-    model = Pipeline.from_pretrained(model_dir).model
+    model = SynthGen.from_pretrained(model_dir).model
     model.add_frame_chroma()
     torch.nn.init.normal_(model.frame_chroma_proj.weight, std=0.5)
     return model
 
 
-@pytest.mark.parametrize("prompt_frames", [0, 7])
+@pytest.mark.parametrize("previous_frames", [0, 7])
 @pytest.mark.parametrize("frame_chroma", [False, True])
-def test_cached_loop_logits_equal_a_full_forward(model, model_with_frame_chroma, prompt_frames, frame_chroma):
+def test_cached_loop_logits_equal_a_full_forward(model, model_with_frame_chroma, previous_frames, frame_chroma):
     model = model_with_frame_chroma if frame_chroma else model
-    context = torch.randint(0, 64, (1, 4, 25))
+    mix_codes = torch.randint(0, 64, (1, 4, 25))
     chroma = torch.rand(1, 8, 12)
-    prompt = torch.randint(0, 64, (2, 4, prompt_frames)) if prompt_frames else None
+    previous = torch.randint(0, 64, (2, 4, previous_frames)) if previous_frames else None
     settings = GenerationSettings(variations=2, guidance_text=1.0, precision="fp32")
-    codes, logits = sample_window(model, "soft pad", context, chroma, settings, torch.Generator().manual_seed(0),
-                                  prompt_codes=prompt, keep_logits=True)
-    if prompt is not None:
-        assert torch.equal(codes[:, :, :prompt_frames], prompt)
+    codes, logits = sample_window(model, "soft pad", mix_codes, chroma, settings, torch.Generator().manual_seed(0),
+                                  previous_codes=previous, keep_logits=True)
+    if previous is not None:
+        assert torch.equal(codes[:, :, :previous_frames], previous)
     ones = torch.ones(2)
-    full = model.logits_for(codes, context.expand(2, -1, -1), chroma.expand(2, -1, -1), ["soft pad"] * 2, ones, ones)
-    torch.testing.assert_close(logits, full, rtol=1e-4, atol=1e-4)  # every step, the prompt's included
+    full = model.logits_for(codes, mix_codes.expand(2, -1, -1), chroma.expand(2, -1, -1), ["soft pad"] * 2, ones, ones)
+    torch.testing.assert_close(logits, full, rtol=1e-4, atol=1e-4)  # every step, the previous codes' included
 
 
 def test_long_input_goes_through_windows_with_continuous_seams(pipeline, monkeypatch):
@@ -104,7 +106,7 @@ def test_long_input_goes_through_windows_with_continuous_seams(pipeline, monkeyp
 
     def spy(*args, **kwargs):
         codes, logits = original(*args, **kwargs)
-        seen.append((kwargs.get("prompt_codes", args[6] if len(args) > 6 else None), codes))
+        seen.append((kwargs.get("previous_codes", args[6] if len(args) > 6 else None), codes))
         return codes, logits
 
     monkeypatch.setattr(generation, "sample_window", spy)
@@ -115,8 +117,8 @@ def test_long_input_goes_through_windows_with_continuous_seams(pipeline, monkeyp
     assert plan == [(0, 500), (375, 875), (750, 1250), (1125, 1625), (1500, 1750)]
     stem = generate_stem(pipeline.model, pipeline.codec, mix, sr, "a warm arp", settings)[0]
     assert stem.shape == (35 * sr,) and len(seen) == len(plan)
-    for (_, previous), (prompt, _) in zip(seen, seen[1:]):
-        assert torch.equal(prompt, previous[:, :, -125:])  # each window continues the last one's codes
+    for (_, written), (previous, _) in zip(seen, seen[1:]):
+        assert torch.equal(previous, written[:, :, -125:])  # each window continues the last one's codes
     frame = 640
     rms = np.sqrt(np.mean(stem[: len(stem) // frame * frame].reshape(-1, frame) ** 2, axis=1))
     for start, _ in plan[1:]:
@@ -212,7 +214,7 @@ def test_python_api_returns_the_inputs_type_and_layout_and_refuses_samples_first
     import synthgen
     from synthgen.errors import SynthGenError
 
-    assert synthgen.SynthGen is Pipeline
+    assert synthgen.SynthGen is SynthGen
     mix = tone(2.0, 32000, 2)
     stem, _ = pipeline.generate(torch.from_numpy(mix), 32000, "a pad", **SETTINGS)
     assert isinstance(stem, torch.Tensor) and stem.shape == (2, 64000) and stem.dtype == torch.float32
@@ -225,16 +227,16 @@ def test_python_api_returns_the_inputs_type_and_layout_and_refuses_samples_first
 
 
 @pytest.mark.parametrize("sr, channels, mono", [(44100, 2, False), (32000, 1, False), (48000, 2, True)])
-def test_files_rendered_block_by_block_hold_what_the_arrays_hold(pipeline, tmp_path, monkeypatch, sr, channels, mono):
-    monkeypatch.setattr(render, "BLOCK_SECONDS", 1)  # many blocks, a short last one
+def test_files_written_block_by_block_hold_what_the_arrays_hold(pipeline, tmp_path, monkeypatch, sr, channels, mono):
+    monkeypatch.setattr(streaming, "BLOCK_SECONDS", 1)  # many blocks, a short last one
     mix = tone(4.3, sr, channels, seed=5) * 0.6
     path = write(tmp_path / "song.flac", mix, sr, subtype="PCM_24")
     mix = sf.read(str(path), dtype="float32", always_2d=True)[0].T
     settings = GenerationSettings(variations=2, mono=mono, **SETTINGS)
     stems, previews = [tmp_path / "a.wav", tmp_path / "b.flac"], [tmp_path / "pa.wav", tmp_path / "pb.wav"]
-    rendered = pipeline.render_file(path, "a warm pad", settings, stems, previews, mix_gain_db=3.0)
-    expected = pipeline.render(mix, sr, "a warm pad", settings)
-    assert (rendered.seconds, rendered.sample_rate, rendered.channels, rendered.silent) == (mix.shape[1] / sr, sr, channels, False)
+    written = pipeline.generate_file(Job(path, "a warm pad", tuple(stems), settings, tuple(previews), mix_gain_db=3.0))
+    expected = pipeline.generate_stems(mix, sr, "a warm pad", settings)
+    assert (written.seconds, written.sample_rate, written.channels, written.silent) == (mix.shape[1] / sr, sr, channels, False)
     for stem, preview, placed in zip(stems, previews, expected):
         written = sf.read(str(stem), dtype="float32", always_2d=True)[0].T
         np.testing.assert_allclose(written, placed, atol=2e-6)  # 24-bit files
@@ -243,14 +245,14 @@ def test_files_rendered_block_by_block_hold_what_the_arrays_hold(pipeline, tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.wav", "b.flac", "pa.wav", "pb.wav", "song.flac"]
 
 
-def test_a_file_damaged_in_the_middle_stops_the_render_with_nothing_written(pipeline, tmp_path, monkeypatch):
-    monkeypatch.setattr(render, "BLOCK_SECONDS", 1)
+def test_a_file_damaged_in_the_middle_stops_the_generation_with_nothing_written(pipeline, tmp_path, monkeypatch):
+    monkeypatch.setattr(streaming, "BLOCK_SECONDS", 1)
     mix = tone(4.0, 32000)
     mix[0, 2 * 32000 + 7] = np.nan  # after the first and before the last second, which the up-front probe reads
     path = tmp_path / "nan.wav"
     sf.write(path, mix.T, 32000, subtype="FLOAT")
     with pytest.raises(AudioError, match="nan.wav.*NaN"):
-        pipeline.render_file(path, "a pad", GenerationSettings(**SETTINGS), [tmp_path / "out.wav"])
+        pipeline.generate_file(Job(path, "a pad", (tmp_path / "out.wav",), GenerationSettings(**SETTINGS)))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["nan.wav"]
 
 
@@ -278,3 +280,15 @@ def test_accelerate_launch_shares_a_folder_out_each_file_once_and_resumes(model_
     assert [line.split(" -> ")[0] for line in again.stdout.splitlines() if " -> " in line] == [str(folder / "b.flac")]
     assert all((tmp_path / "two" / name).stat().st_mtime_ns == t for name, t in written.items())
     assert (tmp_path / "two" / "b.wav").read_bytes() == (tmp_path / "one" / "b.wav").read_bytes()
+
+
+def test_guidance_on_the_mix_is_still_read_under_its_old_option_name():
+    from synthgen.cli import build_parser
+
+    parser = build_parser()
+    argv = ["generate", "song.wav", "--prompt", "a pad", "--out", "synth.wav"]
+    assert parser.parse_args(argv).guidance_mix == GenerationSettings().guidance_mix
+    assert parser.parse_args([*argv, "--guidance-mix", "2"]).guidance_mix == 2.0
+    assert parser.parse_args([*argv, "--guidance-context", "2.5"]).guidance_mix == 2.5
+    generate_help = parser._subparsers._group_actions[0].choices["generate"].format_help()
+    assert "--guidance-mix" in generate_help and "--guidance-context" not in generate_help

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from synthgen.eval.metrics import (AttributeClassifier, attribute_probes, context_copy, frechet_distance, harmonic_fit,
+from synthgen.eval.metrics import (AttributeClassifier, attribute_probes, frechet_distance, harmonic_fit, mix_copy,
                                    onsets, pitch_height, rhythmic_fit, sustain)
 from synthgen.eval.probes import frame_comb_share
 
@@ -38,14 +38,14 @@ def chord(pitches: list[float], seconds: float) -> np.ndarray:
 
 
 def test_harmonic_fit_prefers_the_right_key():
-    context = chord([48, 52, 55, 60], 8.0)  # C major
+    mix = chord([48, 52, 55, 60], 8.0)  # C major
     in_key = sequence([64, 67, 72, 67, 64, 60, 64, 67], 1.0)
     other_key = sequence([66, 70, 73, 70, 66, 61, 66, 70], 1.0)  # F# major
-    good, bad = harmonic_fit(in_key, context, SR), harmonic_fit(other_key, context, SR)
+    good, bad = harmonic_fit(in_key, mix, SR), harmonic_fit(other_key, mix, SR)
     noise = np.random.default_rng(0).standard_normal(8 * SR) * 0.1
-    assert good > 0.3 and bad < -0.1 and abs(harmonic_fit(noise, context, SR)) < 0.1
-    assert harmonic_fit(0.5 * context, context, SR) == pytest.approx(1.0)
-    assert np.isnan(harmonic_fit(np.zeros(8 * SR), context, SR))
+    assert good > 0.3 and bad < -0.1 and abs(harmonic_fit(noise, mix, SR)) < 0.1
+    assert harmonic_fit(0.5 * mix, mix, SR) == pytest.approx(1.0)
+    assert np.isnan(harmonic_fit(np.zeros(8 * SR), mix, SR))
 
 
 def test_onsets_are_found_where_notes_start():
@@ -101,24 +101,24 @@ def test_frechet_distance_grows_with_the_shift_between_sets():
     assert frechet_distance(real, shifted) == pytest.approx(8.0, rel=0.1)  # |mean shift|^2 = 8
 
 
-def test_context_copy_tells_a_copy_of_the_context_from_a_part_of_its_own():
-    context = chord([48, 52, 55, 60], 8.0) + sequence([36] * 16, 0.5, decay=0.05)
+def test_mix_copy_tells_a_copy_of_the_mix_from_a_part_of_its_own():
+    mix = chord([48, 52, 55, 60], 8.0) + sequence([36] * 16, 0.5, decay=0.05)
     melody = sequence([64, 67, 72, 67, 64, 60, 64, 67], 1.0, harmonics=3)
-    assert context_copy(0.3 * context, context, SR) > 0.95
-    own = context_copy(melody, context, SR)  # its notes start on the kicks, so not 0
-    assert own < 0.7 and own < context_copy(0.3 * context + 0.05 * melody, context, SR) - 0.2
+    assert mix_copy(0.3 * mix, mix, SR) > 0.95
+    own = mix_copy(melody, mix, SR)  # its notes start on the kicks, so not 0
+    assert own < 0.7 and own < mix_copy(0.3 * mix + 0.05 * melody, mix, SR) - 0.2
 
 
-def test_context_copy_sees_through_filtering_and_added_noise():
-    """What an untrained audio-to-audio model gives: the context low-passed, quieter, with hiss."""
+def test_mix_copy_sees_through_filtering_and_added_noise():
+    """What an untrained audio-to-audio model gives: the mix low-passed, quieter, with hiss."""
     from scipy.signal import butter, sosfilt
 
-    context = chord([48, 52, 55, 60], 8.0) * np.repeat(np.arange(16) % 4 == 0, SR // 2) + sequence([36] * 16, 0.5, decay=0.05)
-    muffled = 0.1 * sosfilt(butter(4, 800, fs=SR, output="sos"), context)
-    hiss = 0.002 * np.random.default_rng(0).standard_normal(len(context))
+    mix = chord([48, 52, 55, 60], 8.0) * np.repeat(np.arange(16) % 4 == 0, SR // 2) + sequence([36] * 16, 0.5, decay=0.05)
+    muffled = 0.1 * sosfilt(butter(4, 800, fs=SR, output="sos"), mix)
+    hiss = 0.002 * np.random.default_rng(0).standard_normal(len(mix))
     melody = sequence([64, 67, 72, 67, 64, 60, 64, 67], 1.0, harmonics=3)
-    assert context_copy(muffled + hiss, context, SR) > 0.8
-    assert context_copy(melody + hiss, context, SR) < 0.5
+    assert mix_copy(muffled + hiss, mix, SR) > 0.8
+    assert mix_copy(melody + hiss, mix, SR) < 0.5
 
 
 def test_frame_comb_share_flags_a_waveform_repeated_every_codec_frame():

@@ -6,14 +6,14 @@ from transformers import (AutoTokenizer, MusicgenMelodyDecoderConfig, MusicgenMe
                           MusicgenMelodyForConditionalGeneration)
 
 from synthgen.chroma import dominant_pitch_class
-from synthgen.model import SynthGen, build_model
+from synthgen.model import CodecLM, build_model
 from synthgen.model.decoder import DecoderConfig, MusicGenDecoder
 from synthgen.model.minilm import minilm_directory
 from synthgen.model.text import MAX_TOKENS, TextEncoder
 from synthgen.model.delay import apply_delay, code_mask, decoder_inputs, undo_delay
 from synthgen.model.lm import chroma_frame_index
 from synthgen.model.pretrained import from_musicgen_melody, merge_lora
-from synthgen.pipeline import Pipeline
+from synthgen.pipeline import SynthGen
 from tests.helpers.factories import make_tiny_musicgen_melody
 
 K, V, T = 4, 64, 40
@@ -21,21 +21,21 @@ K, V, T = 4, 64, 40
 
 def make_batch(b=2, t=T, seed=0):
     g = torch.Generator().manual_seed(seed)
-    return dict(target=torch.randint(0, V, (b, K, t), generator=g), context=torch.randint(0, V, (b, K, t), generator=g),
-                chroma=torch.rand(b, 16, 12, generator=g), description=["a bright saw lead", "a soft dark pad holding the chords"][:b],
+    return dict(target=torch.randint(0, V, (b, K, t), generator=g), mix_codes=torch.randint(0, V, (b, K, t), generator=g),
+                chroma=torch.rand(b, 16, 12, generator=g), prompt=["a bright saw lead", "a soft dark pad holding the chords"][:b],
                 valid_frames=torch.full((b,), t))
 
 
 def full_logits(model, batch):
     ones = torch.ones(batch["target"].shape[0])
-    return model.logits_for(batch["target"], batch["context"], batch["chroma"], batch["description"], ones, ones)
+    return model.logits_for(batch["target"], batch["mix_codes"], batch["chroma"], batch["prompt"], ones, ones)
 
 
 @pytest.fixture(scope="module")
 def tiny():
     torch.manual_seed(0)
     model = build_model("tiny", K, V).eval()
-    torch.nn.init.normal_(model.context_proj.weight, std=0.5)  # a trained model uses its context
+    torch.nn.init.normal_(model.mix_proj.weight, std=0.5)  # a trained model uses the mix's codes
     return model
 
 
@@ -127,40 +127,62 @@ def test_causal_in_the_target(tiny):
     assert not torch.allclose(a[:, :, t + 1 :], b[:, :, t + 1 :])
 
 
-def test_context_is_time_aligned(tiny):
+def test_mix_codes_are_time_aligned(tiny):
     batch = make_batch()
-    changed = {**batch, "context": batch["context"].clone()}
+    changed = {**batch, "mix_codes": batch["mix_codes"].clone()}
     t = 23
-    changed["context"][:, :, t:] = (changed["context"][:, :, t:] + 7) % V
+    changed["mix_codes"][:, :, t:] = (changed["mix_codes"][:, :, t:] + 7) % V
     a, b = full_logits(tiny, batch), full_logits(tiny, changed)
     torch.testing.assert_close(a[:, :, :t], b[:, :, :t], rtol=0, atol=1e-5)
-    assert not torch.allclose(a[:, :, t], b[:, :, t])  # step t predicts frame t with context frame t
+    assert not torch.allclose(a[:, :, t], b[:, :, t])  # step t predicts frame t with the mix's frame t
 
 
 def test_conditions_matter_and_dropping_them_is_clean(tiny):
     batch = make_batch()
     ones, zeros = torch.ones(2), torch.zeros(2)
-    args = (batch["target"], batch["context"], batch["chroma"], batch["description"])
+    args = (batch["target"], batch["mix_codes"], batch["chroma"], batch["prompt"])
     full = tiny.logits_for(*args, ones, ones)
-    for keep_text, keep_context in ((zeros, ones), (ones, zeros), (zeros, zeros)):
-        other = tiny.logits_for(*args, keep_text, keep_context)
+    for keep_text, keep_mix in ((zeros, ones), (ones, zeros), (zeros, zeros)):
+        other = tiny.logits_for(*args, keep_text, keep_mix)
         assert torch.isfinite(other).all() and not torch.allclose(full, other)
-    # with text dropped, the description no longer matters
-    swapped = (batch["target"], batch["context"], batch["chroma"], batch["description"][::-1])
+    # with text dropped, the prompt no longer matters
+    swapped = (batch["target"], batch["mix_codes"], batch["chroma"], batch["prompt"][::-1])
     torch.testing.assert_close(tiny.logits_for(*args, zeros, ones), tiny.logits_for(*swapped, zeros, ones))
 
 
 def test_save_and_load_give_identical_logits(tiny, tmp_path):
     tiny.save_pretrained(tmp_path / "model")
-    loaded = SynthGen.from_pretrained(tmp_path / "model")
+    loaded = CodecLM.from_pretrained(tmp_path / "model")
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
     batch = make_batch()
     torch.testing.assert_close(full_logits(loaded, batch), full_logits(tiny, batch), rtol=0, atol=0)
     assert "text_encoder.model.embeddings.word_embeddings.weight" not in tiny.trainable_state_dict()
 
 
+def test_a_model_saved_under_the_old_names_loads(tiny, tmp_path):
+    """Model folders written before the mix codes had their name: use_context and context_dropout in config.json,
+    context_embed and context_proj in model.safetensors."""
+    import json
+
+    from safetensors.torch import load_file, save_file
+
+    tiny.save_pretrained(tmp_path / "model")
+    config = json.loads((tmp_path / "model" / "config.json").read_text())
+    config["use_context"], config["context_dropout"] = config.pop("use_mix_codes"), config.pop("mix_dropout")
+    (tmp_path / "model" / "config.json").write_text(json.dumps(config))
+    weights = load_file(str(tmp_path / "model" / "model.safetensors"))
+    weights = {k.replace("mix_embed.", "context_embed.").replace("mix_proj.", "context_proj."): v for k, v in weights.items()}
+    assert any(k.startswith("context_proj.") for k in weights)
+    save_file(weights, str(tmp_path / "model" / "model.safetensors"))
+    loaded = CodecLM.from_pretrained(tmp_path / "model")
+    assert loaded.config.use_mix_codes and loaded.config.mix_dropout == tiny.config.mix_dropout
+    batch = make_batch()
+    torch.testing.assert_close(full_logits(loaded, batch), full_logits(tiny, batch), rtol=0, atol=0)
+
+
 def test_a_trainable_minilm_saved_by_transformers_loads(tmp_path):
-    """Models with a trainable MiniLM saved before session 10 hold transformers' BertModel weights, pooler included."""
+    """Models with a trainable MiniLM saved when it was transformers' BertModel (before model/minilm.py) hold its
+    weights, pooler included."""
     from safetensors.torch import load_file, save_file
 
     torch.manual_seed(0)
@@ -171,7 +193,7 @@ def test_a_trainable_minilm_saved_by_transformers_loads(tmp_path):
     assert "text_encoder.model.embeddings.word_embeddings.weight" in weights
     weights |= {"text_encoder.model.pooler.dense.weight": torch.zeros(384, 384), "text_encoder.model.pooler.dense.bias": torch.zeros(384)}
     save_file(weights, str(tmp_path / "model" / "model.safetensors"))
-    loaded = SynthGen.from_pretrained(tmp_path / "model")
+    loaded = CodecLM.from_pretrained(tmp_path / "model")
     batch = make_batch()
     torch.testing.assert_close(full_logits(loaded, batch), full_logits(model, batch), rtol=0, atol=0)
 
@@ -189,17 +211,17 @@ def test_musicgen_melody_loads_unchanged(musicgen_dir, tmp_path):
     batch = make_batch(b=1)
     chroma = dominant_pitch_class(batch["chroma"])
     delayed = apply_delay(batch["target"], model.pad_id)
-    tokens = tokenizer(batch["description"], return_tensors="pt")
+    tokens = tokenizer(batch["prompt"], return_tensors="pt")
     with torch.no_grad():
         want = reference(input_ids=tokens["input_ids"], attention_mask=tokens["attention_mask"], input_features=chroma,
                          decoder_input_ids=decoder_inputs(delayed, model.pad_id).reshape(K, -1)).logits
         got = full_logits(model, {**batch, "chroma": chroma})
     want = want.reshape(1, K, -1, V)[:, :, -delayed.shape[-1] :]
-    torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)  # the zero-initialised context changes nothing
+    torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)  # the zero-initialised mix codes change nothing
 
-    Pipeline(model, codec).save_pretrained(tmp_path / "saved")
+    SynthGen(model, codec).save_pretrained(tmp_path / "saved")
     assert (tmp_path / "saved" / "text_encoder").is_dir() and (tmp_path / "saved" / "codec").is_dir()
-    loaded = Pipeline.from_pretrained(tmp_path / "saved")
+    loaded = SynthGen.from_pretrained(tmp_path / "saved")
     torch.testing.assert_close(full_logits(loaded.model, batch), full_logits(model, batch), rtol=0, atol=0)
     assert loaded.codec.identity()["fingerprint"] == codec.identity()["fingerprint"]
 
@@ -220,14 +242,14 @@ def test_musicgen_melody_lora_trains_adapters_and_merges(musicgen_dir, tmp_path)
     before = full_logits(model, batch)
     merge_lora(model)
     model.save_pretrained(tmp_path / "merged")
-    loaded = SynthGen.from_pretrained(tmp_path / "merged")
+    loaded = CodecLM.from_pretrained(tmp_path / "merged")
     torch.testing.assert_close(full_logits(loaded, batch), before, rtol=1e-4, atol=1e-5)
 
 
 def test_frame_chroma_starts_unchanged_is_time_aligned_and_saved(tmp_path):
     torch.manual_seed(0)
     model = build_model("tiny", K, V).eval()
-    torch.nn.init.normal_(model.context_proj.weight, std=0.5)
+    torch.nn.init.normal_(model.mix_proj.weight, std=0.5)
     batch = make_batch()
     before = full_logits(model, batch)
     model.add_frame_chroma()
@@ -241,6 +263,6 @@ def test_frame_chroma_starts_unchanged_is_time_aligned_and_saved(tmp_path):
     torch.testing.assert_close(a[:, :, :first], b[:, :, :first], rtol=0, atol=1e-5)
     assert not torch.allclose(a[:, :, first], b[:, :, first])
     model.save_pretrained(tmp_path / "model")
-    loaded = SynthGen.from_pretrained(tmp_path / "model")
+    loaded = CodecLM.from_pretrained(tmp_path / "model")
     assert loaded.config.frame_chroma
     torch.testing.assert_close(full_logits(loaded, batch), a, rtol=0, atol=0)

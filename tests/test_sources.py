@@ -15,14 +15,14 @@ def test_seed_layout(tmp_path):
     assert tracks[0].description == DEFAULT_DESCRIPTION
     assert tracks[1].description == "a bright lead number 1"
     assert all(t.split in ("train", "valid", "test") for t in tracks)
-    # extract: the context is the full mix; accompaniment: the mix minus the synth
-    mix, _ = read_audio(root / "mix" / "mix_1.wav")
+    # extract: the mix is the whole mixture; accompaniment: the mixture minus the synth
+    mixture, _ = read_audio(root / "mix" / "mix_1.wav")
     synth, _ = read_audio(root / "synth" / "synth_1.wav")
-    context, target = load_pair(tracks[1], 32000, 1, "extract")
-    np.testing.assert_allclose(context, mix, atol=1e-6)
+    mix, target = load_pair(tracks[1], 32000, 1, "extract")
+    np.testing.assert_allclose(mix, mixture, atol=1e-6)
     np.testing.assert_allclose(target, synth, atol=1e-6)
-    context, _ = load_pair(tracks[1], 32000, 1, "accompaniment")
-    np.testing.assert_allclose(context, mix - synth, atol=1e-6)
+    mix, _ = load_pair(tracks[1], 32000, 1, "accompaniment")
+    np.testing.assert_allclose(mix, mixture - synth, atol=1e-6)
 
 
 def test_musdb_hq_official_split_and_target(tmp_path):
@@ -34,10 +34,10 @@ def test_musdb_hq_official_split_and_target(tmp_path):
     track = next(t for t in list_tracks(root, target="bass") if t.name == "Some Train Song")
     mixture, _ = read_audio(root / "train" / "Some Train Song" / "mixture.wav")
     bass, _ = read_audio(root / "train" / "Some Train Song" / "bass.wav")
-    context, target = load_pair(track, 44100, 2, "accompaniment")
-    assert context.shape == target.shape == (2, 3 * 44100)
+    mix, target = load_pair(track, 44100, 2, "accompaniment")
+    assert mix.shape == target.shape == (2, 3 * 44100)
     np.testing.assert_allclose(target, bass, atol=1e-6)
-    np.testing.assert_allclose(context, mixture - bass, atol=1e-6)
+    np.testing.assert_allclose(mix, mixture - bass, atol=1e-6)
     with pytest.raises(SynthGenError, match="missing target stem"):
         list_tracks(root, target="piano")
 
@@ -48,8 +48,8 @@ def test_musdb_stems_through_musdb_package(tmp_path, needs_ffmpeg):
     assert detect_source(root) == "musdb-stems"
     tracks = list_tracks(root)
     assert {t.name: t.split for t in tracks} == {"Song A": "train", valid_name: "valid", "Song B": "test"}
-    context, target = load_pair(tracks[0], 32000, 1, "extract")
-    assert context.shape == target.shape and abs(context.shape[1] - 2 * 32000) < 0.1 * 32000
+    mix, target = load_pair(tracks[0], 32000, 1, "extract")
+    assert mix.shape == target.shape and abs(mix.shape[1] - 2 * 32000) < 0.1 * 32000
     assert np.abs(target).max() > 0.05  # the "other" stem really was decoded
 
 

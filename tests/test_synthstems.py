@@ -195,7 +195,7 @@ def test_cli_writes_tracks_that_prepare_reads(tmp_path):
     assert made.returncode == 0 and "4 written now" in made.stdout, made.stderr
     again = run("data", "synth", tmp_path / "ss", "--tracks", 4, "--seconds", 4, "--splits", "0.5,0.25,0.25")
     assert "0 written now" in again.stdout
-    prepared = run("prepare", tmp_path / "ss", "--out", tmp_path / "cache", "--window", 2, "--hop", 1)
+    prepared = run("prepare", tmp_path / "ss", "--out", tmp_path / "cache", "--window", 2, "--hop", 1, "--codec", "tiny")
     assert prepared.returncode == 0, prepared.stderr
     cache = CodeCache(tmp_path / "cache")
     assert len(cache) == 4 * 3 and cache.settings["source"] == "auto"

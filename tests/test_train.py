@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from synthgen.errors import SynthGenError
-from synthgen.model import SynthGen
+from synthgen.model import CodecLM
 from synthgen.training.lm import TrainConfig, Trainer, rank_batches
 from tests.helpers.factories import make_track_layout
 
@@ -20,8 +20,8 @@ RUN = [sys.executable, "-m", "synthgen"]
 def cache(tmp_path_factory):
     root = tmp_path_factory.mktemp("train")
     make_track_layout(root / "data", {"train": 7, "valid": 1, "test": 2}, seconds=3.0)
-    subprocess.run([*RUN, "prepare", root / "data", "--out", root / "cache", "--window", "2", "--hop", "1"], check=True,
-                   capture_output=True)
+    subprocess.run([*RUN, "prepare", root / "data", "--out", root / "cache", "--window", "2", "--hop", "1", "--codec", "tiny"],
+                   check=True, capture_output=True)
     return root / "cache"  # 14 training windows
 
 
@@ -79,7 +79,7 @@ def test_distributed_training_on_two_cpu_processes(cache, tmp_path):
     for epoch in ("epoch0", "epoch1"):
         seen = [i for r in ranks for batch in r[epoch] for i in batch]
         assert sorted(seen) == list(range(ranks[0]["windows"]))  # 14 windows: every one once
-    assert SynthGen.from_pretrained(tmp_path / "run").num_codebooks == 4
+    assert CodecLM.from_pretrained(tmp_path / "run").num_codebooks == 4
 
 
 def test_eval_reports_model_and_references(cache, tmp_path):
@@ -100,13 +100,13 @@ def test_eval_reports_model_and_references(cache, tmp_path):
 def test_init_fine_tunes_a_trained_model(cache, tmp_path):
     Trainer(TrainConfig(data=str(cache), out=str(tmp_path / "run"), preset="tiny", steps=3, batch_size=4, save_every=3,
                         eval_every=3, lr=3e-3), progress=False).train()
-    trained = SynthGen.from_pretrained(tmp_path / "run").state_dict()
+    trained = CodecLM.from_pretrained(tmp_path / "run").state_dict()
     tuned = Trainer(TrainConfig(data=str(cache), out=str(tmp_path / "tuned"), init=str(tmp_path / "run"), steps=2,
                                 batch_size=4, save_every=2, eval_every=2), progress=False)
     start = tuned.model.state_dict()
     assert trained.keys() <= start.keys() and all(torch.equal(start[k], v) for k, v in trained.items())  # not a new `small`
     tuned.train()
-    after = SynthGen.from_pretrained(tmp_path / "tuned").state_dict()
+    after = CodecLM.from_pretrained(tmp_path / "tuned").state_dict()
     assert any(not torch.equal(after[k], v) for k, v in trained.items())
     refused = subprocess.run([*RUN, "train", "--data", cache, "--out", tmp_path / "lstm", "--arch", "lstm", "--init",
                               tmp_path / "run"], capture_output=True, text=True)
@@ -125,7 +125,7 @@ def test_the_exported_model_is_the_one_with_the_lowest_validation_loss(cache, tm
         return dict(step=trainer.step, valid_loss=scripted[trainer.step], valid_loss_parts=[scripted[trainer.step]] * 4)
 
     monkeypatch.setattr(trainer, "validate", validate)
-    exported = SynthGen.from_pretrained(trainer.train()).state_dict()
+    exported = CodecLM.from_pretrained(trainer.train()).state_dict()
     name = next(k for k in exported if "decoder" in k and k.endswith("weight"))
     assert torch.equal(exported[name], snapshots[10][name]) and not torch.equal(exported[name], snapshots[20][name])
     log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
@@ -140,17 +140,18 @@ def test_synthstems_descriptions_are_reworded_each_epoch_from_the_same_attribute
     from synthgen.data.batches import Paraphrased
 
     generate_dataset(tmp_path / "data", 3, SynthStemsConfig(seconds=3.0, seed=4), (1.0, 0.0, 0.0), progress=False)
-    assert subprocess.run([*RUN, "prepare", tmp_path / "data", "--out", tmp_path / "cache", "--window", "2", "--hop", "1"],
+    assert subprocess.run([*RUN, "prepare", tmp_path / "data", "--out", tmp_path / "cache", "--window", "2", "--hop", "1",
+                           "--codec", "tiny"],
                           capture_output=True).returncode == 0
     cache = CodeCache(tmp_path / "cache", split="train")
     data = Paraphrased(cache, seed=0)
     wordings = []
     for epoch in range(4):
         data.set_epoch(epoch)
-        wordings.append([data[i]["description"] for i in range(len(data))])
+        wordings.append([data[i]["prompt"] for i in range(len(data))])
     assert wordings[0] != wordings[1] and len({w[0] for w in wordings}) > 1  # a track is not one fixed sentence
     data.set_epoch(1)
-    assert [data[i]["description"] for i in range(len(data))] == wordings[1]  # the same epoch: the same words (resume)
+    assert [data[i]["prompt"] for i in range(len(data))] == wordings[1]  # the same epoch: the same words (resume)
     for i in range(len(data)):
         attributes = cache.window(i)["attributes"]
         assert can_describe(attributes)
@@ -183,7 +184,7 @@ def test_the_model_trains_in_train_mode_at_every_step_across_exports(cache, tmp_
     monkeypatch.setattr(trainer.model, "loss", spy)
     trainer.train()
     assert modes == [True] * 6  # exports at steps 2, 4 and 6 leave dropout on for the steps after them
-    assert SynthGen.from_pretrained(tmp_path / "run").training is False  # what was exported is ready for inference
+    assert CodecLM.from_pretrained(tmp_path / "run").training is False  # what was exported is ready for inference
 
 
 def test_a_lora_run_keeps_training_its_adapters_after_an_export(tmp_path):

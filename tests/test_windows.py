@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from synthgen.data.int16 import from_int16, to_int16
 from synthgen.data.windows import cut, window_starts
 
 SR = 1000  # samples per "second" in these tests
@@ -40,3 +41,11 @@ def test_bad_settings():
         window_starts(100, 0, 5)
     with pytest.raises(ValueError):
         window_starts(100, 10, 5, "wrap")
+
+
+def test_int16_packing_round_trips_within_one_step_and_clips():
+    audio = np.array([0.0, 0.5, -0.25, 1.5, -1.5], dtype=np.float32)
+    packed = to_int16(audio)
+    assert packed.dtype == np.int16 and packed[3] == 32767 and packed[4] == -32768
+    np.testing.assert_allclose(from_int16(packed)[:3], audio[:3], atol=1 / 32767)
+    assert from_int16(packed).dtype == np.float32

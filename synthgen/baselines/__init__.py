@@ -1,5 +1,5 @@
 """The seed's two baselines, kept to show what SynthGen improves on: `SynthLSTM` (mel spectrograms) and
-`ConvEncoderDecoder` (raw audio). Both read the mix audio only; neither reads the description."""
+`ConvEncoderDecoder` (raw audio). Both read the mix audio only; neither reads the prompt."""
 
 from synthgen.baselines.base import BASELINES, AudioBaseline, is_baseline_dir, load_baseline
 from synthgen.baselines.convae import ConvEncoderDecoder

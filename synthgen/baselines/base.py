@@ -1,4 +1,4 @@
-"""What the two baselines share: saving and loading, the training interface, rendering a stem."""
+"""What the two baselines share: saving and loading, the training interface, generating a stem."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from synthgen.audio import SAMPLE_RATE, resample
+from synthgen.audio import SAMPLE_RATE
 from synthgen.errors import SynthGenError
 from synthgen.files import atomic_directory, model_directory
+from synthgen.resampling import resample
 
 CONFIG_NAME, WEIGHTS_NAME = "config.json", "model.safetensors"
 BASELINES: dict[str, type["AudioBaseline"]] = {}
@@ -23,7 +24,7 @@ class AudioBaseline(nn.Module):
     keyword arguments (saved as the config) and define `item_losses` and `synthesize`."""
 
     arch: str
-    name: str  # the evaluation report's row (load_renderer names it after its folder)
+    name: str  # the evaluation report's row (load_generator names it after its folder)
     sample_rate = SAMPLE_RATE
     uses_text = False
 
@@ -41,11 +42,11 @@ class AudioBaseline(nn.Module):
 
     # ----- training interface (synthgen.train) -----
     def item_losses(self, batch: dict) -> torch.Tensor:
-        """Loss of each window of a batch (context, target [B, N], valid [B]) -> [B]."""
+        """Loss of each window of a batch (mix, target [B, N], valid [B]) -> [B]."""
         raise NotImplementedError
 
-    def synthesize(self, context: torch.Tensor) -> torch.Tensor:
-        """context [B, N] -> stem [B, N] at 32 kHz."""
+    def synthesize(self, mix: torch.Tensor) -> torch.Tensor:
+        """mix [B, N] -> stem [B, N] at 32 kHz."""
         raise NotImplementedError
 
     def loss(self, batch: dict, condition: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
@@ -58,14 +59,14 @@ class AudioBaseline(nn.Module):
         losses = self.item_losses(batch)
         return losses.sum()[None], torch.tensor([float(len(losses))], device=losses.device)
 
-    # ----- rendering (synthgen.eval) -----
+    # ----- generating (synthgen.eval) -----
     @torch.no_grad()
-    def render(self, context: np.ndarray, sample_rate: int, description: str) -> np.ndarray:
-        """context [N] -> stem [N] at sample_rate (the description is ignored)."""
-        x = torch.from_numpy(resample(context[None].astype(np.float32), sample_rate, self.sample_rate)).to(self.device)
+    def generate(self, mix: np.ndarray, sample_rate: int, prompt: str) -> np.ndarray:
+        """mix [N] -> stem [N] at sample_rate (the prompt is ignored)."""
+        x = torch.from_numpy(resample(mix[None].astype(np.float32), sample_rate, self.sample_rate)).to(self.device)
         stem = self.synthesize(x)[0].float().cpu().numpy()
         out = resample(stem[None], self.sample_rate, sample_rate)[0]
-        return np.pad(out, (0, max(0, len(context) - len(out))))[: len(context)]
+        return np.pad(out, (0, max(0, len(mix) - len(out))))[: len(mix)]
 
     # ----- weights -----
     def save_pretrained(self, directory: str | Path) -> None:
@@ -76,7 +77,7 @@ class AudioBaseline(nn.Module):
 
 
 def is_baseline_dir(directory: str | Path) -> bool:
-    """Whether a model directory (or run folder) holds a baseline rather than a SynthGen model."""
+    """Whether a model directory (or run folder) holds a baseline rather than a SynthGen pipeline."""
     config = model_directory(directory) / CONFIG_NAME
     return config.is_file() and json.loads(config.read_text()).get("arch") in BASELINES
 

@@ -30,11 +30,11 @@ class ConvEncoderDecoder(AudioBaseline):
         return self.head(self.decoder(self.encoder(x)))[:, 0, :n]
 
     def item_losses(self, batch: dict) -> torch.Tensor:
-        predicted, target = self(batch["context"]), batch["target"]
+        predicted, target = self(batch["mix"]), batch["target"]
         valid = (torch.arange(target.shape[1], device=target.device)[None] < batch["valid"][:, None]).float()
         error = ((predicted - target).pow(2) * valid).sum(1)
         return error / ((target.pow(2) * valid).sum(1) + 1e-7 * valid.sum(1))  # floor: a silent target
 
     @torch.no_grad()
-    def synthesize(self, context: torch.Tensor) -> torch.Tensor:
-        return self(context)
+    def synthesize(self, mix: torch.Tensor) -> torch.Tensor:
+        return self(mix)

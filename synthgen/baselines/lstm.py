@@ -30,25 +30,25 @@ class SynthLSTM(AudioBaseline):
         power = torch.stft(audio, self.n_fft, self.hop, window=window, return_complex=True).abs().pow(2)
         return torch.log(torch.einsum("mf,bft->btm", self.mel_basis, power) + 1e-6)
 
-    def forward(self, context_mel: torch.Tensor) -> torch.Tensor:
-        """context log-mel [B, T, n_mels] -> predicted synth log-mel [B, T, n_mels]."""
-        return self.out(self.lstm(context_mel)[0])
+    def forward(self, mix_mel: torch.Tensor) -> torch.Tensor:
+        """mix log-mel [B, T, n_mels] -> predicted synth log-mel [B, T, n_mels]."""
+        return self.out(self.lstm(mix_mel)[0])
 
     def item_losses(self, batch: dict) -> torch.Tensor:
-        predicted, target = self(self.log_mel(batch["context"])), self.log_mel(batch["target"])
+        predicted, target = self(self.log_mel(batch["mix"])), self.log_mel(batch["target"])
         frames = torch.arange(target.shape[1], device=target.device)
         valid = (frames[None] <= batch["valid"][:, None] // self.hop).float()  # [B, T]
         error = (predicted - target).pow(2).mean(-1)
         return (error * valid).sum(1) / valid.sum(1)
 
     @torch.no_grad()
-    def synthesize(self, context: torch.Tensor) -> torch.Tensor:
+    def synthesize(self, mix: torch.Tensor) -> torch.Tensor:
         import librosa
 
-        mel = torch.exp(self(self.log_mel(context))).transpose(1, 2).float().cpu().numpy()  # [B, n_mels, T]
+        mel = torch.exp(self(self.log_mel(mix))).transpose(1, 2).float().cpu().numpy()  # [B, n_mels, T]
         audio = []
         for m in mel:
             magnitude = librosa.feature.inverse.mel_to_stft(m, sr=self.sample_rate, n_fft=self.n_fft, power=2.0)
             audio.append(librosa.griffinlim(magnitude, n_iter=32, hop_length=self.hop, n_fft=self.n_fft,
-                                            length=context.shape[-1], init=None))
+                                            length=mix.shape[-1], init=None))
         return torch.from_numpy(np.stack(audio).astype(np.float32))

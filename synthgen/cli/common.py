@@ -1,11 +1,39 @@
-"""Helpers the command modules share."""
+"""What the command modules share: the options several commands take, and helpers."""
 
 from __future__ import annotations
 
 import argparse
 
-from synthgen.generation_settings import GenerationSettings
-from synthgen.options import config_from
+from synthgen.data.window_settings import MODES, SPLITS
+from synthgen.generation_settings import SAMPLING_OPTIONS, GenerationSettings
+from synthgen.options import add_options, config_from
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def add_model_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default=None, help="model directory, run folder or Hugging Face Hub id, e.g. "
+                        "facebook/musicgen-melody (default: the shipped model)")
+
+
+def add_device_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", default=DEVICES[0], choices=DEVICES)
+
+
+def add_sampling_options(parser: argparse.ArgumentParser) -> None:
+    """GenerationSettings' sampling and guidance options, and --device."""
+    add_options(parser, GenerationSettings, only=SAMPLING_OPTIONS)
+    add_device_option(parser)
+
+
+def add_split_option(parser: argparse.ArgumentParser, default: str) -> None:
+    parser.add_argument("--split", default=default, choices=SPLITS)
+
+
+def add_mode_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--mode", default=MODES[0], choices=MODES,
+                        help="the mix a model is given: the mixture without the target (accompaniment) or all of it "
+                             "(extract)")
 
 
 def device(choice: str) -> str:
@@ -14,5 +42,5 @@ def device(choice: str) -> str:
     return ("cuda" if torch.cuda.is_available() else "cpu") if choice == "auto" else choice
 
 
-def generation_settings(args: argparse.Namespace):
+def generation_settings(args: argparse.Namespace) -> GenerationSettings:
     return config_from(GenerationSettings, args)

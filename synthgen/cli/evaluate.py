@@ -5,15 +5,63 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from synthgen.cli.common import device, generation_settings
+from synthgen.cli.common import (add_device_option, add_mode_option, add_sampling_options, add_split_option, device,
+                                 generation_settings)
+from synthgen.data.window_settings import WindowSettings
 from synthgen.errors import SynthGenError
+from synthgen.options import bounded
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    """`eval-codec`, `eval` and `eval-audio`."""
+    parser = commands.add_parser("eval-codec", help="a codec's reconstruction of held-out audio (what train-codec reports)")
+    parser.add_argument("--codec", required=True, action="append",
+                        help="codec directory (save_pretrained) or preset; repeat to compare codecs in one table")
+    parser.add_argument("--data", required=True, help="data folder (any layout `prepare` reads)")
+    add_split_option(parser, "valid")
+    parser.add_argument("--segments", type=bounded(int, at_least=1), default=32,
+                        help="2 s segments (the same ones train-codec reports on)")
+    parser.add_argument("--suite-windows", type=bounded(int, at_least=0), default=0, metavar="N",
+                        help="also measure eval-audio's truth and truth-codec rows on N test windows (harmony, attack, "
+                             "role)")
+    parser.add_argument("--out", help="also write the numbers to this JSON file (and the table beside it as .md)")
+    parser.add_argument("--plots", metavar="DIR", help="also write spectrograms of a lead, a pad and a mixture "
+                        "through each codec into DIR")
+    add_device_option(parser)
+    parser.set_defaults(run=eval_codec)
+
+    parser = commands.add_parser("eval", help="cross-entropy per codebook against unigram and unconditioned references")
+    parser.add_argument("--model", required=True, help="run folder or exported model directory")
+    parser.add_argument("--data", required=True, help="token cache")
+    add_split_option(parser, "test")
+    parser.add_argument("--batch-size", type=bounded(int, at_least=1), default=16)
+    parser.add_argument("--out", help="report JSON path (default: MODEL/eval_SPLIT.json, with a .md beside it)")
+    parser.set_defaults(run=evaluate)
+
+    parser = commands.add_parser("eval-audio", help="generate for held-out windows and measure fit, prompt adherence "
+                                 "and closeness")
+    parser.add_argument("--model", action="append", help="model directory or run folder; repeat to compare "
+                        "(default: the shipped model)")
+    parser.add_argument("--data", required=True, help="data folder with descriptions (e.g. SynthStems)")
+    add_split_option(parser, "test")
+    parser.add_argument("--out", default="eval-audio", help="report folder (report.json, report.md, PNGs, audio/)")
+    add_mode_option(parser)
+    parser.add_argument("--window", type=bounded(float, at_least=1), default=WindowSettings.window,
+                        help="window length in seconds")
+    parser.add_argument("--windows", type=bounded(int, at_least=1), default=None, help="evaluate at most this many windows")
+    parser.add_argument("--steering", action="store_true", help="also generate for bright/dark and pad/pluck prompt pairs")
+    parser.add_argument("--embedding", default=None, help="module:function giving (audio, sr) -> frames [T, D] "
+                        "for the Fréchet distance (default: the codec's latents)")
+    parser.add_argument("--plots", type=bounded(int, at_least=0), default=3, help="windows to plot and keep audio of")
+    add_sampling_options(parser)
+    parser.set_defaults(run=eval_audio)
 
 
 def evaluate(args: argparse.Namespace) -> int:
     from synthgen.eval.codes import evaluate_codes, markdown_table, write_report
-    from synthgen.pipeline import Pipeline
+    from synthgen.pipeline import SynthGen
 
-    pipeline = Pipeline.from_pretrained(args.model)
+    pipeline = SynthGen.from_pretrained(args.model)
     report = evaluate_codes(pipeline.model, pipeline.codec, args.data, args.split, args.batch_size)
     out = Path(args.out) if args.out else Path(args.model) / f"eval_{args.split}.json"
     write_report(report, out)
@@ -25,18 +73,18 @@ def evaluate(args: argparse.Namespace) -> int:
 def eval_audio(args: argparse.Namespace) -> int:
     from synthgen.audio import SAMPLE_RATE, write_audio
     from synthgen.eval.metrics import codec_embedding, load_embedding
-    from synthgen.eval.renderers import load_renderer
+    from synthgen.eval.generators import load_generator
     from synthgen.eval.suite import eval_windows, markdown_table, run_suite, write_report
     from synthgen.plots import waveforms_and_spectrograms
 
     settings = generation_settings(args)
     user_embedding = load_embedding(args.embedding) if args.embedding else None  # a bad name stops before any work
-    renderers = [load_renderer(spec, settings, device(args.device)) for spec in (args.model or [None])]
-    if len({r.name for r in renderers}) < len(renderers):
+    generators = [load_generator(spec, settings, device(args.device)) for spec in (args.model or [None])]
+    if len({g.name for g in generators}) < len(generators):
         raise SynthGenError("--model: two models have the same folder name; the report could not tell them apart")
     sample_rate = SAMPLE_RATE
     windows = eval_windows(args.data, args.split, sample_rate, args.window, args.mode, args.windows)
-    codecs = [r.codec for r in renderers if getattr(r, "codec", None) is not None]
+    codecs = [g.codec for g in generators if getattr(g, "codec", None) is not None]
     embedding = user_embedding or (codec_embedding(codecs[0]) if codecs else None)
     out = Path(args.out)
     kept: dict[int, dict] = {}
@@ -45,13 +93,13 @@ def eval_audio(args: argparse.Namespace) -> int:
         if i < args.plots:
             kept.setdefault(i, {})[row] = stem
 
-    report = run_suite(renderers, windows, sample_rate, args.mode, embedding, args.steering, args.seed, keep,
+    report = run_suite(generators, windows, sample_rate, args.mode, embedding, args.steering, args.seed, keep,
                        codec=codecs[0] if codecs else None)
     report["settings"].update(data=str(args.data), split=args.split, windows=len(windows),
                               embedding=args.embedding or "codec latents")
     write_report(report, out)
     for i, stems in kept.items():
-        tracks = {"context": windows[i].context, **stems}
+        tracks = {"mix": windows[i].mix, **stems}
         waveforms_and_spectrograms(tracks, sample_rate, out / f"window_{i}.png")
         for row, audio in tracks.items():
             write_audio(out / "audio" / f"window_{i}_{row}.flac", audio[None], sample_rate)

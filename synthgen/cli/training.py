@@ -5,9 +5,25 @@ from __future__ import annotations
 import argparse
 
 from synthgen.errors import SynthGenError
-from synthgen.options import config_from
+from synthgen.options import add_options, config_from
 from synthgen.training.codec_config import TRAIN_CONFIGS
 from synthgen.training.lm_config import TrainConfig
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    """`train` and `train-codec`."""
+    parser = commands.add_parser("train", help="train a model on a token cache (use `accelerate launch -m synthgen "
+                                 "train` to scale out)")
+    add_options(parser, TrainConfig, required=("data", "out"))
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    parser.set_defaults(run=train)
+
+    parser = commands.add_parser("train-codec", help="train a codec (spectral or EnCodec) on the audio of a data folder",
+                                 description="Options a kind does not have are refused; defaults are the kind's own.")
+    parser.add_argument("--kind", default="spectral", choices=list(TRAIN_CONFIGS), help="codec kind (default spectral)")
+    add_options(parser, *TRAIN_CONFIGS.values(), required=("data", "out"), defaults=False)
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    parser.set_defaults(run=train_codec)
 
 
 def train(args: argparse.Namespace) -> int:

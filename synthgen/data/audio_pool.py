@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from synthgen.audio import from_int16, to_int16
+from synthgen.data.int16 import from_int16, to_int16
 from synthgen.data.sources import list_tracks, load_pair
 from synthgen.errors import SynthGenError
 

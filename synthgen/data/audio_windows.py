@@ -10,7 +10,8 @@ import torch
 from torch.utils.data import Dataset
 from tqdm import tqdm
 
-from synthgen.audio import SAMPLE_RATE, from_int16, to_int16
+from synthgen.audio import SAMPLE_RATE
+from synthgen.data.int16 import from_int16, to_int16
 from synthgen.data.window_settings import WindowSettings
 from synthgen.data.sources import list_tracks, load_pair
 from synthgen.data.windows import cut, window_starts
@@ -19,19 +20,19 @@ from synthgen.errors import SynthGenError
 
 
 class AudioWindows(Dataset):
-    """Item: dict(context [N] float32, target [N] float32, valid int (samples of real audio), description str)."""
+    """Item: dict(mix [N] float32, target [N] float32, valid int (samples of real audio), prompt str)."""
 
     def __init__(self, root: str, split: str, windows: WindowSettings = WindowSettings(), mode: str = "accompaniment",
                  progress: bool = True):
         tracks = [t for t in list_tracks(root) if t.split == split]
         self.length = round(windows.window * SAMPLE_RATE)
         hop = round(windows.hop * SAMPLE_RATE)
-        self.audio, self.index, self.descriptions = [], [], []
+        self.audio, self.index, self.prompts = [], [], []
         for track in tqdm(tracks, desc=f"loading {split} windows", unit="track", disable=not progress or not tracks):
-            context, target = load_pair(track, SAMPLE_RATE, 1, mode)
-            self.audio.append((to_int16(context), to_int16(target)))
-            self.descriptions.append(track.description)
-            self.index += [(len(self.audio) - 1, w) for w in window_starts(context.shape[1], self.length, hop, windows.tail)]
+            mix, target = load_pair(track, SAMPLE_RATE, 1, mode)
+            self.audio.append((to_int16(mix), to_int16(target)))
+            self.prompts.append(track.description)
+            self.index += [(len(self.audio) - 1, w) for w in window_starts(mix.shape[1], self.length, hop, windows.tail)]
         if split == "train" and not self.index:
             raise SynthGenError(f"{root}: no training windows")
 
@@ -40,13 +41,13 @@ class AudioWindows(Dataset):
 
     def __getitem__(self, i: int) -> dict:
         track, window = self.index[i]
-        context, target = (torch.from_numpy(from_int16(cut(a, window, self.length)[0])) for a in self.audio[track])
-        return dict(context=context, target=target, valid=window.valid, description=self.descriptions[track])
+        mix, target = (torch.from_numpy(from_int16(cut(a, window, self.length)[0])) for a in self.audio[track])
+        return dict(mix=mix, target=target, valid=window.valid, prompt=self.prompts[track])
 
 
 def collate_audio(data: AudioWindows, indices: list[int], device: torch.device) -> dict:
-    """A batch: context and target [B, N], valid [B]."""
+    """A batch: mix and target [B, N], valid [B]."""
     items = [data[i] for i in indices]
-    return dict(context=torch.stack([it["context"] for it in items]).to(device),
+    return dict(mix=torch.stack([it["mix"] for it in items]).to(device),
                 target=torch.stack([it["target"] for it in items]).to(device),
                 valid=torch.tensor([it["valid"] for it in items], device=device))

@@ -1,6 +1,6 @@
-"""Batches of cached windows for the language model: `collate`, and `Paraphrased` descriptions for training.
+"""Batches of cached windows for the language model: `collate`, and `Paraphrased` prompts for training.
 
-A batch: target, context [B, K, T] codes, chroma [B, F, 12], valid_frames [B], description (B strings).
+A batch: target, mix_codes [B, K, T] codes, chroma [B, F, 12], valid_frames [B], prompt (B strings).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from synthgen.data.synthstems.describe import can_describe, describe
 
 
 class Paraphrased(Dataset):
-    """Training windows whose SynthStems description is reworded every epoch: `describe` drawn again from
-    the track's attributes, seeded by (seed, epoch, window). With one fixed description per track, the
+    """Training windows whose prompt, the SynthStems description, is reworded every epoch: `describe` drawn again
+    from the track's attributes, seeded by (seed, epoch, window). With one fixed description per track, the
     wording identifies the track and the text pathway learns track identities instead of attributes.
     Windows without describable attributes keep their description."""
 
@@ -32,14 +32,14 @@ class Paraphrased(Dataset):
         item = self.cache[i]
         attributes = self.cache.window(i)["attributes"]
         if can_describe(attributes):
-            item["description"] = describe(attributes, np.random.default_rng([self.seed, self.epoch, i]))
+            item["prompt"] = describe(attributes, np.random.default_rng([self.seed, self.epoch, i]))
         return item
 
 
 def collate(dataset: Dataset, indices: list[int], device: torch.device) -> dict:
-    """A batch of cached windows: target, context [B, K, T], chroma [B, F, 12], valid_frames [B], description."""
+    """A batch of cached windows: target, mix_codes [B, K, T], chroma [B, F, 12], valid_frames [B], prompt."""
     items = [dataset[i] for i in indices]
-    batch = {name: torch.stack([it[name] for it in items]).to(device) for name in ("target", "context", "chroma")}
+    batch = {name: torch.stack([it[name] for it in items]).to(device) for name in ("target", "mix_codes", "chroma")}
     batch["valid_frames"] = torch.tensor([it["valid_frames"] for it in items], device=device)
-    batch["description"] = [it["description"] for it in items]
+    batch["prompt"] = [it["prompt"] for it in items]
     return batch

@@ -1,11 +1,11 @@
-"""The token cache: every window's context and target encoded once, stored for memory-mapped reading.
+"""The token cache: every window's mix and target encoded once, stored for memory-mapped reading.
 
 Layout of a cache folder:
   cache.json             format version, codec identity, window settings, mode and the full track list
   tracks/<key>/
-    context.npy          codes [W, K, T] int16 (W windows, K codebooks, T frames per window)
+    context.npy          the mix's codes [W, K, T] int16 (W windows, K codebooks, T frames per window)
     target.npy           codes [W, K, T] int16
-    chroma.npy           the context's chroma [W, F, 12] float16 (synthgen.chroma, 7.8 frames/s)
+    chroma.npy           the mix's chroma [W, F, 12] float16 (synthgen.chroma, 7.8 frames/s)
     track.json           name, split, description, attributes, and each window's start and valid frames
 
 A track folder appears only once complete (written under a temporary name, then renamed), so a
@@ -73,18 +73,18 @@ def _claim_cache(out: Path, settings: dict) -> None:
 
 def _encode_track(codec: Codec, track: Track, windows: WindowSettings, mode: str,
                   batch_size: int) -> tuple[dict[str, np.ndarray], list[dict]]:
-    """Encode one track's windows. Returns {context, target: codes [W, K, T] int16, chroma [W, F, 12]
-    float16} and each window's info."""
-    context, target = load_pair(track, codec.sample_rate, codec.channels, mode)
+    """Encode one track's windows. Returns the arrays by file name ({context (the mix), target: codes [W, K, T]
+    int16, chroma [W, F, 12] float16}) and each window's info."""
+    mix, target = load_pair(track, codec.sample_rate, codec.channels, mode)
     length = round(windows.window * codec.sample_rate)
     hop = round(windows.hop * codec.sample_rate)
-    spans = window_starts(context.shape[1], length, hop, windows.tail)
+    spans = window_starts(mix.shape[1], length, hop, windows.tail)
     frames = math.ceil(length / codec.hop_length)
     arrays = {name: np.zeros((len(spans), codec.num_codebooks, frames), np.int16) for name in ("context", "target")}
     arrays["chroma"] = np.zeros((len(spans), 1 + length // CHROMA_HOP, 12), np.float16)
     for i in range(0, len(spans), batch_size):
         batch = spans[i : i + batch_size]
-        for name, audio in (("context", context), ("target", target)):
+        for name, audio in (("context", mix), ("target", target)):
             stacked = torch.from_numpy(np.stack([cut(audio, w, length) for w in batch]))
             arrays[name][i : i + len(batch)] = codec.encode(stacked).numpy()
             if name == "context":
@@ -139,8 +139,8 @@ def prepare_cache(tracks: list[Track], out: str | Path, codec: Codec, *, windows
 class CodeCache(Dataset):
     """A finished token cache as a torch Dataset of windows, read by memory map.
 
-    Item: dict(context [K, T] int64, target [K, T] int64, chroma [F, 12] float32, valid_frames int,
-    description str, index int).
+    Item: dict(mix_codes [K, T] int64, target [K, T] int64, chroma [F, 12] float32, valid_frames int,
+    prompt str (the track's description), index int).
     """
 
     def __init__(self, root: str | Path, split: str | None = None):
@@ -187,10 +187,10 @@ class CodeCache(Dataset):
         ti, wi = self.index[i]
         arrays = self._track_arrays(ti)
         return dict(
-            context=torch.from_numpy(arrays["context"][wi].astype(np.int64)),
+            mix_codes=torch.from_numpy(arrays["context"][wi].astype(np.int64)),
             target=torch.from_numpy(arrays["target"][wi].astype(np.int64)),
             chroma=torch.from_numpy(arrays["chroma"][wi].astype(np.float32)),
             valid_frames=self.meta[ti]["windows"][wi]["valid_frames"],
-            description=self.meta[ti]["description"],
+            prompt=self.meta[ti]["description"],
             index=i,
         )

@@ -1,4 +1,4 @@
-"""Stem data sources. Each lists `Track`s whose stems load as aligned (context, target) audio.
+"""Stem data sources. Each lists `Track`s whose stems load as aligned (mix, target) audio.
 
 Layouts (see README, "Data"):
   seed         SRC/mix/mix_<i>.wav, SRC/synth/synth_<i>.wav, SRC/description/des_<i>.txt
@@ -6,7 +6,8 @@ Layouts (see README, "Data"):
   musdb-stems  MUSDB18:    SRC/{train,test}/<track>.stem.mp4 (read with the `musdb` package; needs ffmpeg)
   tracks       SynthGen:   SRC/{train,valid,test}/<track>/{mixture.wav, synth.wav, description.txt, meta.json}
 
-Modes: `accompaniment` (context = mixture - target, the default) and `extract` (context = mixture).
+Modes: the mix a model is given is the mixture without the target (`accompaniment`, the default) or the whole
+mixture (`extract`).
 """
 
 from __future__ import annotations
@@ -23,13 +24,13 @@ from typing import Callable
 import numpy as np
 import yaml
 
-from synthgen.audio import read_audio, resample, set_channels
+from synthgen.audio import read_audio, set_channels
+from synthgen.data.window_settings import MODES, SPLITS
 from synthgen.errors import SynthGenError
+from synthgen.resampling import resample
 
 DEFAULT_DESCRIPTION = "a synthesizer part that fits the music"
 SOURCES = ("seed", "musdb", "musdb-stems", "tracks")
-MODES = ("accompaniment", "extract")
-SPLITS = ("train", "valid", "test")
 
 # (mixture [C, N], target [C, N], sample_rate)
 StemReader = Callable[[], tuple[np.ndarray, np.ndarray, int]]
@@ -52,15 +53,16 @@ class Track:
 
 
 def load_pair(track: Track, sample_rate: int, channels: int, mode: str) -> tuple[np.ndarray, np.ndarray]:
-    """A track's (context, target) audio, each [channels, N] at `sample_rate`, cut to the same N."""
+    """A track's (mix, target) audio, each [channels, N] at `sample_rate`, cut to the same N (the mix as `mode`
+    makes it)."""
     if mode not in MODES:
         raise SynthGenError(f"unknown mode '{mode}' (choose from {', '.join(MODES)})")
     mixture, target, sr = track.read_stems()
     n = min(mixture.shape[1], target.shape[1])
     mixture, target = mixture[:, :n], target[:, :n]
-    context = mixture - target if mode == "accompaniment" else mixture
+    mix = mixture - target if mode == "accompaniment" else mixture
     return (
-        resample(set_channels(context, channels), sr, sample_rate),
+        resample(set_channels(mix, channels), sr, sample_rate),
         resample(set_channels(target, channels), sr, sample_rate),
     )
 

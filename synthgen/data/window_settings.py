@@ -1,11 +1,14 @@
-"""How tracks are cut into windows for training and evaluation (no heavy imports: the command line builds
-`prepare`'s options from it). The cutting itself is in `data/windows.py`."""
+"""How tracks are cut into windows for training and evaluation, from which splits, and which mix a window holds
+(no heavy imports: the command line builds its options from it). The cutting itself is in `data/windows.py`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from synthgen.options import check_bounds, option
+
+MODES = ("accompaniment", "extract")  # the mix: the mixture without the target (the default), or all of it
+SPLITS = ("train", "valid", "test")
 
 
 @dataclass(frozen=True)

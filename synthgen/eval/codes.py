@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from synthgen.data.cache import CodeCache
 from synthgen.files import write_text_atomic
-from synthgen.model import SynthGen
+from synthgen.model import CodecLM
 from synthgen.codec import Codec, check_same_codec
 from synthgen.data.batches import collate
 
@@ -40,7 +40,7 @@ def unigram_cross_entropy(train: CodeCache, test: CodeCache) -> list[float]:
 
 
 @torch.no_grad()
-def model_cross_entropy(model: SynthGen, data: CodeCache, condition: str, batch_size: int = 16,
+def model_cross_entropy(model: CodecLM, data: CodeCache, condition: str, batch_size: int = 16,
                         progress: bool = True) -> list[float]:
     """Per-codebook cross-entropy (nats) of the model on every window of `data`."""
     sums = torch.zeros(model.num_codebooks)
@@ -51,7 +51,7 @@ def model_cross_entropy(model: SynthGen, data: CodeCache, condition: str, batch_
     return (sums / counts.clamp(min=1)).tolist()
 
 
-def evaluate_codes(model: SynthGen, codec: Codec, cache_dir: str | Path, split: str = "test", batch_size: int = 16,
+def evaluate_codes(model: CodecLM, codec: Codec, cache_dir: str | Path, split: str = "test", batch_size: int = 16,
                    progress: bool = True) -> dict:
     """Cross-entropy and perplexity per codebook for the model and the two references, on a cache made with
     the model's codec."""

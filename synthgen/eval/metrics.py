@@ -1,5 +1,5 @@
-"""Audio metrics: does a stem fit its context (harmony, rhythm), do its measured properties match what
-its description asked for, and how far are generated stems from real ones as a set.
+"""Audio metrics: does a stem fit its mix (harmony, rhythm), do its measured properties match what
+its prompt asked for, and how far are generated stems from real ones as a set.
 
 Audio is mono float numpy [N] at sample rate `sr`.
 """
@@ -17,12 +17,12 @@ from synthgen.eval.probes import attack_time, spectral_centroid
 ONSET_WINDOW = 0.05  # seconds: mir_eval's usual tolerance for a matched onset
 
 
-# ----- fit to the context -----
-def harmonic_fit(stem: np.ndarray, context: np.ndarray, sr: int) -> float:
+# ----- fit to the mix -----
+def harmonic_fit(stem: np.ndarray, mix: np.ndarray, sr: int) -> float:
     """Frame-wise chroma agreement in [-1, 1]: the mean correlation between the pitch-class profiles of
-    stem and context over the frames where both sound (nan when there are none). Correlation, not cosine:
+    stem and mix over the frames where both sound (nan when there are none). Correlation, not cosine:
     a toneless stem (noise, a flat profile) scores about 0 instead of looking half in key."""
-    a, b = pitch_class_profile(stem, sr), pitch_class_profile(context, sr)
+    a, b = pitch_class_profile(stem, sr), pitch_class_profile(mix, sr)
     n = min(len(a), len(b))
     a, b = a[:n], b[:n]
     sounding = (a.sum(axis=1) > 0) & (b.sum(axis=1) > 0)
@@ -42,27 +42,27 @@ def onsets(x: np.ndarray, sr: int) -> np.ndarray:
     return librosa.onset.onset_detect(y=np.asarray(x, dtype=np.float32), sr=sr, units="time")
 
 
-def rhythmic_fit(stem: np.ndarray, context: np.ndarray, sr: int) -> float:
-    """The share of the stem's onsets that land within ONSET_WINDOW of one of the context's onsets
+def rhythmic_fit(stem: np.ndarray, mix: np.ndarray, sr: int) -> float:
+    """The share of the stem's onsets that land within ONSET_WINDOW of one of the mix's onsets
     (mir_eval's onset precision). Precision, not F-measure: a part that plays on some of the beats fits
-    as well as one that plays on all of them, and only a copy of the context reaches full recall."""
+    as well as one that plays on all of them, and only a copy of the mix reaches full recall."""
     import mir_eval
 
-    reference, estimate = onsets(context, sr), onsets(stem, sr)
+    reference, estimate = onsets(mix, sr), onsets(stem, sr)
     if len(reference) == 0 or len(estimate) == 0:
         return 0.0
     return float(mir_eval.onset.f_measure(reference, estimate, window=ONSET_WINDOW)[1])
 
 
-def context_copy(stem: np.ndarray, context: np.ndarray, sr: int, bands: int = 40) -> float:
-    """How much the stem copies the context, in [-1, 1]: per mel band, the correlation over time of the
+def mix_copy(stem: np.ndarray, mix: np.ndarray, sr: int, bands: int = 40) -> float:
+    """How much the stem copies the mix, in [-1, 1]: per mel band, the correlation over time of the
     two log energies, averaged over bands weighted by the stem's energy in each. A filtered or quieter
-    copy of the context scores near 1 (and would score well on harmony and rhythm for the wrong reason);
+    copy of the mix scores near 1 (and would score well on harmony and rhythm for the wrong reason);
     a part of its own scores near the true stem's level, whatever noise it adds in other bands."""
     import librosa
 
     filters = librosa.filters.mel(sr=sr, n_fft=2048, n_mels=bands)
-    a, b = (filters @ (stft_magnitude(x) ** 2).T for x in (stem, context))  # [bands, frames]
+    a, b = (filters @ (stft_magnitude(x) ** 2).T for x in (stem, mix))  # [bands, frames]
     n = min(a.shape[1], b.shape[1])
     weights = a[:, :n].sum(axis=1)
     if weights.sum() <= 0:
@@ -74,7 +74,7 @@ def context_copy(stem: np.ndarray, context: np.ndarray, sr: int, bands: int = 40
     return float(np.average(correlation, weights=weights))
 
 
-# ----- probes of what a description asks for -----
+# ----- probes of what a prompt asks for -----
 def pitch_height(x: np.ndarray, sr: int, fmin: float = 30.0, fmax: float = 4000.0) -> float:
     """Register: the median MIDI pitch of each sounding frame's strongest spectral peak (nan if silent)."""
     mag = stft_magnitude(x, n_fft=8192, hop=2048)
@@ -100,7 +100,7 @@ def sustain(x: np.ndarray, sr: int) -> float:
 
 
 def attribute_probes(x: np.ndarray, sr: int) -> dict[str, np.ndarray]:
-    """The measured values behind each SynthStems attribute a description names (log scales where the
+    """The measured values behind each SynthStems attribute a prompt names (log scales where the
     attribute is heard on one). Brightness is the spectral centroid relative to the register's pitch
     (how many harmonics sound), so a bright bass is not taken for a dark lead. Role is told by sustain,
     note rate and register together."""
@@ -157,7 +157,7 @@ def codec_embedding(codec) -> Embedding:
     beyond the model itself."""
     import torch
 
-    from synthgen.audio import resample
+    from synthgen.resampling import resample
 
     def embed(audio: np.ndarray, sr: int) -> np.ndarray:
         x = torch.from_numpy(resample(audio[None].astype(np.float32), sr, codec.sample_rate))[None]

@@ -1,27 +1,27 @@
 """The audio evaluation suite: generate a stem for every held-out window and measure it.
 
-Each window of a data folder's split (10 s, back to back) gives a context (the mix without the
-synth in `accompaniment` mode, the whole mix in `extract` mode), the true synth and its description.
-Every model renders a stem from the context and the description; beside the models, references are
+Each window of a data folder's split (10 s, back to back) gives a mix (the mixture without the
+synth in `accompaniment` mode, the whole mixture in `extract` mode), the true synth and its description, the
+prompt. Every model generates a stem from the mix and the prompt; beside the models, references are
 measured in the same run: the true stem (`truth`), the true stem of a window from another track in
 the key furthest from this one (`other-key`) and, when a codec is given, the true stem encoded and
 decoded by it (`truth-codec`): the best a model writing that codec's codes could score.
 
 Rows of the report (means over windows):
-  harmony     frame-wise chroma agreement between stem and context      (higher fits better)
-  rhythm      share of the stem's onsets on one of the context's onsets  (higher fits better)
-  in_key      share of the stem's pitched energy on the scale of the context's estimated key
+  harmony     frame-wise chroma agreement between stem and mix          (higher fits better)
+  rhythm      share of the stem's onsets on one of the mix's onsets      (higher fits better)
+  in_key      share of the stem's pitched energy on the scale of the mix's estimated key
               (`synthgen.analysis`; random pitches score 7/12 = 0.58, higher fits better)
-  copy        band-wise correlation of stem and context log energies: how much the stem copies the
-              context (the truth's value is the natural level; far above it, harmony and rhythm are unearned)
+  copy        band-wise correlation of stem and mix log energies: how much the stem copies the
+              mix (the truth's value is the natural level; far above it, harmony and rhythm are unearned)
   brightness, attack, register, role
-              share of windows where the stem's measured probe is nearest to the class the description
+              share of windows where the stem's measured probe is nearest to the class the prompt
               asked for (class means fitted on the true stems of the same windows; SynthStems only)
   mrstft, mel_l1    distance to the true stem (lower is closer); si_sdr_db in extract mode
   frechet     Fréchet distance of the stems' embeddings to the true stems' (codec latents by default)
-  rtf         seconds of audio rendered per second of computing (models only)
-Steering (`steering=True`, text-conditioned models only): the same context rendered with a "bright" and
-a "dark" description (and a "pad" and a "pluck" one) that are otherwise the same; the share of windows
+  rtf         seconds of audio generated per second of computing (models only)
+Steering (`steering=True`, text-conditioned models only): the same mix generated for with a "bright" and
+a "dark" prompt (and a "pad" and a "pluck" one) that are otherwise the same; the share of windows
 where bright measures brighter (pad attacks slower) than its counterpart.
 """
 
@@ -45,8 +45,8 @@ from synthgen.data.window_settings import WindowSettings
 from synthgen.data.windows import window_starts
 from synthgen.errors import SynthGenError
 from synthgen.eval.distances import mel_l1, multi_resolution_stft_loss, si_sdr
-from synthgen.eval.metrics import (AttributeClassifier, Embedding, attack_time, attribute_probes, context_copy,
-                                   frechet_distance, harmonic_fit, onsets, rhythmic_fit, spectral_centroid)
+from synthgen.eval.metrics import (AttributeClassifier, Embedding, attack_time, attribute_probes, frechet_distance,
+                                   harmonic_fit, mix_copy, onsets, rhythmic_fit, spectral_centroid)
 from synthgen.files import write_text_atomic
 
 ATTRIBUTES = ("brightness", "attack", "register", "role")
@@ -57,27 +57,27 @@ CODEC_REFERENCE = "truth-codec"
 class EvalWindow:
     track: str
     start: float  # seconds into the track
-    context: np.ndarray  # [N]
+    mix: np.ndarray  # [N]
     truth: np.ndarray  # [N]
-    description: str
+    prompt: str  # the track's description
     attributes: dict = field(default_factory=dict)
-    _keys: dict = field(default_factory=dict, repr=False)  # the context's estimated key, by sample rate
+    _keys: dict = field(default_factory=dict, repr=False)  # the mix's estimated key, by sample rate
 
     def key(self, sample_rate: int) -> Key | None:
-        """The context's key (`synthgen.analysis.estimate_key`), estimated once."""
+        """The mix's key (`synthgen.analysis.estimate_key`), estimated once."""
         if sample_rate not in self._keys:
-            self._keys[sample_rate] = estimate_key(self.context, sample_rate)
+            self._keys[sample_rate] = estimate_key(self.mix, sample_rate)
         return self._keys[sample_rate]
 
 
-class Renderer(Protocol):
-    """Anything that writes a stem for a context: SynthGen or a baseline."""
+class StemGenerator(Protocol):
+    """Anything that generates a stem for a mix: SynthGen or a baseline (`eval.generators`)."""
 
     name: str
     uses_text: bool
 
-    def render(self, context: np.ndarray, sample_rate: int, description: str) -> np.ndarray:
-        """context [N] -> stem [N], both mono at sample_rate."""
+    def generate(self, mix: np.ndarray, sample_rate: int, prompt: str) -> np.ndarray:
+        """mix [N] -> stem [N], both mono at sample_rate."""
 
 
 def eval_windows(root: str | Path, split: str, sample_rate: int, seconds: float = WindowSettings.window, mode: str = "accompaniment",
@@ -90,10 +90,10 @@ def eval_windows(root: str | Path, split: str, sample_rate: int, seconds: float 
     length = round(seconds * sample_rate)
     per_track = []
     for track in tracks:
-        context, target = load_pair(track, sample_rate, 1, mode)
-        per_track.append([EvalWindow(track.name, w.start / sample_rate, context[0, w.start : w.start + length],
+        mix, target = load_pair(track, sample_rate, 1, mode)
+        per_track.append([EvalWindow(track.name, w.start / sample_rate, mix[0, w.start : w.start + length],
                                      target[0, w.start : w.start + length], track.description, track.attributes)
-                          for w in window_starts(context.shape[1], length, length, "drop")])
+                          for w in window_starts(mix.shape[1], length, length, "drop")])
     ordered = [ws[rank] for rank in range(max(map(len, per_track))) for ws in per_track if rank < len(ws)]
     if not ordered:
         raise SynthGenError(f"{root}: no '{split}' track is at least {seconds:g} s long")
@@ -130,23 +130,23 @@ def _closeness(stem: np.ndarray, truth: np.ndarray, sample_rate: int, mode: str)
 def stem_measures(stem: np.ndarray, window: EvalWindow, sample_rate: int, mode: str) -> dict:
     """Everything measured on one stem of one window (before class adherence, which needs all windows)."""
     key = window.key(sample_rate)
-    return dict(harmony=harmonic_fit(stem, window.context, sample_rate), rhythm=rhythmic_fit(stem, window.context, sample_rate),
+    return dict(harmony=harmonic_fit(stem, window.mix, sample_rate), rhythm=rhythmic_fit(stem, window.mix, sample_rate),
                 in_key=in_key_share(stem, sample_rate, key) if key else float("nan"),
-                copy=context_copy(stem, window.context, sample_rate), probes=attribute_probes(stem, sample_rate),
+                copy=mix_copy(stem, window.mix, sample_rate), probes=attribute_probes(stem, sample_rate),
                 **_closeness(stem, window.truth, sample_rate, mode))
 
 
 def steering_prompts(attributes: dict, seed: int) -> dict[str, str]:
-    """Descriptions of the same part that differ in brightness (bright/dark) or in role and attack
+    """Prompts for the same part that differ in brightness (bright/dark) or in role and attack
     (pad/pluck), worded alike: each pair is drawn with the same random choices."""
     changes = dict(bright=dict(brightness="bright"), dark=dict(brightness="dark"),
                    pad=dict(role="pad", attack="slow"), pluck=dict(role="stabs", attack="sharp"))
     return {name: describe({**attributes, **change}, np.random.default_rng(seed)) for name, change in changes.items()}
 
 
-def _steering(renderer: Renderer, window: EvalWindow, sample_rate: int, seed: int) -> dict:
+def _steering(generator: StemGenerator, window: EvalWindow, sample_rate: int, seed: int) -> dict:
     prompts = steering_prompts(window.attributes, seed)
-    stems = {name: renderer.render(window.context, sample_rate, prompt) for name, prompt in prompts.items()}
+    stems = {name: generator.generate(window.mix, sample_rate, prompt) for name, prompt in prompts.items()}
     attack = {name: attack_time(stems[name], sample_rate, list(onsets(stems[name], sample_rate))) for name in ("pad", "pluck")}
     return dict(bright_brighter=float(spectral_centroid(stems["bright"], sample_rate) > spectral_centroid(stems["dark"], sample_rate)),
                 pad_slower=float(np.nan_to_num(attack["pad"], nan=0.0) > np.nan_to_num(attack["pluck"], nan=0.0)))
@@ -166,17 +166,17 @@ def _summarise(measures: list[dict], truths: list[dict], windows: list[EvalWindo
     return row
 
 
-def _render_all(renderer: Renderer, windows: list[EvalWindow], sample_rate: int, mode: str, steering: bool, seed: int,
-                progress: bool) -> tuple[list[np.ndarray], list[dict], float, list[dict]]:
-    """A renderer's stem for every window: (stems, their measures, seconds spent rendering, steering results)."""
+def _generate_all(generator: StemGenerator, windows: list[EvalWindow], sample_rate: int, mode: str, steering: bool,
+                  seed: int, progress: bool) -> tuple[list[np.ndarray], list[dict], float, list[dict]]:
+    """A generator's stem for every window: (stems, their measures, seconds spent generating, steering results)."""
     stems, measures, seconds, steer = [], [], 0.0, []
-    for i, window in enumerate(tqdm(windows, desc=renderer.name, disable=not progress)):
+    for i, window in enumerate(tqdm(windows, desc=generator.name, disable=not progress)):
         began = time.perf_counter()
-        stems.append(renderer.render(window.context, sample_rate, window.description))
+        stems.append(generator.generate(window.mix, sample_rate, window.prompt))
         seconds += time.perf_counter() - began
         measures.append(stem_measures(stems[-1], window, sample_rate, mode))
-        if steering and renderer.uses_text and window.attributes:
-            steer.append(_steering(renderer, window, sample_rate, seed + i))
+        if steering and generator.uses_text and window.attributes:
+            steer.append(_steering(generator, window, sample_rate, seed + i))
     return stems, measures, seconds, steer
 
 
@@ -221,22 +221,22 @@ class _Rows:
         return self.rows[name]
 
 
-def run_suite(renderers: list[Renderer], windows: list[EvalWindow], sample_rate: int, mode: str = "accompaniment",
+def run_suite(generators: list[StemGenerator], windows: list[EvalWindow], sample_rate: int, mode: str = "accompaniment",
               embedding: Embedding | None = None, steering: bool = False, seed: int = 0,
               on_stems: Callable[[str, int, np.ndarray], None] | None = None, progress: bool = True,
               codec: Codec | None = None) -> dict:
-    """Measure every renderer and the references on the windows (`truth-codec` when a codec at
+    """Measure every generator and the references on the windows (`truth-codec` when a codec at
     `sample_rate` is given). `on_stems(row, i, stem)` sees each stem (to keep a few for listening and
     plots). Returns dict(rows={name: metrics}, windows=..., settings=...)."""
     table = _Rows(windows, sample_rate, mode, embedding, on_stems, progress)
     for name, stems in _reference_stems(windows, codec, progress).items():
         table.add(name, stems, table.truth_measures if name == "truth" else None)
-    for renderer in renderers:
-        stems, measures, seconds, steer = _render_all(renderer, windows, sample_rate, mode, steering, seed, progress)
-        row = table.add(renderer.name, stems, measures)
-        row["rtf"] = sum(len(w.context) for w in windows) / sample_rate / max(seconds, 1e-9)
+    for generator in generators:
+        stems, measures, seconds, steer = _generate_all(generator, windows, sample_rate, mode, steering, seed, progress)
+        row = table.add(generator.name, stems, measures)
+        row["rtf"] = sum(len(w.mix) for w in windows) / sample_rate / max(seconds, 1e-9)
         row.update({key: float(np.mean([s[key] for s in steer])) for key in (steer[0] if steer else {})})
-    return dict(rows=table.rows, windows=[dict(track=w.track, start=w.start, description=w.description) for w in windows],
+    return dict(rows=table.rows, windows=[dict(track=w.track, start=w.start, prompt=w.prompt) for w in windows],
                 settings=dict(mode=mode, sample_rate=sample_rate, steering=steering, seed=seed))
 
 

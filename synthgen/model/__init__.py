@@ -1,6 +1,6 @@
-"""The SynthGen language model, its conditioning and its presets."""
+"""The codec language model (`CodecLM`), its conditioning and its presets."""
 
-from synthgen.model.lm import SynthGen, SynthGenConfig
+from synthgen.model.lm import CodecLM, CodecLMConfig
 from synthgen.model.presets import PRESETS, build_model
 
-__all__ = ["PRESETS", "SynthGen", "SynthGenConfig", "build_model"]
+__all__ = ["PRESETS", "CodecLM", "CodecLMConfig", "build_model"]

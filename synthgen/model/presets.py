@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from synthgen.errors import SynthGenError
-from synthgen.model.lm import SynthGen, SynthGenConfig
+from synthgen.model.lm import CodecLM, CodecLMConfig
 from synthgen.model.text import TextEncoder
 
 # Decoder sizes; vocab_size and num_codebooks come from the codec.
@@ -15,12 +15,12 @@ DECODERS = {
 PRESETS = (*DECODERS, "musicgen-melody")
 
 
-def build_model(preset: str, num_codebooks: int, cardinality: int) -> SynthGen:
+def build_model(preset: str, num_codebooks: int, cardinality: int) -> CodecLM:
     """A new model of an in-house preset for a codec with `num_codebooks` codebooks of `cardinality` codes
     (`musicgen-melody` comes with its own codec: `model.pretrained.from_musicgen_melody`)."""
     if preset not in DECODERS:
         raise SynthGenError(f"unknown preset '{preset}' (choose from {', '.join(PRESETS)})")
     decoder = dict(DECODERS[preset], vocab_size=cardinality, num_codebooks=num_codebooks,
                    pad_token_id=cardinality, bos_token_id=cardinality)
-    config = SynthGenConfig(decoder=decoder, preset=preset)
-    return SynthGen(config, TextEncoder.load("minilm"))
+    config = CodecLMConfig(decoder=decoder, preset=preset)
+    return CodecLM(config, TextEncoder.load("minilm"))

@@ -1,6 +1,6 @@
-"""The pretrained MusicGen-Melody (a local `facebook/musicgen-melody` snapshot) as a SynthGen model,
+"""The pretrained MusicGen-Melody (a local `facebook/musicgen-melody` snapshot) as a CodecLM,
 for full fine-tuning or LoRA. Its decoder, T5 text encoder, projections and EnCodec load unchanged;
-only the time-aligned context (initialised at zero) is new. transformers is imported when a snapshot is loaded,
+only the time-aligned mix codes (their projection initialised at zero) are new. transformers is imported when a snapshot is loaded,
 not when this module is."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from synthgen.errors import SynthGenError
 from synthgen.files import read_json
 from synthgen.hub import resolve
 from synthgen.model.decoder import DecoderConfig, MusicGenDecoder
-from synthgen.model.lm import SynthGen, SynthGenConfig
+from synthgen.model.lm import CodecLM, CodecLMConfig
 from synthgen.model.text import TextEncoder
 from synthgen.quiet import quiet_transformers
 
@@ -29,8 +29,8 @@ def is_musicgen_melody(directory: Path) -> bool:
     return config.is_file() and read_json(config).get("model_type") == "musicgen_melody"
 
 
-def from_musicgen_melody(directory: str | Path, lora: bool = False, lora_rank: int = 16) -> tuple[SynthGen, EncodecCodec]:
-    """The snapshot's decoder, text encoder and projections as a SynthGen, and its EnCodec as the codec.
+def from_musicgen_melody(directory: str | Path, lora: bool = False, lora_rank: int = 16) -> tuple[CodecLM, EncodecCodec]:
+    """The snapshot's decoder, text encoder and projections as a CodecLM, and its EnCodec as the codec.
     `directory` may be a Hub id (`hub.resolve`)."""
     from transformers import AutoTokenizer, MusicgenMelodyForConditionalGeneration
 
@@ -40,10 +40,10 @@ def from_musicgen_melody(directory: str | Path, lora: bool = False, lora_rank: i
     with quiet_transformers():
         pretrained = MusicgenMelodyForConditionalGeneration.from_pretrained(str(directory), local_files_only=True)
         tokenizer = AutoTokenizer.from_pretrained(str(directory), local_files_only=True)
-    config = SynthGenConfig(decoder={}, text_encoder="t5", use_chroma=True,
+    config = CodecLMConfig(decoder={}, text_encoder="t5", use_chroma=True,
                             chroma_length=pretrained.config.chroma_length, preset="musicgen-melody",
                             extra={"pretrained": str(directory.resolve())})
-    model = SynthGen(
+    model = CodecLM(
         config, TextEncoder(pretrained.text_encoder, tokenizer, "t5"), decoder=_own_decoder(pretrained.decoder),
         text_proj=getattr(pretrained, "enc_to_dec_proj", nn.Identity()),
         chroma_proj=getattr(pretrained, "audio_enc_to_dec_proj", nn.Identity()),
@@ -64,7 +64,7 @@ def _own_decoder(decoder: nn.Module) -> MusicGenDecoder:
     return own
 
 
-def add_lora(model: SynthGen, rank: int) -> None:
+def add_lora(model: CodecLM, rank: int) -> None:
     """Freeze the decoder and add LoRA adapters to its attention; the new conditioning stays trainable."""
     from peft import LoraConfig, inject_adapter_in_model
 
@@ -73,7 +73,7 @@ def add_lora(model: SynthGen, rank: int) -> None:
     model.config.extra["lora_rank"] = rank
 
 
-def merge_lora(model: SynthGen) -> None:
+def merge_lora(model: CodecLM) -> None:
     """Fold LoRA adapters into the decoder's weights, leaving a plain decoder (for export)."""
     from peft.tuners.lora import LoraLayer
 

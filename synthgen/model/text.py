@@ -22,7 +22,7 @@ class TextEncoder(nn.Module):
     """texts -> token states [B, L, D] and mask [B, L]. Frozen unless `trainable`.
 
     A frozen encoder remembers the states of the last CACHE_SIZE texts it saw: training data repeats
-    its descriptions, and generation repeats its prompt for every window.
+    its prompts, and generation repeats its prompt for every window.
     """
 
     CACHE_SIZE = 4096

@@ -4,14 +4,14 @@ A run folder holds:
   checkpoint/        the latest checkpoint (accelerate state: model, optimizer, scheduler, RNG states;
                      trainer_state.json: step and data position), replaced atomically; the one before is
                      kept as checkpoint.previous/ and resumed from, with a warning, if the latest is damaged
-  log.jsonl          one line per optimizer step (loss, its parts: per-codebook cross-entropy for SynthGen,
+  log.jsonl          one line per optimizer step (loss, its parts: per-codebook cross-entropy for the codec LM,
                      learning rate) and per validation (valid_loss, valid_loss_parts)
   tensorboard/       the same curves for TensorBoard
   model/             the exported model at the lowest validation loss so far (config + safetensors + codec),
                      loadable with SynthGen.from_pretrained (a baseline's with synthgen.baselines.load_baseline);
                      every run validates at its last step, so it is the best of those validations
 
-What is trained (`arch`): SynthGen on a token cache (`synthgen prepare`), or one of the seed's baselines
+What is trained (`arch`): the codec LM (`synthgen`) on a token cache (`synthgen prepare`), or one of the seed's baselines
 (`lstm`, `convae`) on the audio of the same windows of a data folder (synthgen.data.audio_windows).
 
 Data order: epoch e visits the windows in a permutation seeded by (seed, e); each process takes its
@@ -42,9 +42,9 @@ from synthgen.data.cache import CodeCache
 from synthgen.data.batches import Paraphrased, collate
 from synthgen.errors import SynthGenError
 from synthgen.files import append_jsonl, truncate_jsonl
-from synthgen.model import SynthGen, build_model
+from synthgen.model import CodecLM, build_model
 from synthgen.model.pretrained import from_musicgen_melody
-from synthgen.pipeline import Pipeline
+from synthgen.pipeline import SynthGen
 from synthgen.training.checkpoints import checkpoints, install_checkpoint, load_checkpoint
 from synthgen.training.lm_config import TrainConfig
 
@@ -85,7 +85,7 @@ def _cache_codec(cache: CodeCache):
     return codec
 
 
-def build_for_cache(config: TrainConfig, cache: CodeCache) -> tuple[SynthGen, Codec]:
+def build_for_cache(config: TrainConfig, cache: CodeCache) -> tuple[CodecLM, Codec]:
     """The model to train on a token cache and the codec that made the cache's codes (exported with it)."""
     model, codec = _model_for_cache(config, cache)
     if config.frame_chroma and not model.config.frame_chroma:
@@ -93,10 +93,10 @@ def build_for_cache(config: TrainConfig, cache: CodeCache) -> tuple[SynthGen, Co
     return model, codec
 
 
-def _model_for_cache(config: TrainConfig, cache: CodeCache) -> tuple[SynthGen, Codec]:
+def _model_for_cache(config: TrainConfig, cache: CodeCache) -> tuple[CodecLM, Codec]:
     identity = cache.codec
     if config.init:
-        pipeline = Pipeline.from_pretrained(config.init)
+        pipeline = SynthGen.from_pretrained(config.init)
         model, codec = pipeline.model, pipeline.codec
     elif config.preset == "musicgen-melody":
         if config.pretrained is None:
@@ -203,7 +203,7 @@ class Trainer:
 
     @torch.no_grad()
     def validate(self) -> dict:
-        """The loss and its parts on the first eval_windows validation windows (SynthGen: cross-entropy
+        """The loss and its parts on the first eval_windows validation windows (the codec LM: cross-entropy
         per codebook with all conditions on)."""
         model = self.accelerator.unwrap_model(self.objective).model
         model.eval()
@@ -276,7 +276,7 @@ class Trainer:
             self.save()
 
     def export(self) -> Path:
-        """Save the model as it is now as config + safetensors (+ codec for SynthGen) in RUN/model. The model
+        """Save the model as it is now as config + safetensors (+ codec for the codec LM) in RUN/model. The model
         being trained is left as it was: in train mode, and with its LoRA adapters (a copy is merged)."""
         target = self.out / "model"
         if self.accelerator.is_main_process:
@@ -291,7 +291,7 @@ class Trainer:
             if self.codec is None:
                 model.save_pretrained(target)
             else:
-                Pipeline(model, self.codec).save_pretrained(target)
+                SynthGen(model, self.codec).save_pretrained(target)
             model.train(was_training)
         self.accelerator.wait_for_everyone()
         return target

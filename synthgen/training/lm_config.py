@@ -12,7 +12,7 @@ from synthgen.options import check_bounds, option
 class TrainConfig:
     data: str = option("token cache from `synthgen prepare` (for --arch lstm or convae: the data folder itself)")
     out: str = option("run folder (checkpoint, logs, exported model)")
-    arch: str = option("SynthGen, or one of the seed's baselines (mel LSTM, conv encoder/decoder)", "synthgen",
+    arch: str = option("synthgen (the codec LM), or one of the seed's baselines (mel LSTM, conv encoder/decoder)", "synthgen",
                        choices=["synthgen", "lstm", "convae"])
     preset: str = option("tiny | small | musicgen-melody", "small")
     pretrained: str | None = option("facebook/musicgen-melody: a local snapshot or the Hub id (for --preset musicgen-melody)", None)

@@ -1,4 +1,4 @@
-"""What the tests run on, made by the tests: audio, data folders in every layout, tiny models."""
+"""What the tests run on, made by the tests: audio, data folders in every layout, tiny models; and a peak meter."""
 
 from __future__ import annotations
 
@@ -16,6 +16,19 @@ def tone(seconds: float, sr: int, channels: int = 1, freq: float = 220.0, seed: 
     t = np.arange(round(seconds * sr)) / sr
     rows = [0.4 * np.sin(2 * np.pi * freq * (c + 1) * t) + 0.01 * rng.standard_normal(t.size) for c in range(channels)]
     return np.stack(rows).astype(np.float32)
+
+
+def pulsing_chord(seconds: float, sr: int) -> np.ndarray:
+    """A pulsing chord, bass to 4 kHz, [N] float32."""
+    t = np.arange(int(seconds * sr)) / sr
+    notes = [110.0, 220.0 * 2 ** (4 / 12), 220.0 * 2 ** (7 / 12), 880.0]
+    x = sum(np.sin(2 * np.pi * f * k * t) / k for f in notes for k in range(1, 6)).astype(np.float32)
+    return 0.1 * x * (0.6 + 0.4 * np.sin(2 * np.pi * 2 * t)).astype(np.float32)
+
+
+def peak_dbfs(audio: np.ndarray) -> float:
+    peak = float(np.abs(audio).max()) if audio.size else 0.0
+    return 20 * np.log10(peak) if peak > 0 else float("-inf")
 
 
 def write(path: Path, audio: np.ndarray, sr: int, **kwargs) -> Path:
@@ -108,19 +121,19 @@ def make_tiny_musicgen_melody(directory: Path) -> Path:
 
 
 def make_tiny_model_dir(directory: Path) -> Path:
-    """A tiny random SynthGen with a tiny codec whose codes vary with the audio, saved for loading."""
+    """A tiny random SynthGen pipeline with a tiny codec whose codes vary with the audio, saved for loading."""
     import torch
 
     from synthgen.codec import EncodecCodec
     from synthgen.model import build_model
-    from synthgen.pipeline import Pipeline
+    from synthgen.pipeline import SynthGen
 
     torch.manual_seed(0)
     model = build_model("tiny", 4, 64)
-    torch.nn.init.normal_(model.context_proj.weight, std=0.5)
+    torch.nn.init.normal_(model.mix_proj.weight, std=0.5)
     codec = EncodecCodec.from_preset("tiny", seed=1)
     for layer in codec.model.quantizer.layers:
         torch.nn.init.normal_(layer.codebook.embed, std=0.05)
     model.config.chroma_length = 16
-    Pipeline(model, codec).save_pretrained(directory)
+    SynthGen(model, codec).save_pretrained(directory)
     return directory

@@ -1,0 +1,32 @@
+"""One generation job: the mix to read, the prompt and settings, the files to write (no heavy imports: the command
+line builds its options from it). Planned and checked in `jobs`, run by `SynthGen.generate_file`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from synthgen.generation_settings import GenerationSettings
+from synthgen.options import check_bounds, option
+
+
+@dataclass(frozen=True)
+class Job:
+    """Passed whole from the command line or the studio page to `SynthGen.generate_file` and on to
+    `streaming.generate_file`."""
+
+    mix: Path
+    prompt: str
+    stems: tuple[Path, ...]  # one per variation
+    settings: GenerationSettings = field(default_factory=GenerationSettings)
+    previews: tuple[Path, ...] = ()  # the mix with each stem added (--mix-out)
+    midis: tuple[Path, ...] = ()  # each stem's notes (--midi)
+    mix_gain_db: float = option("gain of the synth in --mix-out", 0.0, at_least=-60, at_most=24)
+    max_seconds: float | None = option("refuse longer mixes (seconds)", 600.0, above=0)  # None: no limit
+
+    def __post_init__(self):
+        check_bounds(self)
+
+    @property
+    def outputs(self) -> tuple[Path, ...]:
+        return self.stems + self.previews + self.midis
