@@ -23,7 +23,7 @@ KEEP_SECONDS = 3600  # how long a session's results and Gradio's file copies are
 EXAMPLE_MIX = Path(__file__).resolve().parent.parent / "examples" / "backing.flac"  # in a source checkout
 EXAMPLE_MIX_PROMPTS = ["a soft dark pad holding the chords", "a bright plucky arpeggio", "a deep sine bass holding down the low end"]
 ABOUT = """**What this model can do.** It writes a mono synth part (lead, arpeggio, pad, stabs or bass) for a mix of up
-to {minutes:g} minutes, following the mix's chords and the description's brightness and register, at the mix's
+to {minutes:g} minutes, following the mix's chords and the prompt's brightness and register, at the mix's
 sample rate and length, {level:g} LU under the mix and spread in stereo. **What it cannot (yet).** It was trained
 on SynthStems, the project's procedural songs, only: real records with vocals and sampled instruments are
 new to it, and its parts fit the chords less well than a player's would. The measured numbers are in

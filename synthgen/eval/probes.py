@@ -1,4 +1,4 @@
-"""Audio probes: measurements of a stem that a description can be checked against.
+"""Audio probes: measurements of a stem that a prompt can be checked against.
 
 Audio is mono float [N]. Frames are 2048 samples with a hop of 512 unless said otherwise.
 """
