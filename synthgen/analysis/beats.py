@@ -1,7 +1,7 @@
 """Beats of a mix from its onset envelope: the tempo, then the beat times by dynamic programming.
 
     estimate_period(envelopes {onset, low_onset, novelty: [T]}, frame_rate) -> frames per beat (None without onsets)
-    track_beats(onset [T], frame_rate, period) -> beat frames [B] (fractional, one per beat)
+    track_beats(beat_strength(envelopes) [T], frame_rate, period) -> beat frames [B] (one per beat)
     tempo_map(beat_times [B]) -> [(seconds, BPM)] where the tempo changes by more than TEMPO_STEP
 
 The period is chosen among every candidate between 50 and 200 BPM by a small learned scorer of how the onsets,
@@ -15,16 +15,16 @@ costs `TIGHTNESS * log(interval / period)^2`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
+
+from synthgen.analysis.weights import part
 
 BPM_RANGE = (50.0, 200.0)  # the beat periods considered
 TIGHTNESS = 120.0
 TEMPO_STEP = 0.04  # a tempo map marks a change of more than 4 %
-SHIPPED = Path(__file__).with_name("tempo_model.npz")
 MULTIPLES = {  # envelope -> the multiples of a candidate period whose self-similarity describes it
     "onset": (1, 2, 3, 4, 1 / 2, 1 / 3, 2 / 3, 3 / 2),
     "low_onset": (1, 2, 1 / 2, 1 / 3),
@@ -63,15 +63,14 @@ class PeriodScorer:
     def __call__(self, features: np.ndarray) -> np.ndarray:
         return np.maximum(features @ self.w1 + self.b1, 0) @ self.w2
 
-    def save(self, path: Path) -> None:
-        np.savez(path, w1=self.w1, b1=self.b1, w2=self.w2)
+    def arrays(self) -> dict[str, np.ndarray]:
+        return asdict(self)
 
     @staticmethod
     @lru_cache(maxsize=1)
     def shipped() -> "PeriodScorer":
-        """The scorer trained by `synthgen.training.analysis`, shipped beside this file."""
-        with np.load(SHIPPED) as saved:
-            return PeriodScorer(saved["w1"], saved["b1"], saved["w2"])
+        """The scorer trained by `synthgen.training.analysis`, shipped with the analysis (`weights`)."""
+        return PeriodScorer(**part("tempo"))
 
 
 def estimate_period(envelopes: dict[str, np.ndarray], frame_rate: float) -> float | None:
@@ -90,9 +89,15 @@ def estimate_period(envelopes: dict[str, np.ndarray], frame_rate: float) -> floa
     return float(best)
 
 
-def track_beats(onset: np.ndarray, frame_rate: float, period: float) -> np.ndarray:
-    """Beat frames [B] of an onset envelope [T] given the beat period in frames (Ellis's dynamic programme)."""
-    strength = onset / max(onset.std(), 1e-9)
+def beat_strength(envelopes: dict[str, np.ndarray]) -> np.ndarray:
+    """How likely a beat is at each onset frame [T]: the onsets and the harmonic change, each in units of its own
+    spread (chords change on beats, off-beat hats do not move the harmony)."""
+    return sum(envelopes[name] / max(envelopes[name].std(), 1e-9) for name in ("onset", "novelty"))
+
+
+def track_beats(strength: np.ndarray, frame_rate: float, period: float) -> np.ndarray:
+    """Beat frames [B] of a beat strength envelope [T] given the beat period in frames (Ellis's dynamic
+    programme)."""
     width = max(1, int(round(period / 16)))
     strength = np.convolve(strength, np.hanning(2 * width + 1), mode="same")
     offsets = np.arange(-int(round(2 * period)), -int(round(period / 2)) + 1)

@@ -1,7 +1,7 @@
 """A small learned chord classifier: each beat's chroma, turned to each of the twelve roots, through a two-layer
 network shared by all roots, to a score per chord quality; N has a learned constant score.
 
-    ChordModel.load() -> the model shipped beside this file (chord_model.npz), or None when there is none
+    ChordModel.shipped() -> the model shipped with the analysis (`weights`)
     model.log_probabilities(treble [B, 12], bass [B, 12]) -> [B, len(CHORDS)] (N first, then quality by quality)
 
 Trained on SynthStems' true chords at their true beats (`synthgen.training.chords`), it learns what templates
@@ -10,14 +10,13 @@ miss: a bass's harmonics that add a false third, voicings that leave out the fif
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from synthgen.analysis.chords import VOCABULARY
-
-SHIPPED = Path(__file__).with_name("chord_model.npz")
+from synthgen.analysis.weights import part
 
 
 def rotated(treble: np.ndarray, bass: np.ndarray) -> np.ndarray:
@@ -34,15 +33,13 @@ class ChordModel:
     b2: np.ndarray  # [Q]
     no_chord: np.ndarray  # [] N's score
 
-    @classmethod
-    def load(cls, path: Path = SHIPPED) -> "ChordModel | None":
-        if not path.is_file():
-            return None
-        with np.load(path) as weights:
-            return cls(**{name: weights[name] for name in ("w1", "b1", "w2", "b2", "no_chord")})
+    @staticmethod
+    @lru_cache(maxsize=1)
+    def shipped() -> "ChordModel":
+        return ChordModel(**part("chords"))
 
-    def save(self, path: Path) -> None:
-        np.savez(path, **self.__dict__)
+    def arrays(self) -> dict[str, np.ndarray]:
+        return asdict(self)
 
     def log_probabilities(self, treble: np.ndarray, bass: np.ndarray) -> np.ndarray:
         """Log-probability of every chord of CHORDS at each beat -> [B, 1 + 12 * Q] (N, then each quality's 12 roots)."""

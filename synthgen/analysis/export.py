@@ -103,17 +103,23 @@ def to_lab(analysis: MixAnalysis) -> str:
     return "".join(f"{s:.4f}\t{e:.4f}\t{c.label}\n" for s, e, c in analysis.chord_segments())
 
 
+def check_format(path: str | Path) -> str:
+    """The lower-case extension of an analysis file to write; one that is none of ANALYSIS_FORMATS is refused."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in ANALYSIS_FORMATS:
+        raise SynthGenError(f"{path}: an analysis is written as {', '.join(ANALYSIS_FORMATS)}, not '{suffix or path}'")
+    return suffix
+
+
 def write_analysis(analysis: MixAnalysis, path: str | Path) -> None:
     """Write the analysis as the extension of `path` says (.json, .lab or .mid), atomically."""
     path = Path(path)
-    suffix = path.suffix.lower()
+    suffix = check_format(path)
     if suffix == ".json":
         write_text_atomic(path, json.dumps(to_json(analysis), indent=1) + "\n")
     elif suffix == ".lab":
         write_text_atomic(path, to_lab(analysis))
-    elif suffix == ".mid":
+    else:
         midi = mido.MidiFile(ticks_per_beat=TICKS_PER_QUARTER)
         midi.tracks.append(conductor_track(analysis))
         write_atomic(path, lambda tmp: midi.save(str(tmp)))
-    else:
-        raise SynthGenError(f"{path}: an analysis is written as {', '.join(ANALYSIS_FORMATS)}, not '{suffix or path.name}'")

@@ -14,10 +14,13 @@ librosa's first call costs 2 s of start-up). Measured by `python bench/key_tempo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 import numpy as np
 
+from synthgen.analysis.features import unit_chroma
+from synthgen.analysis.weights import part
 from synthgen.dsp import pitch_class_profile, stft_chunks
 
 PITCH_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
@@ -28,11 +31,6 @@ PROFILES = {  # Albrecht & Shanahan (2013), from a corpus of pieces; tonic first
 KEY_BAND_HZ = (100.0, 2000.0)  # where chords and melodies carry their pitch classes; drums and hiss add little
 SCALES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10),  # natural minor
           "dorian": (0, 2, 3, 5, 7, 9, 10), "mixolydian": (0, 2, 4, 5, 7, 9, 10)}
-MODE_PROFILES = {  # the modes' profiles: minor with a major sixth, major with a minor seventh
-    **PROFILES, "dorian": PROFILES["minor"][[0, 1, 2, 3, 4, 5, 6, 7, 9, 8, 10, 11]],
-    "mixolydian": PROFILES["major"][[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 10]]}
-TONIC_QUALITY = {"major": "maj", "minor": "min", "dorian": "min", "mixolydian": "maj"}
-TONIC_WEIGHT = 0.5  # how much the share of beats on the tonic chord adds to a key's profile correlation
 TEMPO_RANGE = (60.0, 180.0)  # the tempi reported (a beat at half or double speed is folded in)
 ONSET_FFT = 1024
 
@@ -56,20 +54,46 @@ class Key:
         return f"{PITCH_NAMES[self.tonic]} {'minor' if self.mode in ('minor', 'dorian') else 'major'}"
 
 
-def key_of_chords(treble: np.ndarray, bass: np.ndarray, chords: list) -> Key | None:
-    """The likeliest of the 48 keys (four modes) given unit chroma per beat [B, 12] (treble, bass) and the chord
-    of each beat (`chords.Chord`): the correlation of the summed chroma with each mode's profile, plus
-    TONIC_WEIGHT times the share of beats whose chord is the key's tonic chord. None for silence."""
-    profile = treble.sum(axis=0) + bass.sum(axis=0)
-    if not profile.any():
-        return None
-    roots = [(chord.root, chord.quality) for chord in chords]
-    scores = {}
-    for mode, template in MODE_PROFILES.items():
-        for tonic in range(12):
-            tonic_share = sum(r == (tonic, TONIC_QUALITY[mode]) for r in roots) / max(len(roots), 1)
-            scores[(tonic, mode)] = np.corrcoef(profile, np.roll(template, tonic))[0, 1] + TONIC_WEIGHT * tonic_share
-    return Key(*max(scores, key=scores.get))
+KEY_MODES = ("major", "minor", "dorian", "mixolydian")
+
+
+def key_features(treble: np.ndarray, bass: np.ndarray) -> np.ndarray:
+    """What a key is read from, seen from each of the twelve tonics -> [12, 48]: the mean unit chroma of the treble
+    and of the bass over the whole mix, and of the bass over its first and last eighths (songs tend to start and
+    end at home), each turned so that the tonic comes first. treble, bass: power per pitch class [F, 12]."""
+    treble, bass = unit_chroma(treble), unit_chroma(bass)
+    edge = max(1, len(bass) // 8)
+    profiles = (treble.mean(axis=0), bass.mean(axis=0), bass[:edge].mean(axis=0), bass[-edge:].mean(axis=0))
+    turn = (np.arange(12)[:, None] + np.arange(12)[None, :]) % 12  # [tonic, interval] -> pitch class
+    return np.concatenate([profile[turn] for profile in profiles], axis=1)
+
+
+@dataclass(frozen=True)
+class KeyModel:
+    """A linear score per mode over `key_features` (trained by `synthgen.training.analysis`)."""
+
+    weights: np.ndarray  # [modes, 48]
+    bias: np.ndarray  # [modes]
+
+    def __call__(self, treble: np.ndarray, bass: np.ndarray) -> Key | None:
+        """The likeliest of the 48 keys (KEY_MODES x 12 tonics) of a mix's chroma [F, 12] x 2; None for silence."""
+        if not np.any(treble) and not np.any(bass):
+            return None
+        return self.best(key_features(treble, bass))
+
+    def best(self, features: np.ndarray) -> Key:
+        """The best-scoring key of `key_features` [12, 48]."""
+        scores = features @ self.weights.T + self.bias  # [tonic, mode]
+        tonic, mode = np.unravel_index(int(np.argmax(scores)), scores.shape)
+        return Key(int(tonic), KEY_MODES[mode])
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return asdict(self)
+
+    @staticmethod
+    @lru_cache(maxsize=1)
+    def shipped() -> "KeyModel":
+        return KeyModel(**part("key"))
 
 
 def estimate_key(audio: np.ndarray, sample_rate: int) -> Key | None:

@@ -7,22 +7,22 @@
 
 The steps: features (`features`), the beat period and beats (`beats`), the harmonic change at each beat and how
 the beats divide give the meter and the first downbeat (`meter`), chords are decoded per beat with changes
-likelier on bar lines (`chords`), and the key is read from the beats' chroma and the chords (`key`).
+likelier on bar lines (`chords`), and the key is read from the mix's chroma (`key`). The learned parts (chord
+classifier, beat-period scorer, key model) ship in analysis.npz (`weights`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from synthgen.analysis.beats import estimate_period, tempo_map, track_beats
+from synthgen.analysis.beats import beat_strength, estimate_period, tempo_map, track_beats
 from synthgen.analysis.chord_model import ChordModel
-from synthgen.analysis.chords import CHORDS, Chord, beat_chroma, decode_chords, template_log_probabilities
+from synthgen.analysis.chords import CHORDS, Chord, beat_chroma, decode_chords
 from synthgen.analysis.features import BLOCK_SECONDS, FeatureExtractor, MixFeatures
-from synthgen.analysis.key import Key, key_of_chords
+from synthgen.analysis.key import Key, KeyModel
 from synthgen.analysis.meter import METERS, Meter, beat_subdivision, change_chances, meter_and_downbeat
 from synthgen.audio import probe_audio, read_blocks
 
@@ -99,18 +99,12 @@ def harmonic_change(treble: np.ndarray, bass: np.ndarray) -> np.ndarray:
 
 
 def chord_log_probabilities(treble: np.ndarray, bass: np.ndarray) -> np.ndarray:
-    """Each beat's chord log-probabilities [B, len(CHORDS)]: the shipped classifier's, or the templates' without it."""
-    model = _chord_model()
-    log_probabilities = template_log_probabilities(treble, bass) if model is None else model.log_probabilities(treble, bass)
+    """Each beat's chord log-probabilities [B, len(CHORDS)] from the shipped classifier; a silent beat is N."""
+    log_probabilities = ChordModel.shipped().log_probabilities(treble, bass)
     silent = ~treble.any(axis=1)
     log_probabilities[silent] = np.log(1e-12)
     log_probabilities[silent, 0] = 0.0  # N
     return log_probabilities
-
-
-@lru_cache(maxsize=1)
-def _chord_model() -> ChordModel | None:
-    return ChordModel.load()
 
 
 def analyze_features(features: MixFeatures, beats: np.ndarray | None = None, meter: Meter | None = None,
@@ -120,11 +114,12 @@ def analyze_features(features: MixFeatures, beats: np.ndarray | None = None, met
     rate = features.onset_rate
     subdivision = meter.subdivision if meter else 2
     if beats is None:
-        period = estimate_period(features.envelopes(), rate)
+        envelopes = features.envelopes()
+        period = estimate_period(envelopes, rate)
         if period is None:
             beats = _grid(features.seconds, FALLBACK_BPM)
         else:
-            beat_frames = track_beats(features.onset, rate, period)
+            beat_frames = track_beats(beat_strength(envelopes), rate, period)
             beats = np.interp(beat_frames, np.arange(len(features.onset)), features.onset_times)
             subdivision = meter.subdivision if meter else beat_subdivision(features.onset, beat_frames)
     treble, bass = beat_chroma(features, beats)
@@ -133,7 +128,8 @@ def analyze_features(features: MixFeatures, beats: np.ndarray | None = None, met
     first = first_downbeat if first_downbeat is not None else read_first % meter.beats_per_bar
     path, confidence = decode_chords(chord_log_probabilities(treble, bass), change_chances(len(beats), meter, first))
     chords = [CHORDS[i] for i in path]
-    return MixAnalysis(features.seconds, beats, meter, first, chords, confidence, key_of_chords(treble, bass, chords))
+    key = KeyModel.shipped()(features.treble, features.bass)
+    return MixAnalysis(features.seconds, beats, meter, first, chords, confidence, key)
 
 
 def analyze(audio: np.ndarray, sample_rate: int) -> MixAnalysis:

@@ -1,14 +1,16 @@
-"""Train what the mix analysis learns from SynthStems' truth: the chord classifier and the beat-period scorer.
+"""Train what the mix analysis learns from SynthStems' truth: the chord classifier, the beat-period scorer and the
+key model.
 
-    python -m synthgen.training.analysis $DATA/train-record $DATA/train-classic --out synthgen/analysis
+    python -m synthgen.training.analysis $DATA/train-record $DATA/train-classic --out synthgen/analysis/analysis.npz
 
 Each track's backing (mixture minus synth: what a producer gives SynthGen) is read once by the analysis's own
 features. The chord classifier (`analysis.chord_model`) learns the chord sounding in the middle of every true beat
 from that beat's chroma, named by the nearest chord of the analysis's vocabulary (add9 reads as its triad, a
 half-diminished seventh as dim). The beat-period scorer (`analysis.beats.PeriodScorer`) learns, track by track,
-to rate the true period above every other candidate (a softmax over the candidates). Both are fitted by Adam on
-everything at once; the run prints their accuracy on a held-out tenth of the tracks and writes chord_model.npz and
-tempo_model.npz into --out.
+to rate the true period above every other candidate (a softmax over the candidates). The key model
+(`analysis.key.KeyModel`) learns the true key among 48 (four modes) from the mix's chroma. Each is fitted by Adam
+on everything at once; the run prints their accuracy on a held-out tenth of the tracks and writes all three into
+one .npz (`analysis.weights`).
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ from synthgen.analysis.beats import PeriodScorer, lag_features
 from synthgen.analysis.chord_model import QUALITIES, ChordModel, rotated
 from synthgen.analysis.chords import VOCABULARY, beat_chroma
 from synthgen.analysis.features import MixFeatures
+from synthgen.analysis.key import KEY_MODES, Key, KeyModel, key_features
+from synthgen.analysis.weights import save_parts
 from synthgen.data.synthstems.truth import SongTruth
 
-CHORD_HIDDEN, TEMPO_HIDDEN, CHORD_STEPS, TEMPO_STEPS, LEARNING_RATE = 48, 16, 1500, 800, 0.01
+CHORD_HIDDEN, TEMPO_HIDDEN, CHORD_STEPS, TEMPO_STEPS, KEY_STEPS, LEARNING_RATE = 48, 16, 1500, 800, 800, 0.01
 WEIGHT_DECAY, HELD_OUT = 1e-3, 10  # every 10th track held out
 
 
@@ -49,8 +53,11 @@ def read_track(folder: Path) -> dict:
     middles = truth.beats + np.median(np.diff(truth.beats)) / 2
     lags, candidates = lag_features(features.envelopes(), features.onset_rate)
     true_lag = features.onset_rate * 60 / truth.bpm
+    meta = json.loads((folder / "meta.json").read_text())
     return dict(treble=treble, bass=bass, chords=np.array([nearest_chord(*truth.chord_at(t)) for t in middles]),
-                candidates=candidates, period=int(np.argmin(np.abs(lags - true_lag))))
+                candidates=candidates, period=int(np.argmin(np.abs(lags - true_lag))),
+                key_features=key_features(features.treble, features.bass),
+                key=KEY_MODES.index(meta["mode"]) * 12 + meta["key_tonic"])
 
 
 def _adam(parameters: list[torch.nn.Parameter], loss_of, steps: int, name: str) -> None:
@@ -88,10 +95,20 @@ def fit_tempo(candidates: list[np.ndarray], periods: list[int]) -> PeriodScorer:
     return PeriodScorer(*(p.detach().numpy().astype(np.float32) for p in (w1, b1, w2)))
 
 
+def fit_key(features: np.ndarray, keys: np.ndarray) -> KeyModel:
+    """A KeyModel fitted to tracks' key features [N, 12, 48] and their keys [N] (mode * 12 + tonic)."""
+    x, y = torch.from_numpy(features).float(), torch.from_numpy(keys).long()
+    weights = torch.nn.Parameter(torch.zeros(len(KEY_MODES), x.shape[2]))
+    bias = torch.nn.Parameter(torch.zeros(len(KEY_MODES)))
+    logits = lambda: (torch.einsum("ntf,mf->nmt", x, weights) + bias[None, :, None]).reshape(len(x), -1)  # noqa: E731
+    _adam([weights, bias], lambda: torch.nn.functional.cross_entropy(logits(), y), KEY_STEPS, "key")
+    return KeyModel(weights.detach().numpy().astype(np.float32), bias.detach().numpy().astype(np.float32))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", nargs="+", type=Path, help="SynthStems folders (their train/ tracks are read)")
-    parser.add_argument("--out", type=Path, required=True, help="folder for chord_model.npz and tempo_model.npz")
+    parser.add_argument("--out", type=Path, required=True, help="the .npz to write (synthgen/analysis/analysis.npz)")
     args = parser.parse_args(argv)
     torch.manual_seed(0)
     folders = sorted(t.parent for d in args.data for t in (d / "train").glob("*/meta.json"))
@@ -102,12 +119,12 @@ def main(argv: list[str] | None = None) -> None:
     chords = fit_chords(join(train, "treble"), join(train, "bass"), join(train, "chords"))
     scorer = fit_tempo([t["candidates"] for t in train], [t["period"] for t in train])
     chord_right = chords.log_probabilities(join(held, "treble"), join(held, "bass")).argmax(axis=1) == join(held, "chords")
+    key = fit_key(np.stack([t["key_features"] for t in train]), np.array([t["key"] for t in train]))
     period_right = [abs(int(np.argmax(scorer(t["candidates"]))) - t["period"]) <= 1 for t in held]
-    print(f"held out: chords right on {chord_right.mean():.3f} of {len(chord_right)} beats (of 97), "
-          f"beat period right in {np.mean(period_right):.3f} of {len(held)} tracks")
-    args.out.mkdir(parents=True, exist_ok=True)
-    chords.save(args.out / "chord_model.npz")
-    scorer.save(args.out / "tempo_model.npz")
+    key_right = [key.best(t["key_features"]) == Key(t["key"] % 12, KEY_MODES[t["key"] // 12]) for t in held]
+    print(f"held out: chords right on {chord_right.mean():.3f} of {len(chord_right)} beats (of 97), beat period right "
+          f"in {np.mean(period_right):.3f} and key in {np.mean(key_right):.3f} of {len(held)} tracks")
+    save_parts(args.out, {"chords": chords.arrays(), "tempo": scorer.arrays(), "key": key.arrays()})
 
 
 if __name__ == "__main__":
