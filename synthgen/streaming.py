@@ -4,7 +4,8 @@
 
 The mix is read BLOCK_SECONDS at a time and every output is written the same way; what has to wait (the mix at
 the codec's rate, the raw stems) waits in float32 files in a temporary folder. The passes:
-1. read the mix: its loudness (for the placement rule), its peak, and a mono copy at the codec's rate;
+1. read the mix: its loudness (for the placement rule), its peak, the analysis's features (beats, chords, key:
+   `analysis`), and a mono copy at the codec's rate;
 2. generate window by window (`stem_stream`) and resample back to the mix's rate, into the raw stem files;
 3. spread each stem in the mix's channels and measure it: its gain (`placement.StemPlacement`);
 4. write the stems and measure each preview's peak (the mix plus the stem);
@@ -27,7 +28,8 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from synthgen.analysis import Key, describe_mix, estimate_key, estimate_tempo
+from synthgen.analysis.features import FeatureExtractor
+from synthgen.analysis.mix import MixAnalysis, analyze_features
 from synthgen.audio import SOUNDFILE_ERRORS, AudioWriter, read_blocks, unreadable
 from synthgen.codec import Codec
 from synthgen.errors import AudioError
@@ -40,7 +42,6 @@ from synthgen.placement import StemPlacement, ceiling_gain, with_stem
 from synthgen.resampling import stream_resampler
 
 BLOCK_SECONDS = 10
-ANALYSIS_SECONDS = 120  # key and tempo are estimated on the middle two minutes of the mix
 SILENT_PEAK = 1e-5  # -100 dBFS: a mix with no sample above it is silent
 
 
@@ -53,14 +54,13 @@ class Written:
     sample_rate: int
     channels: int
     silent: bool  # no sample of the mix above SILENT_PEAK
-    key: Key | None
-    bpm: float | None
+    analysis: MixAnalysis  # beats, bars, chords and key of the whole mix
     elapsed: float  # seconds from reading the mix to the last file written
 
     @property
     def summary(self) -> str:
         """The mix and the run in one line, as the command line prints it and the studio page shows it."""
-        return (f"{self.seconds:.1f} s at {self.sample_rate} Hz, {self.channels} ch, {describe_mix(self.key, self.bpm)}; "
+        return (f"{self.seconds:.1f} s at {self.sample_rate} Hz, {self.channels} ch, {self.analysis.summary()}; "
                 f"{self.elapsed:.1f} s to generate, {self.seconds / self.elapsed:.2f}x real time")
 
     @property
@@ -105,16 +105,19 @@ class _MixFile:
         return read_blocks(self.path, self.block)
 
     def measure(self, mono: RawFile, codec_rate: int) -> None:
-        """Pass 1: the loudness, peak and length of the mix, and its mono copy at the codec's rate into `mono`."""
+        """Pass 1: the loudness, peak, length and analysis's features of the mix, and its mono copy at the codec's
+        rate into `mono`."""
         meter, to_codec = LoudnessMeter(self.sample_rate, self.channels), stream_resampler(self.sample_rate, codec_rate, 1)
+        features = FeatureExtractor(self.sample_rate)
         for audio in self.blocks():
             meter.add(audio)
+            features.add(audio.mean(axis=0))
             self.peak, self.frames = max(self.peak, float(np.abs(audio).max())), self.frames + audio.shape[1]
             mono.append(to_codec(audio.mean(axis=0)[:, None])[:, 0])
         mono.append(to_codec(np.zeros((0, 1)), last=True)[:, 0])
         if self.frames == 0:
             raise AudioError(self.path, "empty audio file (0 samples)")
-        self.loudness = meter.integrated()
+        self.loudness, self.features = meter.integrated(), features.finish()
 
     def stem_blocks(self, raw: RawFile) -> Iterator[np.ndarray]:
         """A raw stem in the mix's blocks, as long as the mix: [n] blocks."""
@@ -169,13 +172,11 @@ def generate_file(model: CodecLM, codec: Codec, job: Job, progress: bool = False
         mix.measure(mono, codec.sample_rate)
         raws = _generate(model, codec, mono, job.prompt, job.settings, mix.sample_rate, Path(tmp), progress)
         gains = _write(mix, raws, StemPlacement(mix.channels, mix.sample_rate, mix.loudness, job.settings), job)
-        middle = max(0, (mono.length - ANALYSIS_SECONDS * codec.sample_rate) // 2)
-        excerpt = mono.read(middle, min(mono.length, middle + ANALYSIS_SECONDS * codec.sample_rate))
-        key, bpm = estimate_key(excerpt, codec.sample_rate), estimate_tempo(excerpt, codec.sample_rate)
+        analysis = analyze_features(mix.features)
         if job.midis:
             from synthgen.transcribe import write_part_midi  # with scipy.ndimage: imported only when asked for
 
         for raw, gain, midi in zip(raws, gains, job.midis):
-            write_part_midi(raw.read(0, mix.frames)[None] * gain, mix.sample_rate, midi, bpm)
-    return Written(job, mix.frames / mix.sample_rate, mix.sample_rate, mix.channels, mix.peak < SILENT_PEAK, key, bpm,
+            write_part_midi(raw.read(0, mix.frames)[None] * gain, mix.sample_rate, midi, analysis)
+    return Written(job, mix.frames / mix.sample_rate, mix.sample_rate, mix.channels, mix.peak < SILENT_PEAK, analysis,
                    time.perf_counter() - start)

@@ -1,7 +1,7 @@
 """The generated part as MIDI notes: an in-house multi-pitch tracker for synth stems.
 
     notes = transcribe(stem [N], sample_rate)       -> [Note(start, end, pitch, velocity)]
-    write_midi(notes, "part.mid", tempo=120.0)       # one instrument (a synth lead program), the mix's tempo
+    write_part_midi(stem [C, N], sample_rate, "part.mid", analysis)   # its notes on the mix's tempo map
 
 How: an 8192-point STFT every 10 ms; each MIDI pitch from C1 to C7 gets a salience, the weighted sum of the
 magnitudes at its first harmonics, kept only where its own fundamental sounds (no sub-octave ghosts); per
@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 from scipy.ndimage import binary_closing
 
+from synthgen.analysis.export import write_part
+from synthgen.analysis.mix import MixAnalysis
 from synthgen.dsp import stft_chunks
 from synthgen.notes import Note
 
@@ -36,7 +38,6 @@ MIN_NOTE_SECONDS = 0.06
 ONSET_RISE_DB = 6.0  # an energy rise this sharp within a held pitch starts a new note
 LOW_ONSET_RISE_DB = 3.0  # ... below C3, where repeated notes of one pitch (basslines) ring into each other
 SYNTH_PROGRAM = 81  # General MIDI "Lead 2 (sawtooth)"
-DEFAULT_TEMPO = 120.0  # a MIDI file's tempo when the mix's cannot be measured
 
 
 def _salience(magnitude: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -114,19 +115,6 @@ def transcribe(stem: np.ndarray, sample_rate: int) -> list[Note]:
     return sorted(notes, key=lambda note: (note.start, note.pitch))
 
 
-def write_part_midi(stem: np.ndarray, sample_rate: int, path: str | Path, tempo: float | None) -> None:
-    """The notes of a placed stem [C, N] (folded to mono) as a MIDI file at `tempo` (DEFAULT_TEMPO when unknown)."""
-    write_midi(transcribe(np.atleast_2d(stem).mean(axis=0), sample_rate), path, tempo=tempo or DEFAULT_TEMPO)
-
-
-def write_midi(notes: list[Note], path: str | Path, tempo: float = DEFAULT_TEMPO, program: int = SYNTH_PROGRAM) -> None:
-    """A one-track MIDI file of the notes at `tempo` BPM (written through a temporary file, then renamed)."""
-    import pretty_midi
-
-    from synthgen.files import write_atomic
-
-    midi = pretty_midi.PrettyMIDI(initial_tempo=tempo)
-    part = pretty_midi.Instrument(program=program, name="synthgen")
-    part.notes = [pretty_midi.Note(n.midi_velocity, n.pitch, n.start, n.end) for n in notes]
-    midi.instruments.append(part)
-    write_atomic(Path(path), lambda tmp: midi.write(str(tmp)))
+def write_part_midi(stem: np.ndarray, sample_rate: int, path: str | Path, analysis: MixAnalysis) -> None:
+    """The notes of a placed stem [C, N] (folded to mono) as a MIDI file on the mix's tempo map (`analysis.export`)."""
+    write_part(transcribe(np.atleast_2d(stem).mean(axis=0), sample_rate), analysis, path, SYNTH_PROGRAM, "synthgen")

@@ -58,7 +58,8 @@ def _finish_result(folder: Path, written) -> tuple:
     stem, _ = read_audio(job.stems[0])
     picture = waveforms_and_spectrograms({"mix": set_channels(audio, 1)[0], "synth": set_channels(stem, 1)[0]}, sr,
                                          folder / "picture.png")
-    analysis = f"**Mix**: {written.summary}. The MIDI files hold the synth's notes at the mix's tempo."
+    analysis = (f"**Mix**: {written.summary}. The MIDI files hold the synth's notes on the mix's tempo map.\n\n"
+                f"**Chords by bar**: `{written.analysis.chart()}`")
     files = [str(path) for path in job.stems + job.midis]
     return files, str(picture), analysis, dict(folder=str(folder), synth=files[0])
 

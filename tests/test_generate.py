@@ -136,7 +136,7 @@ def test_cli_writes_stems_and_preview(model_dir, tmp_path):
                    "--mix-out", tmp_path / "preview.wav", "--variations", "2", "--loudness", "-20",
                    "--midi", tmp_path / "part.mid")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "real time" in proc.stdout and "BPM (estimated)" in proc.stdout
+    assert "real time" in proc.stdout and " BPM, " in proc.stdout and "% sure" in proc.stdout
     for name in ("part_1.mid", "part_2.mid"):
         assert len(pretty_midi.PrettyMIDI(str(tmp_path / name)).instruments) == 1
     expected = sf.info(str(mix)).frames

@@ -9,9 +9,10 @@ import pretty_midi
 import pytest
 import soundfile as sf
 
-from synthgen.analysis.export import write_analysis
+from synthgen.analysis.export import write_analysis, write_part
 from synthgen.analysis.mix import analyze, analyze_file
 from synthgen.errors import AudioError
+from synthgen.notes import Note
 
 SR = 22050
 PROGRESSION = [(0, (0, 4, 7), "C"), (9, (0, 3, 7), "Am"), (5, (0, 4, 7), "F"), (7, (0, 4, 7), "G")]
@@ -92,6 +93,20 @@ def test_the_tempo_map_round_trips_through_pretty_midi_and_mido(tmp_path):
     markers = [m.text for m in mido.MidiFile(tmp_path / "map.mid").tracks[0] if m.type == "marker"]
     assert markers[:4] == ["C", "Am", "F", "G"] or markers[1:5] == ["C", "Am", "F", "G"]
     assert {m.type for m in mido.MidiFile(tmp_path / "map.mid").tracks[0]} >= {"set_tempo", "key_signature"}
+
+
+def test_a_part_lands_on_the_mix_s_tempo_map(tmp_path):
+    audio, beat, _ = play_song("4/4", 96.0)
+    analysis = analyze(audio, SR)
+    notes = [Note(4 * beat, 5 * beat, 60, 100 / 127), Note(6.5 * beat, 7 * beat, 64, 80 / 127)]
+    write_part(notes, analysis, tmp_path / "part.mid", 81, "synthgen")
+    midi = pretty_midi.PrettyMIDI(str(tmp_path / "part.mid"))
+    back = midi.instruments[0].notes
+    assert [(n.pitch, n.velocity) for n in back] == [(60, 100), (64, 80)]
+    assert [n.start for n in back] == pytest.approx([n.start for n in notes], abs=0.02)
+    assert midi.instruments[0].program == 81 and midi.instruments[0].name == "synthgen"
+    assert np.median(60 / np.diff(midi.get_beats())) == pytest.approx(96.0, rel=0.04)
+    assert [p.name for p in tmp_path.iterdir()] == ["part.mid"]  # no temporary file left
 
 
 def test_json_and_lab_say_the_same_chords(tmp_path):

@@ -5,7 +5,7 @@ import pretty_midi
 import pytest
 
 from synthgen.notes import Note
-from synthgen.transcribe import transcribe, write_midi
+from synthgen.transcribe import transcribe
 
 SR = 32000
 
@@ -42,14 +42,3 @@ def test_a_chord_gives_its_three_notes_and_a_held_note_stays_one():
     assert sorted(n.pitch for n in found if n.start < 1.5) == [57, 60, 64]
     assert [n.pitch for n in found if n.start >= 1.5] == [65]
     assert transcribe(np.zeros(SR, np.float32), SR) == []
-
-
-def test_midi_file_holds_the_notes_at_the_tempo(tmp_path):
-    notes = [Note(0.0, 0.5, 60, 100 / 127), Note(0.5, 1.0, 64, 80 / 127)]
-    write_midi(notes, tmp_path / "part.mid", tempo=96.0)
-    midi = pretty_midi.PrettyMIDI(str(tmp_path / "part.mid"))
-    assert midi.get_tempo_changes()[1][0] == pytest.approx(96.0, abs=0.01)
-    back = midi.instruments[0].notes
-    assert [(n.pitch, n.velocity) for n in back] == [(60, 100), (64, 80)]
-    assert [round(n.start, 2) for n in back] == [0.0, 0.5]
-    assert [p.name for p in tmp_path.iterdir()] == ["part.mid"]  # no temporary file left

@@ -87,7 +87,7 @@ def test_generate_in_the_browser(browser, studio, tmp_path):
     page.locator("#mix input[type=file]").set_input_files(str(mix))
     page.locator("#generate").click()
     page.wait_for_selector("#picture img", timeout=180000)
-    assert "BPM (estimated)" in page.locator("#analysis").inner_text()
+    assert " BPM, " in page.locator("#analysis").inner_text() and "Chords by bar" in page.locator("#analysis").inner_text()
     downloads = page.eval_on_selector_all("#downloads a", "els => els.map(e => e.href)")
     assert any(link.endswith("synth.wav") for link in downloads) and any(link.endswith("synth.mid") for link in downloads)
     for player in ("#synth", "#preview"):

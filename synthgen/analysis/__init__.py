@@ -1,4 +1,5 @@
-"""Reading a mix: its key, tempo, beats, bars and chords (MixAnalysis), and whether a stem stays in the key."""
+"""Reading a mix: its beats, bars, meter, tempo map, chords per beat and key (`mix.MixAnalysis`), in files a DAW
+reads (`export`); and whether a stem stays in the key (`key.in_key_share`)."""
 
-from synthgen.analysis.key import (Key, describe_mix, estimate_key, estimate_tempo, in_key_share,  # noqa: F401
-                                   onset_envelope)
+from synthgen.analysis.key import Key, in_key_share  # noqa: F401
+from synthgen.analysis.mix import MixAnalysis, analyze, analyze_file  # noqa: F401

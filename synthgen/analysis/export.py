@@ -1,8 +1,9 @@
 """A MixAnalysis as files a producer's tools read: JSON, a MIREX chord .lab, and a MIDI tempo map.
 
     write_analysis(analysis, path)        # by the extension: .json, .lab or .mid (written whole, then renamed)
+    write_part(notes, analysis, path, program, name)   # a part's notes on the mix's tempo map, as a DAW wants them
     conductor_track(analysis) -> mido.MidiTrack   the tempo map, meter, key and chord markers, for any MIDI file
-    grid_seconds(analysis) -> [G] the times of the MIDI file's beats
+    grid_seconds(analysis) -> ([G] the times of the MIDI file's beats, beats in the pickup bar)
 
 The MIDI file's beats are the mix's beats (one tempo event per beat, so a part drawn in a DAW on the MIDI grid
 plays on the mix's beats even where the tempo drifts), its bar lines the mix's downbeats. The time before the
@@ -22,6 +23,7 @@ from synthgen.analysis.key import PITCH_NAMES, Key
 from synthgen.analysis.mix import MixAnalysis
 from synthgen.errors import SynthGenError
 from synthgen.files import write_atomic, write_text_atomic
+from synthgen.notes import Note
 
 TICKS_PER_QUARTER = 480
 PICKUP_SECONDS = 0.06
@@ -74,11 +76,37 @@ def conductor_track(analysis: MixAnalysis) -> mido.MidiTrack:
         tempo = int(round(max(seconds, 1e-3) * 1e6 / quarters))
         events.append((index * beat_ticks, mido.MetaMessage("set_tempo", tempo=min(tempo, 0xFFFFFF))))
     for start, _, chord in analysis.chord_segments():
-        events.append((int(round(np.interp(start, grid, np.arange(len(grid))) * beat_ticks)),
-                       mido.MetaMessage("marker", text=chord.name)))
+        events.append((_ticks(start, grid, beat_ticks), mido.MetaMessage("marker", text=chord.name)))
+    return _track([(0, mido.MetaMessage("track_name", name="mix analysis")), *events])
+
+
+def _ticks(seconds: float, grid: np.ndarray, beat_ticks: int) -> int:
+    """The tick of a time on the MIDI grid (beats at `grid` [G] seconds); past the last beat at its tempo."""
+    if len(grid) > 1 and seconds > grid[-1]:
+        return int(round((len(grid) - 1 + (seconds - grid[-1]) / (grid[-1] - grid[-2])) * beat_ticks))
+    return int(round(np.interp(seconds, grid, np.arange(len(grid))) * beat_ticks))
+
+
+def write_part(notes: list[Note], analysis: MixAnalysis, path: str | Path, program: int, name: str) -> None:
+    """A MIDI file of a part's notes on the mix's tempo map: the conductor track, then the part (General MIDI
+    `program`, track name `name`), each note at the tick of its time, so it plays where it sounded."""
+    grid, _ = grid_seconds(analysis)
+    beat_ticks = int(round(TICKS_PER_QUARTER * analysis.meter.quarter_per_beat))
+    events = [(0, mido.MetaMessage("track_name", name=name)), (0, mido.Message("program_change", program=program))]
+    for note in notes:
+        start = _ticks(note.start, grid, beat_ticks)
+        end = max(start + 1, _ticks(note.end, grid, beat_ticks))
+        events.append((start, mido.Message("note_on", note=note.pitch, velocity=note.midi_velocity)))
+        events.append((end, mido.Message("note_off", note=note.pitch, velocity=0)))
+    midi = mido.MidiFile(ticks_per_beat=TICKS_PER_QUARTER)
+    midi.tracks += [conductor_track(analysis), _track(events)]
+    write_atomic(Path(path), lambda tmp: midi.save(str(tmp)))
+
+
+def _track(events: list[tuple[int, mido.Message]]) -> mido.MidiTrack:
+    """A track of (tick, message) events, in time order (note-offs before note-ons at one tick)."""
     track, now = mido.MidiTrack(), 0
-    track.append(mido.MetaMessage("track_name", name="mix analysis"))
-    for tick, message in sorted(events, key=lambda e: e[0]):
+    for tick, message in sorted(events, key=lambda e: (e[0], e[1].type == "note_on")):
         track.append(message.copy(time=tick - now))
         now = tick
     return track

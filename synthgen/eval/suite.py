@@ -37,7 +37,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from synthgen.analysis import Key, estimate_key, in_key_share
+from synthgen.analysis import Key, analyze, in_key_share
 from synthgen.codec import Codec
 from synthgen.data.sources import list_tracks, load_pair
 from synthgen.data.synthstems.describe import describe
@@ -64,9 +64,9 @@ class EvalWindow:
     _keys: dict = field(default_factory=dict, repr=False)  # the mix's estimated key, by sample rate
 
     def key(self, sample_rate: int) -> Key | None:
-        """The mix's key (`synthgen.analysis.estimate_key`), estimated once."""
+        """The mix's key (`synthgen.analysis.analyze`), read once."""
         if sample_rate not in self._keys:
-            self._keys[sample_rate] = estimate_key(self.mix, sample_rate)
+            self._keys[sample_rate] = analyze(self.mix, sample_rate).key
         return self._keys[sample_rate]
 
 
