@@ -39,7 +39,7 @@ def _numbered(path: Path, variations: int) -> tuple[Path, ...]:
 def plan_jobs(mix: str | Path, out: str | Path, prompt: str, settings: GenerationSettings,
               mix_out: str | Path | None = None, midi: str | Path | None = None, **options) -> list[Job]:
     """One job for a file, or one per audio file of a folder (outputs as WAV files in the `out` folder, previews
-    and MIDI files in the `mix_out` and `midi` folders). `options`: Job's other fields (mix_gain_db, max_seconds)."""
+    and MIDI files in the `mix_out` and `midi` folders). `options`: Job's other fields (mix_gain_db, max_seconds, corrections)."""
     mix, out, variations = Path(mix), Path(out), settings.variations
     common = dict(prompt=prompt, settings=settings, **options)
     if not mix.is_dir():

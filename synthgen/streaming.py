@@ -28,6 +28,7 @@ import numpy as np
 import soundfile as sf
 import torch
 
+from synthgen.analysis.corrections import Corrections
 from synthgen.analysis.features import FeatureExtractor
 from synthgen.analysis.mix import MixAnalysis, analyze_features
 from synthgen.audio import SOUNDFILE_ERRORS, AudioWriter, read_blocks, unreadable
@@ -172,7 +173,7 @@ def generate_file(model: CodecLM, codec: Codec, job: Job, progress: bool = False
         mix.measure(mono, codec.sample_rate)
         raws = _generate(model, codec, mono, job.prompt, job.settings, mix.sample_rate, Path(tmp), progress)
         gains = _write(mix, raws, StemPlacement(mix.channels, mix.sample_rate, mix.loudness, job.settings), job)
-        analysis = analyze_features(mix.features)
+        analysis = analyze_features(mix.features, job.corrections or Corrections())
         if job.midis:
             from synthgen.transcribe import write_part_midi  # with scipy.ndimage: imported only when asked for
 

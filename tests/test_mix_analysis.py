@@ -2,6 +2,8 @@
 the chord chart, the .lab and the MIDI tempo map a producer takes away."""
 
 import json
+import subprocess
+import sys
 
 import mido
 import numpy as np
@@ -9,9 +11,10 @@ import pretty_midi
 import pytest
 import soundfile as sf
 
+from synthgen.analysis.corrections import Corrections, parse_key, read_chords
 from synthgen.analysis.export import write_analysis, write_part
 from synthgen.analysis.mix import analyze, analyze_file
-from synthgen.errors import AudioError
+from synthgen.errors import AudioError, SynthGenError
 from synthgen.notes import Note
 
 SR = 22050
@@ -66,7 +69,7 @@ def test_beats_bars_and_chords_of_a_song_in_each_meter(meter, bpm):
     inside = true_beats[(true_beats > 1.0) & (true_beats < true_beats[-1] - beat)]
     nearest = np.abs(analysis.beats[None, :] - inside[:, None]).min(axis=1)
     assert (nearest < 0.07).all(), f"beats off by {nearest.max():.3f} s"
-    assert len(analysis.beats) == pytest.approx(len(true_beats), abs=2)
+    assert (analysis.beats < true_beats[-1] + beat / 2).sum() == pytest.approx(len(true_beats), abs=1)
     assert analysis.meter.name == meter
     assert analysis.tempo == pytest.approx(bpm, rel=0.04)
     bar_lines = np.arange(13) * beats_per_bar * beat
@@ -138,3 +141,45 @@ def test_silence_and_bad_files(tmp_path):
         analyze_file(tmp_path / "junk.wav")
     with pytest.raises(AudioError, match="missing.wav"):
         analyze_file(tmp_path / "missing.wav")
+
+
+def test_what_the_producer_gives_replaces_what_is_read(tmp_path):
+    audio, beat, _ = play_song("4/4", 120.0)
+    (tmp_path / "song.lab").write_text("0 8 A:min7\n8 16 D:maj\n16 30 N\n")
+    given = Corrections(key=parse_key("B minor"), bpm=120.0, meter="3/4", downbeat=2 * beat,
+                        chords=read_chords(tmp_path / "song.lab"))
+    analysis = analyze(audio, SR, given)
+    assert analysis.key.name == "B minor" and analysis.meter.name == "3/4"
+    assert analysis.tempo == pytest.approx(120.0, rel=0.01)
+    assert analysis.downbeats[0] == pytest.approx(2 * beat, abs=0.05)
+    assert {c.name for c, t in zip(analysis.beat_chords, analysis.beats) if 1 < t < 7} == {"Am7"}
+    assert {c.name for c, t in zip(analysis.beat_chords, analysis.beats) if 9 < t < 15} == {"D"}
+    assert analysis.summary().startswith("key B minor (given), 120 BPM (given), 3/4 (given), chords given")
+
+
+@pytest.mark.parametrize("text", ["H minor", "B", "B flat", "minor"])
+def test_a_key_that_is_not_one_is_refused_in_one_line(text):
+    if text == "B":
+        assert parse_key(text).name == "B major"
+        return
+    with pytest.raises(SynthGenError, match="--key|note name"):
+        parse_key(text)
+
+
+def test_the_analyze_command(tmp_path):
+    audio, _, _ = play_song("4/4", 120.0)
+    sf.write(tmp_path / "song.wav", audio, SR)
+    run = lambda *args: subprocess.run([sys.executable, "-m", "synthgen", "analyze", *map(str, args)],  # noqa: E731
+                                       capture_output=True, text=True, timeout=120)
+    done = run(tmp_path / "song.wav", "--out", tmp_path / "song.lab", "--out", tmp_path / "song.mid")
+    assert done.returncode == 0, done.stderr
+    assert "120 BPM, 4/4" in done.stdout and "| C | Am | F | G |" in done.stdout
+    assert (tmp_path / "song.lab").is_file() and (tmp_path / "song.mid").is_file()
+    (tmp_path / "bad.lab").write_text("0 1 C:maj\nzero one D:min\n")
+    for args, problem in [((tmp_path / "missing.wav",), "missing.wav: no such file"),
+                          ((tmp_path / "song.wav", "--out", tmp_path / "x.txt"), "x.txt: an analysis is written as"),
+                          ((tmp_path / "song.wav", "--chords", tmp_path / "bad.lab"), "bad.lab: not a chord file"),
+                          ((tmp_path / "song.wav", "--bpm", "-3"), "--bpm")]:
+        failed = run(*args)
+        assert failed.returncode != 0 and problem in failed.stderr and len(failed.stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.lab", "song.lab", "song.mid", "song.wav"]

@@ -20,6 +20,7 @@ import numpy as np
 
 from synthgen.analysis.beats import beat_strength, estimate_period, tempo_map, track_beats
 from synthgen.analysis.chord_model import ChordModel
+from synthgen.analysis.corrections import Corrections
 from synthgen.analysis.chords import CHORDS, Chord, beat_chroma, decode_chords
 from synthgen.analysis.features import BLOCK_SECONDS, FeatureExtractor, MixFeatures
 from synthgen.analysis.key import Key, KeyModel
@@ -39,6 +40,7 @@ class MixAnalysis:
     beat_chords: list[Chord]  # [B]
     chord_confidence: np.ndarray  # [B] 0..1
     key: Key | None
+    given: tuple[str, ...] = ()  # what a producer gave instead of what was read (`corrections.Corrections.given`)
 
     @property
     def downbeats(self) -> np.ndarray:
@@ -47,8 +49,11 @@ class MixAnalysis:
 
     @property
     def tempo(self) -> float:
-        """The median tempo in counted beats per minute."""
-        return float(60.0 / np.median(np.diff(self.beats))) if len(self.beats) > 1 else FALLBACK_BPM
+        """The mean tempo in counted beats per minute: the slope of a line through the beat times (beats lie on
+        the onset frames, 23 ms apart; the line averages that grain out)."""
+        if len(self.beats) < 2:
+            return FALLBACK_BPM
+        return float(60.0 / np.polyfit(np.arange(len(self.beats)), self.beats, 1)[0])
 
     def tempo_map(self) -> list[tuple[float, float]]:
         """[(seconds, BPM of the counted beat)] where the tempo changes (`beats.tempo_map`)."""
@@ -69,10 +74,12 @@ class MixAnalysis:
         return segments
 
     def summary(self) -> str:
-        """One line: "key B minor, 132 BPM, 4/4, chords 87 % sure"."""
-        key = self.key.name if self.key else "?"
+        """One line: "key B minor (given), 132 BPM, 4/4, chords 87 % sure"; what was given is marked."""
+        mark = lambda name: " (given)" if name in self.given else ""  # noqa: E731
         sure = float(np.mean(self.chord_confidence)) if len(self.chord_confidence) else 0.0
-        return f"key {key}, {self.tempo:.0f} BPM, {self.meter.name}, chords {100 * sure:.0f} % sure"
+        chords = "chords given" if "chords" in self.given else f"chords {100 * sure:.0f} % sure"
+        return (f"key {self.key.name if self.key else '?'}{mark('key')}, {self.tempo:.0f} BPM{mark('bpm')}, "
+                f"{self.meter.name}{mark('meter')}, {chords}")
 
     def chart(self) -> str:
         """A chord chart by bar, "| Am | F | C G | G7 |": each bar lists its chords in order, a repeated chord once."""
@@ -91,6 +98,16 @@ def _grid(seconds: float, bpm: float) -> np.ndarray:
     return np.arange(0.0, max(seconds, 1e-9), 60.0 / bpm)
 
 
+def _reach_the_start(beats: np.ndarray) -> np.ndarray:
+    """Beats [B] continued back towards 0 s at the first interval while a whole beat fits (a song's first beat
+    has no onset before it to lean on): [B'] >= [B]."""
+    if len(beats) < 2:
+        return beats
+    interval = beats[1] - beats[0]
+    count = int((beats[0] + 0.1 * interval) // interval)
+    return np.concatenate([beats[0] - interval * np.arange(count, 0, -1), beats]).clip(min=0.0)
+
+
 def harmonic_change(treble: np.ndarray, bass: np.ndarray) -> np.ndarray:
     """How much the beat's chroma differs from the previous beat's [B] (0 for the first), 0..1."""
     chroma = np.concatenate([treble, BASS_CHANGE_WEIGHT * bass], axis=1) / np.sqrt(1 + BASS_CHANGE_WEIGHT**2)
@@ -107,41 +124,47 @@ def chord_log_probabilities(treble: np.ndarray, bass: np.ndarray) -> np.ndarray:
     return log_probabilities
 
 
-def analyze_features(features: MixFeatures, beats: np.ndarray | None = None, meter: Meter | None = None,
-                     first_downbeat: int | None = None) -> MixAnalysis:
-    """The MixAnalysis of a mix's features; beat times [B], the meter and the first downbeat's index, when given
-    (a producer's corrections), replace what would be read."""
-    rate = features.onset_rate
-    subdivision = meter.subdivision if meter else 2
-    if beats is None:
-        envelopes = features.envelopes()
-        period = estimate_period(envelopes, rate)
-        if period is None:
-            beats = _grid(features.seconds, FALLBACK_BPM)
-        else:
-            beat_frames = track_beats(beat_strength(envelopes), rate, period)
-            beats = np.interp(beat_frames, np.arange(len(features.onset)), features.onset_times)
-            subdivision = meter.subdivision if meter else beat_subdivision(features.onset, beat_frames)
+def analyze_features(features: MixFeatures, corrections: Corrections = Corrections()) -> MixAnalysis:
+    """The MixAnalysis of a mix's features; what `corrections` gives (a producer's key, tempo, meter, first
+    downbeat, chords) replaces what would be read."""
+    rate, given = features.onset_rate, corrections
+    meter = METERS[given.meter] if given.meter else None
+    envelopes = features.envelopes()
+    period = 60 * rate / given.bpm if given.bpm else estimate_period(envelopes, rate)
+    if period is None:
+        beats, subdivision = _grid(features.seconds, FALLBACK_BPM), 2
+    else:
+        beat_frames = track_beats(beat_strength(envelopes), rate, period)
+        beats = _reach_the_start(np.interp(beat_frames, np.arange(len(features.onset)), features.onset_times))
+        subdivision = beat_subdivision(features.onset, beat_frames)
     treble, bass = beat_chroma(features, beats)
-    read_meter, read_first = meter_and_downbeat(harmonic_change(treble, bass), subdivision)
+    read_meter, first = meter_and_downbeat(harmonic_change(treble, bass), meter.subdivision if meter else subdivision)
     meter = meter or read_meter
-    first = first_downbeat if first_downbeat is not None else read_first % meter.beats_per_bar
-    path, confidence = decode_chords(chord_log_probabilities(treble, bass), change_chances(len(beats), meter, first))
-    chords = [CHORDS[i] for i in path]
-    key = KeyModel.shipped()(features.treble, features.bass)
-    return MixAnalysis(features.seconds, beats, meter, first, chords, confidence, key)
+    if given.downbeat is not None:
+        first = int(np.argmin(np.abs(beats - given.downbeat)))
+    first %= meter.beats_per_bar
+    if given.chords:
+        ends = np.append(beats[1:], features.seconds)
+        chords = [given.chord_at((start + end) / 2) for start, end in zip(beats, ends)]
+        confidence = np.ones(len(beats))
+    else:
+        path, confidence = decode_chords(chord_log_probabilities(treble, bass), change_chances(len(beats), meter, first))
+        chords = [CHORDS[i] for i in path]
+    key = given.key or KeyModel.shipped()(features.treble, features.bass)
+    return MixAnalysis(features.seconds, beats, meter, first, chords, confidence, key, given.given)
 
 
-def analyze(audio: np.ndarray, sample_rate: int) -> MixAnalysis:
+def analyze(audio: np.ndarray, sample_rate: int, corrections: Corrections = Corrections()) -> MixAnalysis:
     """The MixAnalysis of mono audio [N] (a mix's channels averaged)."""
-    return analyze_features(MixFeatures.of(np.asarray(audio, dtype=np.float32), sample_rate))
+    return analyze_features(MixFeatures.of(np.asarray(audio, dtype=np.float32), sample_rate), corrections)
 
 
-def analyze_file(path: str | Path, max_seconds: float | None = None) -> MixAnalysis:
+def analyze_file(path: str | Path, max_seconds: float | None = None,
+                 corrections: Corrections = Corrections()) -> MixAnalysis:
     """The MixAnalysis of an audio file, read block by block (its channels averaged) in bounded memory; a bad file
     is refused with one line naming it (AudioError), as `generate` refuses it."""
     _, sample_rate, _ = probe_audio(path, max_seconds)
     extractor = FeatureExtractor(sample_rate)
     for block in read_blocks(path, int(BLOCK_SECONDS * sample_rate)):
         extractor.add(block.mean(axis=0))
-    return analyze_features(extractor.finish())
+    return analyze_features(extractor.finish(), corrections)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from synthgen.cli.common import add_correction_options, corrections
 from synthgen.job import Job
 from synthgen.options import add_options
 
@@ -16,6 +17,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", action="append", default=[], metavar="FILE.json|.lab|.mid",
                         help="also write the reading to this file (repeat for several formats)")
     add_options(parser, Job, only=("max_seconds",))
+    add_correction_options(parser)
     parser.set_defaults(run=analyze)
 
 
@@ -25,7 +27,7 @@ def analyze(args: argparse.Namespace) -> int:
 
     for out in args.out:
         check_format(out)
-    analysis = analyze_file(args.mix, args.max_seconds)
+    analysis = analyze_file(args.mix, args.max_seconds, corrections(args))
     print(f"{args.mix}: {analysis.summary()}")
     print(analysis.chart())
     for out in args.out:

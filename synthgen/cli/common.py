@@ -6,7 +6,7 @@ import argparse
 
 from synthgen.data.window_settings import MODES, SPLITS
 from synthgen.generation_settings import SAMPLING_OPTIONS, GenerationSettings
-from synthgen.options import add_options, config_from
+from synthgen.options import add_options, bounded, config_from
 
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -44,3 +44,21 @@ def device(choice: str) -> str:
 
 def generation_settings(args: argparse.Namespace) -> GenerationSettings:
     return config_from(GenerationSettings, args)
+
+
+def add_correction_options(parser: argparse.ArgumentParser) -> None:
+    """What a producer knows of their song, replacing what the analysis would read (`analysis.corrections`)."""
+    group = parser.add_argument_group("what you know of the song (replaces what is read)")
+    group.add_argument("--key", help='the key, e.g. "B minor", "F# major", "D dorian"')
+    group.add_argument("--bpm", type=bounded(float, above=0, at_most=400), help="the tempo, in counted beats per minute")
+    group.add_argument("--meter", choices=("4/4", "3/4", "6/8"), help="the meter")
+    group.add_argument("--downbeat", type=bounded(float, at_least=0), metavar="SECONDS", help="where the first bar starts")
+    group.add_argument("--chords", metavar="FILE.lab|.json", help="the chords (a MIREX .lab, as `analyze --out` writes)")
+
+
+def corrections(args: argparse.Namespace):
+    """The analysis.corrections.Corrections the options give."""
+    from synthgen.analysis.corrections import Corrections, parse_key, read_chords
+
+    return Corrections(key=parse_key(args.key) if args.key else None, bpm=args.bpm, meter=args.meter,
+                       downbeat=args.downbeat, chords=read_chords(args.chords) if args.chords else ())

@@ -6,7 +6,8 @@ import argparse
 import os
 import sys
 
-from synthgen.cli.common import add_model_option, add_sampling_options, device, generation_settings
+from synthgen.cli.common import (add_correction_options, add_model_option, add_sampling_options, corrections, device,
+                                 generation_settings)
 from synthgen.errors import SynthGenError
 from synthgen.generation_settings import SAMPLING_OPTIONS, GenerationSettings
 from synthgen.job import Job
@@ -37,6 +38,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     add_sampling_options(parser)
     add_options(parser, GenerationSettings, skip=SAMPLING_OPTIONS)
     add_options(parser, Job, only=("max_seconds",))
+    add_correction_options(parser)
     parser.add_argument("--resume", action="store_true", help="skip inputs whose outputs all exist (a folder run that "
                         "was stopped; under accelerate launch each process takes its share of the files)")
     parser.set_defaults(run=generate)
@@ -62,7 +64,7 @@ def generate(args: argparse.Namespace) -> int:
     if not args.prompt.strip():
         raise SynthGenError("--prompt is empty: describe the synth you want")
     jobs = plan_jobs(args.mix, args.out, args.prompt, generation_settings(args), args.mix_out, args.midi,
-                     mix_gain_db=args.mix_gain_db, max_seconds=args.max_seconds)
+                     mix_gain_db=args.mix_gain_db, max_seconds=args.max_seconds, corrections=corrections(args))
     for warning in check_jobs(jobs):
         print(f"synthgen: warning: {warning}", file=sys.stderr)
     rank, world, local_world = process_share()
