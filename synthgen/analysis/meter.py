@@ -1,20 +1,27 @@
-"""Meter and downbeats of a mix from its beats: where the harmony changes, and how the beats divide.
+"""Meter and downbeats of a mix from its beats: a learned pattern of what happens at each place in the bar.
 
-    meter_and_downbeat(change [B], subdivision) -> (Meter, index of the first downbeat)
-    beat_subdivision(onset [T], beat_frames [B]) -> 2 or 3 (eighths or triplet eighths under the beats)
+    meter_features(envelopes, beat_frames [B], treble [B, 12], bass [B, 12], chords [B, S]) -> [B, K] each beat
+    MeterModel.shipped().read(features [B, K]) -> (Meter, index of the first downbeat)
     change_chances(beats, meter, first_downbeat) -> [B] chance of a chord change at each beat
 
-Chords change on bar lines far more often than inside bars, so the harmonic rhythm shows the bar: for each
-grouping of the beats (2, 3, 4, 6 or 8 beats) and each phase, the mean harmonic change on the group's first
-beats against the others. A grouping of 3 or 6 is 3/4; of 2, 4 or 8, 4/4 — or 6/8 when each beat divides in
-three (the counted beat of 6/8 is the dotted quarter, two to the bar).
+Each beat is described by its onset, its low (kick and bass) onset, the onsets at its half and at its thirds (an
+eighth or a triplet eighth under it), how much the harmony changes into it (chroma, and the chord classifier's
+chance of a new chord) and whether it has a kick without a snare's brightness; and, the same for every beat, how
+much more the mix's onsets fall on thirds of its beats than on halves. A meter reads as a weight vector for
+each place in its bar (4/4: four, 3/4: three, 6/8: two dotted quarters); every meter at every phase is scored by
+how well the beats match its places (the mean over the beats), and the best reading wins. The weights are learned
+from SynthStems' true bars (`synthgen.training.analysis`): chords change on bar lines, kicks land on ones, snares
+on backbeats, 6/8's beats divide in three.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 import numpy as np
+
+from synthgen.analysis.weights import part
 
 
 @dataclass(frozen=True)
@@ -30,36 +37,61 @@ class Meter:
 
 
 METERS = {"4/4": Meter("4/4", 4, 2), "3/4": Meter("3/4", 3, 2), "6/8": Meter("6/8", 2, 3)}
-GROUPINGS = (2, 3, 4, 6, 8)
+MAX_PLACES = max(m.beats_per_bar for m in METERS.values())
 CHANGE_ON_DOWNBEAT, CHANGE_MID_BAR, CHANGE_ELSEWHERE = 0.5, 0.15, 0.02
 
 
-def beat_subdivision(onset: np.ndarray, beat_frames: np.ndarray) -> int:
-    """3 when the onsets between beats fall on thirds of the beat more than on its half, else 2."""
-    if len(beat_frames) < 3:
-        return 2
-    starts, lengths = beat_frames[:-1], np.diff(beat_frames)
-    at = lambda fraction: np.interp(starts + fraction * lengths, np.arange(len(onset)), onset).mean()  # noqa: E731
-    return 3 if (at(1 / 3) + at(2 / 3)) / 2 > 1.2 * at(1 / 2) else 2
+def _standard(values: np.ndarray) -> np.ndarray:
+    return (values - values.mean()) / max(values.std(), 1e-9)
 
 
-def meter_and_downbeat(change: np.ndarray, subdivision: int) -> tuple[Meter, int]:
-    """The meter and the index of the first downbeat among the beats, from the harmonic change at each beat [B]."""
-    best, chosen = -np.inf, (4, 0)
-    for group in GROUPINGS:
-        if len(change) < 2 * group:
-            continue
-        for phase in range(group):
-            on = np.zeros(len(change), bool)
-            on[phase::group] = True
-            contrast = change[on].mean() - change[~on].mean()
-            if contrast > best + 1e-9:
-                best, chosen = contrast, (group, phase)
-    group, phase = chosen
-    if group % 3 == 0:
-        return METERS["3/4"], phase % 3
-    meter = METERS["6/8"] if subdivision == 3 else METERS["4/4"]
-    return meter, phase % meter.beats_per_bar
+def meter_features(envelopes: dict[str, np.ndarray], beat_frames: np.ndarray, treble: np.ndarray,
+                   bass: np.ndarray, chords: np.ndarray) -> np.ndarray:
+    """What each beat sounds like -> [B, K], each column but the last standardised over the mix (see the module's
+    notes).
+    envelopes: onset, low_onset [T] at the onset frames; beat_frames [B]; treble, bass: unit chroma per beat;
+    chords: each beat's chord probabilities [B, S]."""
+    onset, low = envelopes["onset"], envelopes["low_onset"]
+    step = np.diff(beat_frames, append=beat_frames[-1] + (np.median(np.diff(beat_frames)) if len(beat_frames) > 1 else 1))
+    at = lambda envelope, fraction: np.interp(beat_frames + fraction * step, np.arange(len(envelope)), envelope)  # noqa: E731
+    chroma = np.concatenate([treble, bass], axis=1) / np.sqrt(2)
+    harmonic = np.concatenate([[0.0], 1 - (chroma[1:] * chroma[:-1]).sum(axis=1)])
+    new_chord = np.concatenate([[0.0], 1 - (chords[1:] * chords[:-1]).sum(axis=1)])
+    thirds = (at(onset, 1 / 3) + at(onset, 2 / 3)) / 2
+    columns = [at(onset, 0), at(low, 0), at(onset, 1 / 2), thirds, harmonic, new_chord, at(low, 0) - at(onset, 0)]
+    triplets = np.log((thirds.mean() + 1e-6) / (at(onset, 1 / 2).mean() + 1e-6))  # the whole mix: do beats divide in 3?
+    return np.stack([_standard(c) for c in columns] + [np.full(len(beat_frames), triplets)], axis=1)
+
+
+@dataclass(frozen=True)
+class MeterModel:
+    weights: np.ndarray  # [meters, MAX_PLACES, K] what each place of each meter's bar sounds like
+    bias: np.ndarray  # [meters]
+
+    def scores(self, features: np.ndarray) -> dict[tuple[str, int], float]:
+        """The score of every (meter, first downbeat index) reading of beats described by features [B, K]."""
+        out = {}
+        for m, (name, meter) in enumerate(METERS.items()):
+            for phase in range(meter.beats_per_bar):
+                places = (np.arange(len(features)) - phase) % meter.beats_per_bar
+                out[(name, phase)] = float((features * self.weights[m, places]).sum(axis=1).mean() + self.bias[m])
+        return out
+
+    def read(self, features: np.ndarray) -> tuple[Meter, int]:
+        """The best reading: (meter, index of the first downbeat among the beats)."""
+        if len(features) < 2 * MAX_PLACES:
+            return METERS["4/4"], 0
+        scores = self.scores(features)
+        name, phase = max(scores, key=scores.get)
+        return METERS[name], phase
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return asdict(self)
+
+    @staticmethod
+    @lru_cache(maxsize=1)
+    def shipped() -> "MeterModel":
+        return MeterModel(**part("meter"))
 
 
 def change_chances(beats: int, meter: Meter, first_downbeat: int) -> np.ndarray:

@@ -24,7 +24,7 @@ from synthgen.analysis.corrections import Corrections
 from synthgen.analysis.chords import CHORDS, Chord, beat_chroma, decode_chords
 from synthgen.analysis.features import BLOCK_SECONDS, FeatureExtractor, MixFeatures
 from synthgen.analysis.key import Key, KeyModel
-from synthgen.analysis.meter import METERS, Meter, beat_subdivision, change_chances, meter_and_downbeat
+from synthgen.analysis.meter import METERS, Meter, MeterModel, change_chances, meter_features
 from synthgen.audio import probe_audio, read_blocks
 
 FALLBACK_BPM = 120.0
@@ -108,13 +108,6 @@ def _reach_the_start(beats: np.ndarray) -> np.ndarray:
     return np.concatenate([beats[0] - interval * np.arange(count, 0, -1), beats]).clip(min=0.0)
 
 
-def harmonic_change(treble: np.ndarray, bass: np.ndarray) -> np.ndarray:
-    """How much the beat's chroma differs from the previous beat's [B] (0 for the first), 0..1."""
-    chroma = np.concatenate([treble, BASS_CHANGE_WEIGHT * bass], axis=1) / np.sqrt(1 + BASS_CHANGE_WEIGHT**2)
-    similarity = (chroma[1:] * chroma[:-1]).sum(axis=1)
-    return np.concatenate([[0.0], 1 - similarity])
-
-
 def chord_log_probabilities(treble: np.ndarray, bass: np.ndarray) -> np.ndarray:
     """Each beat's chord log-probabilities [B, len(CHORDS)] from the shipped classifier; a silent beat is N."""
     log_probabilities = ChordModel.shipped().log_probabilities(treble, bass)
@@ -132,14 +125,21 @@ def analyze_features(features: MixFeatures, corrections: Corrections = Correctio
     envelopes = features.envelopes()
     period = 60 * rate / given.bpm if given.bpm else estimate_period(envelopes, rate)
     if period is None:
-        beats, subdivision = _grid(features.seconds, FALLBACK_BPM), 2
+        beats = _grid(features.seconds, FALLBACK_BPM)
+        beat_frames = np.interp(beats, features.onset_times, np.arange(len(features.onset)))
     else:
         beat_frames = track_beats(beat_strength(envelopes), rate, period)
         beats = _reach_the_start(np.interp(beat_frames, np.arange(len(features.onset)), features.onset_times))
-        subdivision = beat_subdivision(features.onset, beat_frames)
+        beat_frames = np.interp(beats, features.onset_times, np.arange(len(features.onset)))
     treble, bass = beat_chroma(features, beats)
-    read_meter, first = meter_and_downbeat(harmonic_change(treble, bass), meter.subdivision if meter else subdivision)
-    meter = meter or read_meter
+    chord_log_probs = chord_log_probabilities(treble, bass)
+    model = MeterModel.shipped()
+    described = meter_features(envelopes, beat_frames, treble, bass, np.exp(chord_log_probs))
+    if meter is None:
+        meter, first = model.read(described)
+    else:
+        scores = model.scores(described)
+        first = max(range(meter.beats_per_bar), key=lambda phase: scores[(meter.name, phase)])
     if given.downbeat is not None:
         first = int(np.argmin(np.abs(beats - given.downbeat)))
     first %= meter.beats_per_bar
@@ -148,7 +148,7 @@ def analyze_features(features: MixFeatures, corrections: Corrections = Correctio
         chords = [given.chord_at((start + end) / 2) for start, end in zip(beats, ends)]
         confidence = np.ones(len(beats))
     else:
-        path, confidence = decode_chords(chord_log_probabilities(treble, bass), change_chances(len(beats), meter, first))
+        path, confidence = decode_chords(chord_log_probs, change_chances(len(beats), meter, first))
         chords = [CHORDS[i] for i in path]
     key = given.key or KeyModel.shipped()(features.treble, features.bass)
     return MixAnalysis(features.seconds, beats, meter, first, chords, confidence, key, given.given)

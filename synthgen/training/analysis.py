@@ -29,10 +29,12 @@ from synthgen.analysis.chord_model import QUALITIES, ChordModel, rotated
 from synthgen.analysis.chords import VOCABULARY, beat_chroma
 from synthgen.analysis.features import MixFeatures
 from synthgen.analysis.key import KEY_MODES, Key, KeyModel, key_features
+from synthgen.analysis.meter import MAX_PLACES, METERS, MeterModel, meter_features
 from synthgen.analysis.weights import save_parts
 from synthgen.data.synthstems.truth import SongTruth
 
-CHORD_HIDDEN, TEMPO_HIDDEN, CHORD_STEPS, TEMPO_STEPS, KEY_STEPS, LEARNING_RATE = 48, 16, 1500, 800, 800, 0.01
+CHORD_HIDDEN, TEMPO_HIDDEN, LEARNING_RATE = 48, 16, 0.01
+CHORD_STEPS, TEMPO_STEPS, KEY_STEPS, METER_STEPS = 1500, 800, 800, 300
 WEIGHT_DECAY, HELD_OUT = 1e-3, 10  # every 10th track held out
 
 
@@ -54,7 +56,10 @@ def read_track(folder: Path) -> dict:
     lags, candidates = lag_features(features.envelopes(), features.onset_rate)
     true_lag = features.onset_rate * 60 / truth.bpm
     meta = json.loads((folder / "meta.json").read_text())
+    beat_frames = np.interp(truth.beats, features.onset_times, np.arange(len(features.onset)))
     return dict(treble=treble, bass=bass, chords=np.array([nearest_chord(*truth.chord_at(t)) for t in middles]),
+                envelopes={k: v for k, v in features.envelopes().items() if k != "novelty"}, beat_frames=beat_frames,
+                meter=list(METERS).index(truth.meter),
                 candidates=candidates, period=int(np.argmin(np.abs(lags - true_lag))),
                 key_features=key_features(features.treble, features.bass),
                 key=KEY_MODES.index(meta["mode"]) * 12 + meta["key_tonic"])
@@ -105,6 +110,25 @@ def fit_key(features: np.ndarray, keys: np.ndarray) -> KeyModel:
     return KeyModel(weights.detach().numpy().astype(np.float32), bias.detach().numpy().astype(np.float32))
 
 
+def fit_meter(tracks: list[dict], chords: ChordModel) -> MeterModel:
+    """A MeterModel that rates each track's true meter, first downbeat on its first beat, above every other reading."""
+    described = [torch.from_numpy(meter_features(t["envelopes"], t["beat_frames"], t["treble"], t["bass"],
+                                                 np.exp(chords.log_probabilities(t["treble"], t["bass"])))).float()
+                 for t in tracks]
+    readings = [(m, meter, phase) for m, meter in enumerate(METERS.values()) for phase in range(meter.beats_per_bar)]
+    truth = torch.tensor([readings.index((t["meter"], list(METERS.values())[t["meter"]], 0)) for t in tracks])
+    weights = torch.nn.Parameter(torch.zeros(len(METERS), MAX_PLACES, described[0].shape[1]))
+    bias = torch.nn.Parameter(torch.zeros(len(METERS)))
+
+    def loss():
+        scores = torch.stack([torch.stack([(x * weights[m, (torch.arange(len(x)) - phase) % meter.beats_per_bar]).sum(1)
+                                           .mean() + bias[m] for m, meter, phase in readings]) for x in described])
+        return torch.nn.functional.cross_entropy(scores, truth)
+
+    _adam([weights, bias], loss, METER_STEPS, "meter")
+    return MeterModel(weights.detach().numpy().astype(np.float32), bias.detach().numpy().astype(np.float32))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", nargs="+", type=Path, help="SynthStems folders (their train/ tracks are read)")
@@ -120,11 +144,16 @@ def main(argv: list[str] | None = None) -> None:
     scorer = fit_tempo([t["candidates"] for t in train], [t["period"] for t in train])
     chord_right = chords.log_probabilities(join(held, "treble"), join(held, "bass")).argmax(axis=1) == join(held, "chords")
     key = fit_key(np.stack([t["key_features"] for t in train]), np.array([t["key"] for t in train]))
+    meter = fit_meter(train, chords)
     period_right = [abs(int(np.argmax(scorer(t["candidates"]))) - t["period"]) <= 1 for t in held]
     key_right = [key.best(t["key_features"]) == Key(t["key"] % 12, KEY_MODES[t["key"] // 12]) for t in held]
     print(f"held out: chords right on {chord_right.mean():.3f} of {len(chord_right)} beats (of 97), beat period right "
           f"in {np.mean(period_right):.3f} and key in {np.mean(key_right):.3f} of {len(held)} tracks")
-    save_parts(args.out, {"chords": chords.arrays(), "tempo": scorer.arrays(), "key": key.arrays()})
+    meter_right = [meter.read(meter_features(t["envelopes"], t["beat_frames"], t["treble"], t["bass"], np.exp(
+        chords.log_probabilities(t["treble"], t["bass"])))) == (list(METERS.values())[t["meter"]], 0) for t in held]
+    print(f"meter and first downbeat right in {np.mean(meter_right):.3f} of {len(held)} tracks (true beats)")
+    save_parts(args.out, {"chords": chords.arrays(), "tempo": scorer.arrays(), "key": key.arrays(),
+                          "meter": meter.arrays()})
 
 
 if __name__ == "__main__":
