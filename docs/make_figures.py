@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from synthgen.audio import read_audio, set_channels
-from synthgen.pipeline import Pipeline
+from synthgen.pipeline import SynthGen
 from synthgen.plots import waveforms_and_spectrograms
 
 DOCS = Path(__file__).resolve().parent
@@ -24,11 +24,11 @@ PROMPTS = ("a soft dark pad holding the chords", "a bright plucky arpeggio")
 
 
 def example_png() -> Path:
-    pipeline = Pipeline.from_pretrained()
+    pipeline = SynthGen.from_pretrained()
     mix, sr = read_audio(EXAMPLE)
     tracks = {"mix": set_channels(mix, 1)[0]}
     for prompt in PROMPTS:
-        tracks[prompt] = set_channels(pipeline.render(mix, sr, prompt)[0], 1)[0]
+        tracks[prompt] = set_channels(pipeline.generate_stems(mix, sr, prompt)[0], 1)[0]
     return waveforms_and_spectrograms(tracks, sr, DOCS / "example.png")
 
 

@@ -20,6 +20,7 @@ import uuid
 from pathlib import Path
 
 KEEP_SECONDS = 3600  # how long a session's results and Gradio's file copies are kept
+READ = "read from the mix"  # the meter menu's choice for no correction
 EXAMPLE_MIX = Path(__file__).resolve().parent.parent / "examples" / "backing.flac"  # in a source checkout
 EXAMPLE_MIX_PROMPTS = ["a soft dark pad holding the chords", "a bright plucky arpeggio", "a deep sine bass holding down the low end"]
 ABOUT = """**What this model can do.** It writes a mono synth part (lead, arpeggio, pad, stabs or bass) for a mix of up
@@ -119,12 +120,14 @@ def _generate_handler(pipelines: _Pipelines, workdir: Path, max_seconds: float):
     """The Generate button's function: generate for the mix into a new result folder, return what the page shows."""
     import gradio as gr
 
+    from synthgen.analysis.corrections import given_values
     from synthgen.errors import SynthGenError
     from synthgen.generation_settings import GenerationSettings
     from synthgen.job import Job
 
     def generate(mix_path, prompt, temperature, top_k, top_p, guidance_text, guidance_mix, seed, variations,
-                 gain_db, model_folder, previous, progress=gr.Progress(track_tqdm=True)):
+                 key, bpm, meter, downbeat, chords, gain_db, model_folder, previous,
+                 progress=gr.Progress(track_tqdm=True)):
         if not mix_path:
             raise gr.Error("Upload or record a mix first.")
         if not prompt or not prompt.strip():
@@ -133,8 +136,10 @@ def _generate_handler(pipelines: _Pipelines, workdir: Path, max_seconds: float):
             settings = GenerationSettings(temperature=temperature, top_k=_whole(top_k, "top-k"), top_p=top_p,
                                           guidance_text=guidance_text, guidance_mix=guidance_mix,
                                           seed=_whole(seed, "seed"), variations=_whole(variations, "variations"))
+            given = given_values(key, bpm or None, None if meter == READ else meter, downbeat, chords)
             folder, stems, midis = _new_result(workdir, settings.variations)
-            job = Job(Path(mix_path), prompt.strip(), tuple(stems), settings, midis=tuple(midis), max_seconds=max_seconds)
+            job = Job(Path(mix_path), prompt.strip(), tuple(stems), settings, midis=tuple(midis), max_seconds=max_seconds,
+                      corrections=given)
             try:
                 written = pipelines.get(model_folder).generate_file(job, progress=True)
             except BaseException:
@@ -175,10 +180,18 @@ def _input_column(defaults) -> dict:
             variations=gr.Slider(1, 4, value=defaults.variations, step=1, label="Variations"),
             model_folder=gr.Textbox("", label="Model folder or run (empty: the one the server started with)",
                                     elem_id="model"))
+    with gr.Accordion("What you know of the song (replaces what is read)", open=False):
+        known = dict(
+            key=gr.Textbox("", label='Key, e.g. "B minor" (empty: read)', elem_id="key"),
+            bpm=gr.Number(None, label="Tempo in BPM (empty: read)", elem_id="bpm"),
+            meter=gr.Dropdown([READ, "4/4", "3/4", "6/8"], value=READ, label="Meter", elem_id="meter"),
+            downbeat=gr.Number(None, label="First bar line, seconds (empty: read)", elem_id="downbeat"),
+            chords=gr.File(None, file_types=[".lab", ".json"], type="filepath", elem_id="chords",
+                           label="Chords (.lab as `synthgen analyze --out` writes, or .json)"))
     with gr.Row():
         button = gr.Button("Generate", variant="primary", elem_id="generate")
         stop = gr.Button("Stop", variant="stop", elem_id="stop")
-    return dict(mix=mix, prompt=prompt, **controls, button=button, stop=stop)
+    return dict(mix=mix, prompt=prompt, **controls, **known, button=button, stop=stop)
 
 
 def _output_column() -> dict:
@@ -212,7 +225,8 @@ def build_app(pipeline, workdir: Path, max_seconds: float):
             with gr.Column():
                 shown = _output_column()
         inputs = [given[name] for name in ("mix", "prompt", "temperature", "top_k", "top_p", "guidance_text",
-                                           "guidance_mix", "seed", "variations")]
+                                           "guidance_mix", "seed", "variations", "key", "bpm", "meter", "downbeat",
+                                           "chords")]
         running = given["button"].click(
             _generate_handler(_Pipelines(pipeline), workdir, max_seconds),
             [*inputs, shown["gain"], given["model_folder"], state],

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from synthgen.ui import READ
 from tests.helpers.factories import make_tiny_model_dir, tone, write
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -85,9 +86,13 @@ def test_generate_in_the_browser(browser, studio, tmp_path):
     page.locator("#mix button[aria-label='Clear']").first.click()
     page.wait_for_selector("#mix input[type=file]", state="attached", timeout=60000)
     page.locator("#mix input[type=file]").set_input_files(str(mix))
+    page.get_by_text("What you know of the song").click()
+    page.wait_for_selector("#key textarea", timeout=10000)
+    page.locator("#key textarea").fill("B minor")
     page.locator("#generate").click()
     page.wait_for_selector("#picture img", timeout=180000)
-    assert " BPM, " in page.locator("#analysis").inner_text() and "Chords by bar" in page.locator("#analysis").inner_text()
+    shown = page.locator("#analysis").inner_text()
+    assert "key B minor (given)" in shown and " BPM, " in shown and "Chords by bar" in shown
     downloads = page.eval_on_selector_all("#downloads a", "els => els.map(e => e.href)")
     assert any(link.endswith("synth.wav") for link in downloads) and any(link.endswith("synth.mid") for link in downloads)
     for player in ("#synth", "#preview"):
@@ -118,9 +123,17 @@ def test_generate_in_the_browser(browser, studio, tmp_path):
 
     client = Client(url, verbose=False)
     with pytest.raises(Exception, match="greater than maximum value"):  # the sliders' own ranges
-        client.predict(handle_file(str(mix)), "a pad", 1e300, 250, 0.0, 3.0, 1.0, 0, 1, 0.0, api_name="/generate")
+        client.predict(handle_file(str(mix)), "a pad", 1e300, 250, 0.0, 3.0, 1.0, 0, 1, *NOTHING_KNOWN, 0.0,
+                       api_name="/generate")
     with pytest.raises(Exception, match="--seed must be >= 0 and <= "):  # the seed box has none: SynthGen's
-        client.predict(handle_file(str(mix)), "a pad", 1.0, 250, 0.0, 3.0, 1.0, 1e30, 1, 0.0, api_name="/generate")
+        client.predict(handle_file(str(mix)), "a pad", 1.0, 250, 0.0, 3.0, 1.0, 1e30, 1, *NOTHING_KNOWN, 0.0,
+                       api_name="/generate")
+    with pytest.raises(Exception, match="'H minor': no such note name"):  # a key that is none
+        client.predict(handle_file(str(mix)), "a pad", 1.0, 250, 0.0, 3.0, 1.0, 0, 1, "H minor", None, READ, None,
+                       None, 0.0, api_name="/generate")
+
+
+NOTHING_KNOWN = ("", None, READ, None, None)  # key, tempo, meter, first downbeat, chords: all read from the mix
 
 
 def test_the_page_needs_a_sign_in_beyond_this_machine(tmp_path, capsys):

@@ -42,6 +42,19 @@ class Corrections:
         return CHORDS[0]
 
 
+def given_values(key: str | None = None, bpm: float | None = None, meter: str | None = None,
+                 downbeat: float | None = None, chords: str | Path | None = None) -> Corrections:
+    """Corrections from what a command line or the studio page was given (empty values: read from the mix)."""
+    if meter and meter not in METER_NAMES:
+        raise SynthGenError(f"meter '{meter}': one of {', '.join(METER_NAMES)}")
+    if bpm is not None and not 0 < bpm <= 400:
+        raise SynthGenError(f"tempo {bpm}: between 0 and 400 BPM")
+    if downbeat is not None and downbeat < 0:
+        raise SynthGenError(f"first downbeat {downbeat}: seconds from the start, not negative")
+    return Corrections(key=parse_key(key) if key and key.strip() else None, bpm=bpm or None, meter=meter or None,
+                       downbeat=downbeat, chords=read_chords(chords) if chords else ())
+
+
 def _pitch_class(name: str, text: str) -> int:
     name = FLATS.get(name, name)
     if name not in NOTE_NAMES:

@@ -58,7 +58,6 @@ def add_correction_options(parser: argparse.ArgumentParser) -> None:
 
 def corrections(args: argparse.Namespace):
     """The analysis.corrections.Corrections the options give."""
-    from synthgen.analysis.corrections import Corrections, parse_key, read_chords
+    from synthgen.analysis.corrections import given_values
 
-    return Corrections(key=parse_key(args.key) if args.key else None, bpm=args.bpm, meter=args.meter,
-                       downbeat=args.downbeat, chords=read_chords(args.chords) if args.chords else ())
+    return given_values(args.key, args.bpm, args.meter, args.downbeat, args.chords)
