@@ -15,12 +15,11 @@ costs `TIGHTNESS * log(interval / period)^2`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from functools import lru_cache
+from dataclasses import dataclass
 
 import numpy as np
 
-from synthgen.analysis.weights import part
+from synthgen.analysis.weights import LearnedPart
 
 BPM_RANGE = (50.0, 200.0)  # the beat periods considered
 TIGHTNESS = 120.0
@@ -53,8 +52,10 @@ def lag_features(envelopes: dict[str, np.ndarray], frame_rate: float) -> tuple[n
 
 
 @dataclass(frozen=True)
-class PeriodScorer:
+class PeriodScorer(LearnedPart):
     """A small network shared by every candidate period: features [L, F] -> scores [L]."""
+
+    PART = "tempo"
 
     w1: np.ndarray  # [F, H]
     b1: np.ndarray  # [H]
@@ -63,14 +64,6 @@ class PeriodScorer:
     def __call__(self, features: np.ndarray) -> np.ndarray:
         return np.maximum(features @ self.w1 + self.b1, 0) @ self.w2
 
-    def arrays(self) -> dict[str, np.ndarray]:
-        return asdict(self)
-
-    @staticmethod
-    @lru_cache(maxsize=1)
-    def shipped() -> "PeriodScorer":
-        """The scorer trained by `synthgen.training.analysis`, shipped with the analysis (`weights`)."""
-        return PeriodScorer(**part("tempo"))
 
 
 def estimate_period(envelopes: dict[str, np.ndarray], frame_rate: float) -> float | None:

@@ -10,13 +10,12 @@ miss: a bass's harmonics that add a false third, voicings that leave out the fif
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from functools import lru_cache
+from dataclasses import dataclass
 
 import numpy as np
 
 from synthgen.analysis.chords import VOCABULARY
-from synthgen.analysis.weights import part
+from synthgen.analysis.weights import LearnedPart
 
 
 def rotated(treble: np.ndarray, bass: np.ndarray) -> np.ndarray:
@@ -26,20 +25,15 @@ def rotated(treble: np.ndarray, bass: np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class ChordModel:
+class ChordModel(LearnedPart):
+    PART = "chords"
+
     w1: np.ndarray  # [24, H]
     b1: np.ndarray  # [H]
     w2: np.ndarray  # [H, Q] one score per VOCABULARY quality
     b2: np.ndarray  # [Q]
     no_chord: np.ndarray  # [] N's score
 
-    @staticmethod
-    @lru_cache(maxsize=1)
-    def shipped() -> "ChordModel":
-        return ChordModel(**part("chords"))
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        return asdict(self)
 
     def log_probabilities(self, treble: np.ndarray, bass: np.ndarray) -> np.ndarray:
         """Log-probability of every chord of CHORDS at each beat -> [B, 1 + 12 * Q] (N, then each quality's 12 roots)."""

@@ -11,13 +11,12 @@ tools know only major and minor, so `Key.major_minor` names a dorian key minor a
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from functools import lru_cache
+from dataclasses import dataclass
 
 import numpy as np
 
 from synthgen.analysis.features import unit_chroma
-from synthgen.analysis.weights import part
+from synthgen.analysis.weights import LearnedPart
 from synthgen.dsp import pitch_class_profile
 
 PITCH_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
@@ -59,8 +58,10 @@ def key_features(treble: np.ndarray, bass: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class KeyModel:
+class KeyModel(LearnedPart):
     """A linear score per mode over `key_features` (trained by `synthgen.training.analysis`)."""
+
+    PART = "key"
 
     weights: np.ndarray  # [modes, 48]
     bias: np.ndarray  # [modes]
@@ -77,13 +78,6 @@ class KeyModel:
         tonic, mode = np.unravel_index(int(np.argmax(scores)), scores.shape)
         return Key(int(tonic), KEY_MODES[mode])
 
-    def arrays(self) -> dict[str, np.ndarray]:
-        return asdict(self)
-
-    @staticmethod
-    @lru_cache(maxsize=1)
-    def shipped() -> "KeyModel":
-        return KeyModel(**part("key"))
 
 
 def in_key_share(stem: np.ndarray, sample_rate: int, key: Key) -> float:

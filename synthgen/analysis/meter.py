@@ -16,12 +16,11 @@ on backbeats, 6/8's beats divide in three.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from functools import lru_cache
+from dataclasses import dataclass
 
 import numpy as np
 
-from synthgen.analysis.weights import part
+from synthgen.analysis.weights import LearnedPart
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,9 @@ def meter_features(envelopes: dict[str, np.ndarray], beat_frames: np.ndarray, tr
 
 
 @dataclass(frozen=True)
-class MeterModel:
+class MeterModel(LearnedPart):
+    PART = "meter"
+
     weights: np.ndarray  # [meters, MAX_PLACES, K] what each place of each meter's bar sounds like
     bias: np.ndarray  # [meters]
 
@@ -85,13 +86,6 @@ class MeterModel:
         name, phase = max(scores, key=scores.get)
         return METERS[name], phase
 
-    def arrays(self) -> dict[str, np.ndarray]:
-        return asdict(self)
-
-    @staticmethod
-    @lru_cache(maxsize=1)
-    def shipped() -> "MeterModel":
-        return MeterModel(**part("meter"))
 
 
 def change_chances(beats: int, meter: Meter, first_downbeat: int) -> np.ndarray:
