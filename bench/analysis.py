@@ -4,7 +4,8 @@
 
 Each track's backing (mixture minus synth: what a producer gives SynthGen) is analysed; beats and downbeats are
 scored by F-measure (70 ms window, the first 5 s trimmed as mir_eval does), chords by duration-weighted majmin and
-sevenths accuracy (chords outside a vocabulary left out, as mir_eval leaves them), the key by mir_eval's weighted
+sevenths accuracy (chords outside a vocabulary left out, as mir_eval leaves them; majmin also for chords decoded from
+chord-tone templates on the same beats, the baseline of the learned classifier), the key by mir_eval's weighted
 score (dorian read as minor, mixolydian as major), the tempo within 4 % (and with the double, half, triple or
 third allowed). Prints a Markdown table and writes it with a JSON of every track into --out.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import mir_eval
@@ -21,10 +23,23 @@ import numpy as np
 import soundfile as sf
 from tqdm import tqdm
 
-from synthgen.analysis.mix import analyze
+from synthgen.analysis.chords import CHORDS, beat_chroma, decode_chords, template_log_probabilities
+from synthgen.analysis.features import MixFeatures
+from synthgen.analysis.meter import change_chances
+from synthgen.analysis.mix import analyze_features
 from synthgen.data.synthstems.truth import SongTruth
 
-COLUMNS = ("beat F", "downbeat F", "majmin", "sevenths", "key", "tempo 4%", "tempo any octave", "meter")
+COLUMNS = ("beat F", "downbeat F", "majmin", "sevenths", "majmin templates", "key", "tempo 4%", "tempo any octave",
+           "meter")
+
+
+def with_template_chords(analysis, features: MixFeatures):
+    """The same analysis with its chords decoded from the chord-tone templates instead of the classifier (the
+    baseline the classifier is measured against)."""
+    treble, bass = beat_chroma(features, analysis.beats)
+    changes = change_chances(len(analysis.beats), analysis.meter, analysis.first_downbeat)
+    path, confidence = decode_chords(template_log_probabilities(treble, bass), changes)
+    return replace(analysis, beat_chords=[CHORDS[i] for i in path], chord_confidence=confidence)
 
 
 def chord_scores(truth: SongTruth, analysis) -> tuple[float, float]:
@@ -49,7 +64,8 @@ def score_track(folder: Path) -> dict:
     synth, _ = sf.read(folder / "synth.wav", dtype="float32", always_2d=True)
     backing = (mix - synth).mean(axis=1)
     started = time.perf_counter()
-    analysis = analyze(backing, sr)
+    features = MixFeatures.of(backing, sr)
+    analysis = analyze_features(features)
     seconds = time.perf_counter() - started
     trim = mir_eval.beat.trim_beats
     ratio = analysis.tempo / truth.bpm
@@ -58,6 +74,7 @@ def score_track(folder: Path) -> dict:
         "track": folder.name, "beat F": mir_eval.beat.f_measure(trim(truth.beats), trim(analysis.beats)),
         "downbeat F": mir_eval.beat.f_measure(trim(truth.downbeats), trim(analysis.downbeats)),
         "majmin": majmin, "sevenths": sevenths,
+        "majmin templates": chord_scores(truth, with_template_chords(analysis, features))[0],
         "key": mir_eval.key.weighted_score(truth.major_minor_key, analysis.key.major_minor) if analysis.key else 0.0,
         "tempo 4%": float(abs(ratio - 1) < 0.04),
         "tempo any octave": float(min(abs(ratio * m - 1) for m in (1, 2, 0.5, 3, 1 / 3)) < 0.04),
