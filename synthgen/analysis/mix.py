@@ -5,10 +5,10 @@
     analysis.beat_chords [B] (Chord), analysis.chord_segments() -> [(start, end, Chord)], analysis.key.name
     analysis.chart() -> "| Am | F | C | G7 |" by bar
 
-The steps: features (`features`), the beat period and beats (`beats`), the harmonic change at each beat and how
-the beats divide give the meter and the first downbeat (`meter`), chords are decoded per beat with changes
-likelier on bar lines (`chords`), and the key is read from the mix's chroma (`key`). The learned parts (chord
-classifier, beat-period scorer, key model) ship in analysis.npz (`weights`).
+The steps: features (`features`), the beat period and beats (`beats`), the meter and the first downbeat from what
+each beat sounds like (`meter`), chords decoded per beat with changes likelier on bar lines (`chords`,
+`chord_model`), and the key from the mix's chroma (`key`); a producer's `corrections` replace any of them. The
+learned parts (beat-period scorer, meter pattern, chord classifier, key model) ship in analysis.npz (`weights`).
 """
 
 from __future__ import annotations
@@ -20,15 +20,14 @@ import numpy as np
 
 from synthgen.analysis.beats import beat_strength, estimate_period, tempo_map, track_beats
 from synthgen.analysis.chord_model import ChordModel
-from synthgen.analysis.corrections import Corrections
 from synthgen.analysis.chords import CHORDS, Chord, beat_chroma, decode_chords
+from synthgen.analysis.corrections import Corrections
 from synthgen.analysis.features import BLOCK_SECONDS, FeatureExtractor, MixFeatures
 from synthgen.analysis.key import Key, KeyModel
 from synthgen.analysis.meter import METERS, Meter, MeterModel, change_chances, meter_features
 from synthgen.audio import probe_audio, read_blocks
 
-FALLBACK_BPM = 120.0
-BASS_CHANGE_WEIGHT = 0.3  # the bass chroma's part in the harmonic change (a kick's pitch sweep moves it too)  # the grid laid over a mix with no beat to find (silence, a drone)
+FALLBACK_BPM = 120.0  # the grid laid over a mix with no beat to find (silence, a drone)
 
 
 @dataclass
@@ -117,41 +116,50 @@ def chord_log_probabilities(treble: np.ndarray, bass: np.ndarray) -> np.ndarray:
     return log_probabilities
 
 
-def analyze_features(features: MixFeatures, corrections: Corrections = Corrections()) -> MixAnalysis:
-    """The MixAnalysis of a mix's features; what `corrections` gives (a producer's key, tempo, meter, first
-    downbeat, chords) replaces what would be read."""
-    rate, given = features.onset_rate, corrections
-    meter = METERS[given.meter] if given.meter else None
-    envelopes = features.envelopes()
-    period = 60 * rate / given.bpm if given.bpm else estimate_period(envelopes, rate)
+def _read_beats(features: MixFeatures, envelopes: dict[str, np.ndarray], bpm: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """The beats in seconds [B] and in onset frames [B], at the given tempo or at the period read."""
+    rate = features.onset_rate
+    period = 60 * rate / bpm if bpm else estimate_period(envelopes, rate)
     if period is None:
         beats = _grid(features.seconds, FALLBACK_BPM)
-        beat_frames = np.interp(beats, features.onset_times, np.arange(len(features.onset)))
     else:
-        beat_frames = track_beats(beat_strength(envelopes), rate, period)
-        beats = _reach_the_start(np.interp(beat_frames, np.arange(len(features.onset)), features.onset_times))
-        beat_frames = np.interp(beats, features.onset_times, np.arange(len(features.onset)))
-    treble, bass = beat_chroma(features, beats)
-    chord_log_probs = chord_log_probabilities(treble, bass)
+        frames = track_beats(beat_strength(envelopes), rate, period)
+        beats = _reach_the_start(np.interp(frames, np.arange(len(features.onset)), features.onset_times))
+    return beats, np.interp(beats, features.onset_times, np.arange(len(features.onset)))
+
+
+def _read_bars(described: np.ndarray, beats: np.ndarray, given: Corrections) -> tuple[Meter, int]:
+    """The meter and the first downbeat's index among the beats: the best reading of the beats' description
+    [B, K], within the given meter, at the beat nearest the given downbeat."""
     model = MeterModel.shipped()
-    described = meter_features(envelopes, beat_frames, treble, bass, np.exp(chord_log_probs))
-    if meter is None:
+    if given.meter is None:
         meter, first = model.read(described)
     else:
-        scores = model.scores(described)
+        meter, scores = METERS[given.meter], model.scores(described)
         first = max(range(meter.beats_per_bar), key=lambda phase: scores[(meter.name, phase)])
     if given.downbeat is not None:
         first = int(np.argmin(np.abs(beats - given.downbeat)))
-    first %= meter.beats_per_bar
-    if given.chords:
+    return meter, first % meter.beats_per_bar
+
+
+def analyze_features(features: MixFeatures, corrections: Corrections = Corrections()) -> MixAnalysis:
+    """The MixAnalysis of a mix's features; what `corrections` gives (a producer's key, tempo, meter, first
+    downbeat, chords) replaces what would be read."""
+    envelopes = features.envelopes()
+    beats, beat_frames = _read_beats(features, envelopes, corrections.bpm)
+    treble, bass = beat_chroma(features, beats)
+    chord_log_probs = chord_log_probabilities(treble, bass)
+    described = meter_features(envelopes, beat_frames, treble, bass, np.exp(chord_log_probs))
+    meter, first = _read_bars(described, beats, corrections)
+    if corrections.chords:
         ends = np.append(beats[1:], features.seconds)
-        chords = [given.chord_at((start + end) / 2) for start, end in zip(beats, ends)]
+        chords = [corrections.chord_at((start + end) / 2) for start, end in zip(beats, ends)]
         confidence = np.ones(len(beats))
     else:
         path, confidence = decode_chords(chord_log_probs, change_chances(len(beats), meter, first))
         chords = [CHORDS[i] for i in path]
-    key = given.key or KeyModel.shipped()(features.treble, features.bass)
-    return MixAnalysis(features.seconds, beats, meter, first, chords, confidence, key, given.given)
+    key = corrections.key or KeyModel.shipped()(features.treble, features.bass)
+    return MixAnalysis(features.seconds, beats, meter, first, chords, confidence, key, corrections.given)
 
 
 def analyze(audio: np.ndarray, sample_rate: int, corrections: Corrections = Corrections()) -> MixAnalysis:
