@@ -21,6 +21,8 @@ from synthgen.resampling import resample
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")  # what SynthGen reads
 OUTPUT_FORMATS = {".wav": ("WAV", "PCM_24"), ".flac": ("FLAC", "PCM_24"), ".ogg": ("OGG", "VORBIS")}  # and writes
 SAMPLE_RATE = 32000  # the rate every codec, token cache, model and data set of SynthGen runs at
+SAMPLE_RATE_RANGE = (2000, 768000)  # the rates SynthGen reads (Hz): the analysis and the resamplers work there
+MAX_CHANNELS = 8  # the most channels a mix may have
 SOUNDFILE_ERRORS = (sf.LibsndfileError, RuntimeError, TypeError, ValueError)  # what soundfile raises for a bad file
 
 
@@ -38,6 +40,24 @@ def _check_path(path: Path) -> None:
         raise AudioError(path, "is a folder, not an audio file")
 
 
+def sample_rate_problem(sample_rate) -> str | None:
+    """What is wrong with a sample rate for SynthGen (a whole number of Hz in SAMPLE_RATE_RANGE), or None."""
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)):
+        return f"sample rate {sample_rate!r} is not a whole number of Hz"
+    if not SAMPLE_RATE_RANGE[0] <= sample_rate <= SAMPLE_RATE_RANGE[1]:
+        return f"sample rate {sample_rate} Hz is outside {SAMPLE_RATE_RANGE[0]}-{SAMPLE_RATE_RANGE[1]} Hz"
+    return None
+
+
+def _check_header(path: Path, sample_rate: int, channels: int) -> None:
+    """Refuse a file whose header says a rate or a channel count SynthGen cannot work with (AudioError)."""
+    problem = sample_rate_problem(sample_rate)
+    if problem is None and channels > MAX_CHANNELS:
+        problem = f"{channels} channels, more than {MAX_CHANNELS}"
+    if problem:
+        raise AudioError(path, problem)
+
+
 def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     """Read an audio file. Returns (audio [C, N] float32, sample_rate).
 
@@ -46,6 +66,8 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     path = Path(path)
     _check_path(path)
     try:
+        info = sf.info(str(path))
+        _check_header(path, info.samplerate, info.channels)
         data, sr = sf.read(str(path), dtype="float32", always_2d=True)
     except SOUNDFILE_ERRORS as err:
         raise unreadable(path, err) from None
@@ -79,6 +101,7 @@ def probe_audio(path: str | os.PathLike, max_seconds: float | None = None) -> tu
     try:
         with sf.SoundFile(str(path)) as f:
             seconds, sample_rate, channels = f.frames / f.samplerate, f.samplerate, f.channels
+            _check_header(path, sample_rate, channels)
             if f.frames == 0:
                 raise AudioError(path, "empty audio file (0 samples)")
             if max_seconds is not None and seconds > max_seconds:

@@ -27,7 +27,7 @@ class LoudnessMeter:
     def __init__(self, sample_rate: int, channels: int):
         self.sample_rate = sample_rate
         self.filters = [Biquad(*rbj_biquad(kind, hz, q, sample_rate, gain), channels) for kind, hz, q, gain in K_WEIGHTING]
-        self.hop = round(BLOCK_SECONDS / HOPS_PER_BLOCK * sample_rate)
+        self.hop = max(1, round(BLOCK_SECONDS / HOPS_PER_BLOCK * sample_rate))  # every block ends in finite steps
         self.gains = np.array([CHANNEL_GAINS[i] if i < len(CHANNEL_GAINS) else 1.0 for i in range(channels)])
         self.hop_energy: list[np.ndarray] = []  # per finished hop: the sum of squares of each channel [C]
         self.partial = np.zeros(channels)  # the unfinished hop's sum of squares

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from synthgen.audio import probe_audio
+from synthgen.audio import MAX_CHANNELS, probe_audio, sample_rate_problem
 from synthgen.codec import Codec, load_codec
 from synthgen.errors import SynthGenError
 from synthgen.files import CODEC_FOLDER, DEFAULT_MODEL, atomic_directory, model_directory
@@ -31,7 +31,6 @@ from synthgen.model.pretrained import from_musicgen_melody, is_musicgen_melody
 from synthgen.placement import StemPlacement
 from synthgen.streaming import Written, generate_file
 
-MAX_CHANNELS = 8
 
 
 class SynthGen:
@@ -69,8 +68,14 @@ class SynthGen:
     def generate(self, audio, sample_rate: int, prompt: str, **settings):
         """A synth stem for a mix: audio [C, N] or [N], numpy or torch, channels first -> (stem, sample_rate), the
         stem in the input's type, layout, length, rate and channels; [variations, ...] with variations > 1.
-        Settings are GenerationSettings' fields (seed, temperature, level_db, mono, ...)."""
+        Settings are GenerationSettings' fields (seed, temperature, level_db, mono, ...). A sample rate that is not
+        a whole number of Hz in audio.SAMPLE_RATE_RANGE, or audio with NaN or infinite samples, is refused."""
+        problem = sample_rate_problem(sample_rate)
+        if problem:
+            raise SynthGenError(problem)
         mix = _channels_first(audio)
+        if not np.isfinite(mix).all():
+            raise SynthGenError("audio with NaN or infinite samples")
         placed = np.stack(self.generate_stems(mix, sample_rate, prompt, GenerationSettings(**settings)))  # [V, C, N]
         if np.ndim(audio) == 1:
             placed = placed[:, 0]

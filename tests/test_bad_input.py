@@ -165,3 +165,66 @@ def test_folder_outputs_never_collide_and_a_cut_wav_is_used_with_a_warning(tmp_p
     assert sf.info(str(tmp_path / "stems" / "cut.wav")).frames == 32000
     assert any("cut.wav: the file is cut short" in line for line in errors)
     assert np.isfinite(sf.read(str(tmp_path / "stems" / "a_wav.wav"))[0]).all()
+
+
+def _wav_with_header_rate(path: Path, rate: int) -> Path:
+    """A 60-byte WAV whose header claims `rate` Hz (a hostile upload: a 1 Hz header once hung the loudness meter)."""
+    import struct
+
+    data = b"\0\0" * 30
+    fmt = struct.pack("<HHIIHH", 1, 1, rate, 2 * rate, 2, 16)
+    body = b"WAVEfmt " + struct.pack("<I", 16) + fmt + b"data" + struct.pack("<I", len(data)) + data
+    path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
+    return path
+
+
+@pytest.mark.parametrize("command", ["generate", "analyze"])
+def test_a_header_with_an_impossible_rate_is_refused_at_once(command, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(SynthGen, "from_pretrained", lambda *a: pytest.fail("the model was loaded"))
+    mix = _wav_with_header_rate(tmp_path / "sr1.wav", 1)
+    extra = ["--prompt", "a pad", "--out", tmp_path / "o.wav"] if command == "generate" else []
+    assert_refused([command, mix, *extra], tmp_path, capsys, "sr1.wav: sample rate 1 Hz is outside 2000-768000 Hz")
+
+
+@pytest.mark.parametrize("rate, problem", [(1, "outside"), (0, "outside"), (-44100, "outside"), (10**9, "outside"),
+                                           (44100.5, "not a whole number"), ("44100", "not a whole number"),
+                                           (True, "not a whole number")])
+def test_the_python_api_refuses_a_sample_rate_it_cannot_use(rate, problem, model_dir):
+    from synthgen.errors import SynthGenError
+
+    with pytest.raises(SynthGenError, match=problem):
+        SynthGen.from_pretrained(model_dir).generate(tone(1.0, 32000, 1), rate, "a pad")
+
+
+def test_the_python_api_refuses_nan_samples(model_dir):
+    from synthgen.errors import SynthGenError
+
+    audio = tone(1.0, 32000, 1)
+    audio[0, 100] = np.nan
+    with pytest.raises(SynthGenError, match="NaN or infinite"):
+        SynthGen.from_pretrained(model_dir).generate(audio, 32000, "a pad")
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGHUP"])
+def test_a_stopped_generate_leaves_nothing_behind(stop, tmp_path, model_dir):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    temp, out = tmp_path / "temp", tmp_path / "out"
+    temp.mkdir()
+    out.mkdir()
+    mix = write(tmp_path / "song.wav", tone(120.0, 32000, 2), 32000)
+    process = subprocess.Popen([sys.executable, "-m", "synthgen", "generate", str(mix), "--prompt", "a pad",
+                                "--model", str(model_dir), "--out", str(out / "synth.wav")],
+                               env={**os.environ, "TMPDIR": str(temp)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not any(temp.glob("synthgen-*/stem_0.f32")) and time.monotonic() < deadline:  # generating
+        time.sleep(0.1)
+    assert process.poll() is None, process.communicate()
+    process.send_signal(getattr(signal, stop))
+    _, errors = process.communicate(timeout=60)
+    assert process.returncode != 0 and b"interrupted" in errors and b"Traceback" not in errors
+    assert list(temp.iterdir()) == [] and list(out.iterdir()) == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 from synthgen.cli import analyze, data, evaluate, generate, training
@@ -32,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    for stop in (signal.SIGTERM, signal.SIGHUP):  # stopped by kill or a closed terminal: clean up as for Ctrl-C
+        signal.signal(stop, signal.default_int_handler)
     try:
         return args.run(args)
     except SynthGenError as err:
