@@ -20,14 +20,13 @@ from pathlib import Path
 
 import mir_eval
 import numpy as np
-import soundfile as sf
 from tqdm import tqdm
 
 from synthgen.analysis.chords import CHORDS, beat_chroma, decode_chords, template_log_probabilities
 from synthgen.analysis.features import MixFeatures
 from synthgen.analysis.meter import change_chances
 from synthgen.analysis.mix import analyze_features
-from synthgen.data.synthstems.truth import SongTruth
+from synthgen.data.synthstems.truth import SongTruth, backing
 
 COLUMNS = ("beat F", "downbeat F", "majmin", "sevenths", "majmin templates", "key", "tempo 4%", "tempo any octave",
            "meter")
@@ -59,12 +58,9 @@ def chord_scores(truth: SongTruth, analysis) -> tuple[float, float]:
 
 
 def score_track(folder: Path) -> dict:
-    truth = SongTruth.of(json.loads((folder / "meta.json").read_text()))
-    mix, sr = sf.read(folder / "mixture.wav", dtype="float32", always_2d=True)
-    synth, _ = sf.read(folder / "synth.wav", dtype="float32", always_2d=True)
-    backing = (mix - synth).mean(axis=1)
+    audio, sample_rate, truth = backing(folder)
     started = time.perf_counter()
-    features = MixFeatures.of(backing, sr)
+    features = MixFeatures.of(audio, sample_rate)
     analysis = analyze_features(features)
     seconds = time.perf_counter() - started
     trim = mir_eval.beat.trim_beats
@@ -80,7 +76,7 @@ def score_track(folder: Path) -> dict:
         "tempo any octave": float(min(abs(ratio * m - 1) for m in (1, 2, 0.5, 3, 1 / 3)) < 0.04),
         "meter": float(analysis.meter.name == truth.meter), "true": f"{truth.meter} {truth.bpm:.0f} {truth.key}",
         "read": f"{analysis.meter.name} {analysis.tempo:.0f} {analysis.key.name if analysis.key else '-'}",
-        "audio seconds": len(backing) / sr, "analysis seconds": seconds,
+        "audio seconds": len(audio) / sample_rate, "analysis seconds": seconds,
     }
 
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from synthgen.analysis.features import MixFeatures, unit_chroma
+from synthgen.analysis.key import PITCH_NAMES
 
-NOTE_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 VOCABULARY = {  # Harte shorthand -> (intervals above the root, the suffix of a chord symbol)
     "maj": ((0, 4, 7), ""), "min": ((0, 3, 7), "m"), "7": ((0, 4, 7, 10), "7"), "maj7": ((0, 4, 7, 11), "maj7"),
     "min7": ((0, 3, 7, 10), "m7"), "sus2": ((0, 2, 7), "sus2"), "sus4": ((0, 5, 7), "sus4"),
@@ -40,11 +40,11 @@ class Chord:
 
     @property
     def label(self) -> str:
-        return "N" if self.root is None else f"{NOTE_NAMES[self.root]}:{self.quality}"
+        return "N" if self.root is None else f"{PITCH_NAMES[self.root]}:{self.quality}"
 
     @property
     def name(self) -> str:
-        return "N.C." if self.root is None else NOTE_NAMES[self.root] + VOCABULARY[self.quality][1]
+        return "N.C." if self.root is None else PITCH_NAMES[self.root] + VOCABULARY[self.quality][1]
 
     @property
     def pitch_classes(self) -> tuple[int, ...]:

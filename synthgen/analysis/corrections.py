@@ -13,8 +13,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from synthgen.analysis.chords import CHORDS, NOTE_NAMES, VOCABULARY, Chord
-from synthgen.analysis.key import KEY_MODES, Key
+from synthgen.analysis.chords import CHORDS, VOCABULARY, Chord
+from synthgen.analysis.key import KEY_MODES, PITCH_NAMES, Key
 from synthgen.errors import SynthGenError
 
 FLATS = {"Db": "C#", "D#": "Eb", "Gb": "F#", "G#": "Ab", "A#": "Bb", "Cb": "B", "Fb": "E", "E#": "F", "B#": "C"}
@@ -57,9 +57,9 @@ def given_values(key: str | None = None, bpm: float | None = None, meter: str | 
 
 def _pitch_class(name: str, text: str) -> int:
     name = FLATS.get(name, name)
-    if name not in NOTE_NAMES:
+    if name not in PITCH_NAMES:
         raise SynthGenError(f"'{text}': no such note name '{name}' (C, C#, Db, ... B)")
-    return NOTE_NAMES.index(name)
+    return PITCH_NAMES.index(name)
 
 
 def parse_key(text: str) -> Key:

@@ -98,8 +98,12 @@ def write_part(notes: list[Note], analysis: MixAnalysis, path: str | Path, progr
         end = max(start + 1, _ticks(note.end, grid, beat_ticks))
         events.append((start, mido.Message("note_on", note=note.pitch, velocity=note.midi_velocity)))
         events.append((end, mido.Message("note_off", note=note.pitch, velocity=0)))
-    midi = mido.MidiFile(ticks_per_beat=TICKS_PER_QUARTER)
-    midi.tracks += [conductor_track(analysis), _track(events)]
+    _save(path, [conductor_track(analysis), _track(events)])
+
+
+def _save(path: str | Path, tracks: list[mido.MidiTrack]) -> None:
+    """A MIDI file of these tracks, written atomically."""
+    midi = mido.MidiFile(ticks_per_beat=TICKS_PER_QUARTER, tracks=tracks)
     write_atomic(Path(path), lambda tmp: midi.save(str(tmp)))
 
 
@@ -148,6 +152,4 @@ def write_analysis(analysis: MixAnalysis, path: str | Path) -> None:
     elif suffix == ".lab":
         write_text_atomic(path, to_lab(analysis))
     else:
-        midi = mido.MidiFile(ticks_per_beat=TICKS_PER_QUARTER)
-        midi.tracks.append(conductor_track(analysis))
-        write_atomic(path, lambda tmp: midi.save(str(tmp)))
+        _save(path, [conductor_track(analysis)])

@@ -4,11 +4,11 @@
     extractor = FeatureExtractor(sample_rate); extractor.add(block [n]) ...; extractor.finish() -> MixFeatures
 
 The mix is resampled (soxr's streams, so blocks join without seams) and read twice:
-- onsets, at ONSET_RATE (22.05 kHz): 1024-point frames every 512 samples (43 frames/s), magnitudes summed into ONSET_BANDS log-spaced
-  bands, log-compressed; the flux (the summed rise of each band from one frame to the next) of all bands, and of
+- onsets, at ONSET_RATE (22.05 kHz): 1024-point frames every 512 samples (43 frames/s), magnitudes summed into
+  ONSET_BANDS log-spaced bands, log-compressed; the flux (the summed rise of each band from one frame to the next) of all bands, and of
   the bands under LOW_BAND_HZ (kick and bass), as envelopes [T];
-- chroma, at CHROMA_RATE (11.025 kHz): 4096-point frames every 512 samples (21.5 frames/s, 2.7 Hz per bin), each bin's power given to its
-  nearest semitone, in a treble band (chords and melody) and a bass band: [F, 12] each, C first.
+- chroma, at CHROMA_RATE (11.025 kHz): 4096-point frames every 512 samples (21.5 frames/s, 2.7 Hz per bin), each
+  bin's power given to its nearest semitone, in a treble band (chords and melody) and a bass band: [F, 12] each, C first.
 A 10-minute mix keeps about 4 MB of features; the audio itself is never held whole.
 """
 
@@ -47,6 +47,10 @@ class MixFeatures:
     def chroma_times(self) -> np.ndarray:
         """Seconds at the centre of each chroma frame [F]."""
         return (np.arange(len(self.treble)) * CHROMA_HOP + CHROMA_FFT / 2) / CHROMA_RATE
+
+    def onset_frames(self, seconds: np.ndarray) -> np.ndarray:
+        """Times [B] as (fractional) onset frames [B]."""
+        return np.interp(seconds, self.onset_times, np.arange(len(self.onset)))
 
     def envelopes(self) -> dict[str, np.ndarray]:
         """The envelopes at the onset frames that the beat period is read from: onset, low_onset, novelty [T]."""

@@ -56,9 +56,10 @@ def meter_features(envelopes: dict[str, np.ndarray], beat_frames: np.ndarray, tr
     chroma = np.concatenate([treble, bass], axis=1) / np.sqrt(2)
     harmonic = np.concatenate([[0.0], 1 - (chroma[1:] * chroma[:-1]).sum(axis=1)])
     new_chord = np.concatenate([[0.0], 1 - (chords[1:] * chords[:-1]).sum(axis=1)])
+    on_beat, kick, half = at(onset, 0), at(low, 0), at(onset, 1 / 2)
     thirds = (at(onset, 1 / 3) + at(onset, 2 / 3)) / 2
-    columns = [at(onset, 0), at(low, 0), at(onset, 1 / 2), thirds, harmonic, new_chord, at(low, 0) - at(onset, 0)]
-    triplets = np.log((thirds.mean() + 1e-6) / (at(onset, 1 / 2).mean() + 1e-6))  # the whole mix: do beats divide in 3?
+    columns = [on_beat, kick, half, thirds, harmonic, new_chord, kick - on_beat]
+    triplets = np.log((thirds.mean() + 1e-6) / (half.mean() + 1e-6))  # the whole mix: do its beats divide in 3?
     return np.stack([_standard(c) for c in columns] + [np.full(len(beat_frames), triplets)], axis=1)
 
 

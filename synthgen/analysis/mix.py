@@ -125,7 +125,7 @@ def _read_beats(features: MixFeatures, envelopes: dict[str, np.ndarray], bpm: fl
     else:
         frames = track_beats(beat_strength(envelopes), rate, period)
         beats = _reach_the_start(np.interp(frames, np.arange(len(features.onset)), features.onset_times))
-    return beats, np.interp(beats, features.onset_times, np.arange(len(features.onset)))
+    return beats, features.onset_frames(beats)
 
 
 def _read_bars(described: np.ndarray, beats: np.ndarray, given: Corrections) -> tuple[Meter, int]:

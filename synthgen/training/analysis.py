@@ -16,11 +16,9 @@ one .npz (`analysis.weights`).
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 import torch
 from tqdm import tqdm
 
@@ -31,7 +29,7 @@ from synthgen.analysis.features import MixFeatures
 from synthgen.analysis.key import KEY_MODES, Key, KeyModel, key_features
 from synthgen.analysis.meter import MAX_PLACES, METERS, MeterModel, meter_features
 from synthgen.analysis.weights import save_parts
-from synthgen.data.synthstems.truth import SongTruth
+from synthgen.data.synthstems.truth import backing
 
 CHORD_HIDDEN, TEMPO_HIDDEN, LEARNING_RATE = 48, 16, 0.01
 CHORD_STEPS, TEMPO_STEPS, KEY_STEPS, METER_STEPS = 1500, 800, 800, 300
@@ -47,22 +45,19 @@ def nearest_chord(root: int, intervals: tuple[int, ...]) -> int:
 
 def read_track(folder: Path) -> dict:
     """A track's examples: chroma and chord at each true beat, candidate periods' features and the true one's index."""
-    truth = SongTruth.of(json.loads((folder / "meta.json").read_text()))
-    mix, sr = sf.read(folder / "mixture.wav", dtype="float32", always_2d=True)
-    synth, _ = sf.read(folder / "synth.wav", dtype="float32", always_2d=True)
-    features = MixFeatures.of((mix - synth).mean(axis=1), sr)
+    audio, sample_rate, truth = backing(folder)
+    features = MixFeatures.of(audio, sample_rate)
     treble, bass = beat_chroma(features, truth.beats)
     middles = truth.beats + np.median(np.diff(truth.beats)) / 2
     lags, candidates = lag_features(features.envelopes(), features.onset_rate)
     true_lag = features.onset_rate * 60 / truth.bpm
-    meta = json.loads((folder / "meta.json").read_text())
-    beat_frames = np.interp(truth.beats, features.onset_times, np.arange(len(features.onset)))
     return dict(treble=treble, bass=bass, chords=np.array([nearest_chord(*truth.chord_at(t)) for t in middles]),
-                envelopes={k: v for k, v in features.envelopes().items() if k != "novelty"}, beat_frames=beat_frames,
+                envelopes={k: v for k, v in features.envelopes().items() if k != "novelty"},
+                beat_frames=features.onset_frames(truth.beats),
                 meter=list(METERS).index(truth.meter),
                 candidates=candidates, period=int(np.argmin(np.abs(lags - true_lag))),
                 key_features=key_features(features.treble, features.bass),
-                key=KEY_MODES.index(meta["mode"]) * 12 + meta["key_tonic"])
+                key=KEY_MODES.index(truth.mode) * 12 + truth.tonic)
 
 
 def _adam(parameters: list[torch.nn.Parameter], loss_of, steps: int, name: str) -> None:

@@ -1,5 +1,6 @@
 """What a SynthStems track's meta.json knows of its song, in the terms an analysis is measured in.
 
+    backing(folder) -> (mono backing [N], sample_rate, SongTruth): what a producer would give SynthGen, and its truth
     SongTruth.of(meta) -> .beats [B], .downbeats [D] (seconds), .meter ("4/4"), .bpm, .key ("B minor"),
                           .chords [(start, end, root, intervals)], .harte() -> ([[start, end]], labels)
 
@@ -9,11 +10,15 @@ starts at 0 s too (its sections are whole bars from there). Swing and humanizing
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 
-NOTE_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+from synthgen.data.synthstems.theory import NOTE_NAMES
+
 STEPS = {"4/4": (4, 16), "3/4": (4, 12), "6/8": (6, 12)}  # sixteenth steps per counted beat and per bar
 HARTE = {(0, 4, 7): "maj", (0, 3, 7): "min", (0, 4, 7, 10): "7", (0, 4, 7, 11): "maj7", (0, 3, 7, 10): "min7",
          (0, 3, 6): "dim", (0, 3, 6, 10): "hdim7", (0, 3, 6, 9): "dim7", (0, 2, 7): "sus2", (0, 5, 7): "sus4",
@@ -27,7 +32,7 @@ class SongTruth:
     downbeats: np.ndarray
     meter: str
     bpm: float
-    key: str
+    tonic: int  # pitch class, C = 0
     mode: str
     chords: list[tuple[float, float, int, tuple[int, ...]]]
 
@@ -39,8 +44,12 @@ class SongTruth:
         chords = [(c["start"], c["end"], c["root"], tuple(sorted({(p - c["root"]) % 12 for p in c["pitch_classes"]})))
                   for c in meta["chords"] if c["start"] < seconds]
         return cls(np.arange(0, seconds - 1e-6, beat_steps * step), np.arange(0, seconds - 1e-6, bar_steps * step),
-                   meter, 60.0 / (beat_steps * step), f"{NOTE_NAMES[meta['key_tonic']]} {meta['mode']}", meta["mode"],
-                   chords)
+                   meter, 60.0 / (beat_steps * step), meta["key_tonic"], meta["mode"], chords)
+
+    @property
+    def key(self) -> str:
+        """"B minor", "D dorian"."""
+        return f"{NOTE_NAMES[self.tonic]} {self.mode}"
 
     @property
     def major_minor_key(self) -> str:
@@ -61,3 +70,10 @@ class SongTruth:
             if start <= seconds < end:
                 return root, intervals
         return self.chords[-1][2], self.chords[-1][3]
+
+
+def backing(folder: Path) -> tuple[np.ndarray, int, SongTruth]:
+    """A track's backing (mixture minus synth, its channels averaged) [N], its sample rate, and its truth."""
+    mix, sample_rate = sf.read(folder / "mixture.wav", dtype="float32", always_2d=True)
+    synth, _ = sf.read(folder / "synth.wav", dtype="float32", always_2d=True)
+    return (mix - synth).mean(axis=1), sample_rate, SongTruth.of(json.loads((folder / "meta.json").read_text()))
