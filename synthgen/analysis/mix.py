@@ -22,6 +22,7 @@ from synthgen.analysis.beats import beat_strength, estimate_period, tempo_map, t
 from synthgen.analysis.chord_model import ChordModel
 from synthgen.analysis.chords import CHORDS, Chord, beat_chroma, decode_chords
 from synthgen.analysis.corrections import Corrections
+from synthgen.analysis.description import BeatDescription, describe_beats
 from synthgen.analysis.features import BLOCK_SECONDS, FeatureExtractor, MixFeatures
 from synthgen.analysis.key import Key, KeyModel
 from synthgen.analysis.meter import METERS, Meter, MeterModel, change_chances, meter_features
@@ -40,6 +41,7 @@ class MixAnalysis:
     chord_confidence: np.ndarray  # [B] 0..1
     key: Key | None
     given: tuple[str, ...] = ()  # what a producer gave instead of what was read (`corrections.Corrections.given`)
+    description: BeatDescription | None = None  # what each beat sounds like (the note planner's input)
 
     @property
     def downbeats(self) -> np.ndarray:
@@ -155,11 +157,13 @@ def analyze_features(features: MixFeatures, corrections: Corrections = Correctio
         ends = np.append(beats[1:], features.seconds)
         chords = [corrections.chord_at((start + end) / 2) for start, end in zip(beats, ends)]
         confidence = np.ones(len(beats))
+        chord_log_probs = np.log(np.maximum(np.eye(len(CHORDS))[[CHORDS.index(c) for c in chords]], 1e-12))
     else:
         path, confidence = decode_chords(chord_log_probs, change_chances(len(beats), meter, first))
         chords = [CHORDS[i] for i in path]
     key = corrections.key or KeyModel.shipped()(features.treble, features.bass)
-    return MixAnalysis(features.seconds, beats, meter, first, chords, confidence, key, corrections.given)
+    description = describe_beats(features, beats, treble, bass, chord_log_probs)
+    return MixAnalysis(features.seconds, beats, meter, first, chords, confidence, key, corrections.given, description)
 
 
 def analyze(audio: np.ndarray, sample_rate: int, corrections: Corrections = Corrections()) -> MixAnalysis:

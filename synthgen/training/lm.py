@@ -130,7 +130,9 @@ def build_task(config: TrainConfig) -> tuple[Dataset, Dataset, nn.Module, Codec 
 
 
 class Trainer:
-    def __init__(self, config: TrainConfig, resume: bool = False, progress: bool = True):
+    def __init__(self, config, resume: bool = False, progress: bool = True, task: tuple | None = None):
+        """config: TrainConfig, or another loop's settings with the same loop fields (`training.planner`); task:
+        (train data, valid data, model, codec or None, collate), built from a TrainConfig when not given."""
         from accelerate import Accelerator
         from transformers import get_cosine_schedule_with_warmup
 
@@ -145,7 +147,7 @@ class Trainer:
         torch.manual_seed(config.seed)
         self.accelerator = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision=config.mixed_precision,
                                        gradient_accumulation_steps=config.grad_accum)
-        self.train_data, self.valid_data, self.model, self.codec, self.collate = build_task(config)
+        self.train_data, self.valid_data, self.model, self.codec, self.collate = task or build_task(config)
         params = [p for p in self.model.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay, betas=(0.9, 0.95))
         scheduler = get_cosine_schedule_with_warmup(optimizer, config.warmup, config.steps)
@@ -281,7 +283,7 @@ class Trainer:
         target = self.out / "model"
         if self.accelerator.is_main_process:
             model = self.accelerator.unwrap_model(self.objective).model
-            if self.config.lora:
+            if getattr(self.config, "lora", False):
                 from synthgen.model.pretrained import merge_lora
 
                 model = copy.deepcopy(model)
