@@ -1,4 +1,4 @@
-"""Pictures people look at: waveforms and spectrograms on a shared time axis."""
+"""Pictures people look at: waveforms and spectrograms on a shared time axis; piano rolls under a chord chart."""
 
 from __future__ import annotations
 
@@ -35,6 +35,45 @@ def waveforms_and_spectrograms(tracks: dict[str, np.ndarray], sample_rate: int, 
         spec.set_ylabel("Hz")
     axes[-1].set_xlabel("seconds")
     axes[-1].set_xlim(0, max(len(a) for a in tracks.values()) / sample_rate)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return path
+
+
+def piano_rolls(parts: dict, chords: list[tuple[float, float, str, tuple[int, ...]]], seconds: float,
+                path: str | Path, title: str = "") -> Path:
+    """Parts' notes ({name: [Note]}) as piano rolls on one time axis, under a chord chart ([(start, end, name,
+    pitch classes)]): a note whose pitch class is in the chart's chord at its onset is drawn blue, any other
+    orange. Writes a PNG at `path` and returns it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1 + len(parts), 1, figsize=(14, 0.7 + 2.4 * len(parts)), sharex=True,
+                             gridspec_kw=dict(height_ratios=[0.35] + [1] * len(parts)))
+    chart = axes[0]
+    for i, (start, end, name, _) in enumerate(chords):
+        chart.axvspan(start, end, color=("#e8eef4", "#d3dde8")[i % 2])
+        chart.text((start + end) / 2, 0.5, name, ha="center", va="center", fontsize=8, clip_on=True)
+    chart.set_yticks([])
+    chart.set_title(title, fontsize=10)
+    starts = np.array([c[0] for c in chords])
+    for ax, (name, notes) in zip(axes[1:], parts.items()):
+        for start, end, _, _ in chords:
+            ax.axvline(start, color="#cccccc", linewidth=0.5)
+        for note in notes:
+            chord = chords[max(int(np.searchsorted(starts, note.start, side="right")) - 1, 0)] if chords else None
+            fits = chord is not None and note.pitch % 12 in chord[3]
+            ax.add_patch(plt.Rectangle((note.start, note.pitch - 0.4), max(note.end - note.start, 0.02), 0.8,
+                                       color="#2a6f97" if fits else "#e07a1f"))
+        pitches = [n.pitch for n in notes] or [60]
+        ax.set_ylim(min(pitches) - 3, max(pitches) + 3)
+        ax.set_ylabel(name, rotation=0, ha="right", va="center")
+    axes[-1].set_xlabel("seconds")
+    axes[-1].set_xlim(0, seconds)
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=80)

@@ -1,4 +1,4 @@
-"""`synthgen eval`, `eval-audio` and `eval-codec`."""
+"""`synthgen eval`, `eval-audio`, `eval-codec` and `eval-notes`."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from synthgen.cli.common import (add_device_option, add_mode_option, add_samplin
                                  generation_settings)
 from synthgen.data.window_settings import WindowSettings
 from synthgen.errors import SynthGenError
-from synthgen.options import bounded
+from synthgen.options import add_options, bounded, config_from
+from synthgen.planner.settings import PlanSettings
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
-    """`eval-codec`, `eval` and `eval-audio`."""
+    """`eval-codec`, `eval`, `eval-audio` and `eval-notes`."""
     parser = commands.add_parser("eval-codec", help="a codec's reconstruction of held-out audio (what train-codec reports)")
     parser.add_argument("--codec", required=True, action="append",
                         help="codec directory (save_pretrained) or preset; repeat to compare codecs in one table")
@@ -55,6 +56,18 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--plots", type=bounded(int, at_least=0), default=3, help="windows to plot and keep audio of")
     add_sampling_options(parser)
     parser.set_defaults(run=eval_audio)
+
+    parser = commands.add_parser("eval-notes", help="plan parts for held-out SynthStems songs and measure how they play "
+                                 "to the true chords and beats, against the true parts and rule baselines")
+    parser.add_argument("--data", required=True, nargs="+", help="SynthStems folders (each gets its own table)")
+    parser.add_argument("--planner", help="note planner folder or run folder (default: the shipped one)")
+    parser.add_argument("--no-planner", action="store_true", help="measure the truth and the rules only")
+    add_split_option(parser, "test")
+    parser.add_argument("--tracks", type=bounded(int, at_least=1), default=None, help="at most this many tracks per folder")
+    parser.add_argument("--seed", type=bounded(int, at_least=0), default=0, help="seed of the first track's plan")
+    add_options(parser, PlanSettings)
+    parser.add_argument("--out", default="eval-notes", help="report folder (notes.json, notes.md, rolls/)")
+    parser.set_defaults(run=eval_notes)
 
 
 def evaluate(args: argparse.Namespace) -> int:
@@ -133,4 +146,25 @@ def eval_codec(args: argparse.Namespace) -> int:
         write_text_atomic(Path(args.out), json.dumps(dict(data=str(args.data), split=args.split, codecs=rows), indent=1) + "\n")
         write_text_atomic(Path(args.out).with_suffix(".md"), table)
     print(table, end="")
+    return 0
+
+
+def eval_notes(args: argparse.Namespace) -> int:
+    import shlex
+    import sys
+
+    from synthgen.eval.notes import evaluate_notes, markdown_table, write_report
+    from synthgen.planner.plan import load_planner
+
+    planner = None if args.no_planner else load_planner(args.planner)
+    settings = config_from(PlanSettings, args)
+    out = Path(args.out)
+    report = dict(command="synthgen " + shlex.join(sys.argv[1:]), planner=None if args.no_planner else str(args.planner or "shipped"),
+                  settings=vars(settings), sets={})
+    for folder in args.data:
+        result = evaluate_notes(folder, planner, settings, args.split, args.tracks, args.seed, out / "rolls")
+        report["sets"][Path(folder).name] = result
+        print(f"{folder} ({result['tracks']} tracks)\n" + markdown_table(result["rows"]))
+    write_report(report, out / "notes.json")
+    print(f"written: {out}/notes.json, notes.md and piano rolls in {out}/rolls")
     return 0

@@ -1,4 +1,4 @@
-"""`synthgen train` and `synthgen train-codec`."""
+"""`synthgen train`, `synthgen train-codec` and `synthgen train-planner`."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from synthgen.errors import SynthGenError
 from synthgen.options import add_options, config_from
 from synthgen.training.codec_config import TRAIN_CONFIGS
 from synthgen.training.lm_config import TrainConfig
+from synthgen.training.planner_config import PlannerTrainConfig
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
-    """`train` and `train-codec`."""
+    """`train`, `train-codec` and `train-planner`."""
     parser = commands.add_parser("train", help="train a model on a token cache (use `accelerate launch -m synthgen "
                                  "train` to scale out)")
     add_options(parser, TrainConfig, required=("data", "out"))
@@ -24,6 +25,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     add_options(parser, *TRAIN_CONFIGS.values(), required=("data", "out"), defaults=False)
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     parser.set_defaults(run=train_codec)
+
+    parser = commands.add_parser("train-planner", help="train the note planner on data folders with their mixes and "
+                                 "parts (true scores where they have them, transcribed stems elsewhere)")
+    add_options(parser, PlannerTrainConfig, required=("data", "out"))
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    parser.set_defaults(run=train_planner)
 
 
 def train(args: argparse.Namespace) -> int:
@@ -43,4 +50,12 @@ def train_codec(args: argparse.Namespace) -> int:
             raise SynthGenError(f"--{foreign[0].replace('_', '-')} is an option of --kind {other}, not {args.kind}")
     out = train_codec(config_from(TRAIN_CONFIGS[args.kind], args), resume=args.resume)
     print(f"codec saved in {out}")
+    return 0
+
+
+def train_planner(args: argparse.Namespace) -> int:
+    from synthgen.training.planner import train_planner
+
+    out = train_planner(config_from(PlannerTrainConfig, args), resume=args.resume)
+    print(f"note planner saved in {out}")
     return 0

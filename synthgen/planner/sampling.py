@@ -1,6 +1,6 @@
 """Writing a part with the note planner, beat by beat, with classifier-free guidance, temperature and top-p.
 
-    events = sample_events(model, conditions [B, FEATURES], text [TEXT], PlanSettings(guidance=2.0), seed=0)
+    events = sample_events(model, conditions [B, FEATURES], text [TEXT], PlanSettings(plan_guidance=2.0), seed=0)
 
 Guidance runs two rows, one with both conditions and one with neither (their null vectors), and samples from
 uncond + guidance * (cond - uncond) at every head. The grammar of the steps is kept by masking: a note's tick
@@ -10,34 +10,22 @@ MAX_PER_BEAT in a beat.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 
 from synthgen.analysis.description import TICKS
-from synthgen.options import check_bounds, option
 from synthgen.planner.grid import LOWEST, PITCHES, Event
 from synthgen.planner.model import BEAT, NOTE, NotePlanner
+from synthgen.planner.settings import PlanSettings
 
 MAX_AT_ONCE, MAX_PER_BEAT = 6, 24
 
 
-@dataclass
-class PlanSettings:
-    guidance: float = option("classifier-free guidance of the note planner (1: none)", 2.0, at_least=0, at_most=10)
-    temperature: float = option("note planner sampling temperature", 0.8, above=0, at_most=5)
-    top_p: float = option("note planner nucleus sampling mass", 0.9, above=0, at_most=1)
-
-    def __post_init__(self):
-        check_bounds(self)
-
-
 def _pick(logits: torch.Tensor, settings: PlanSettings, generator: torch.Generator) -> int:
     """One draw from logits [K] (masked entries at -inf) at the settings' temperature and top-p."""
-    probs = torch.softmax(logits / settings.temperature, dim=-1)
+    probs = torch.softmax(logits / settings.plan_temperature, dim=-1)
     ordered, order = probs.sort(descending=True)
-    keep = ordered.cumsum(0) - ordered < settings.top_p
+    keep = ordered.cumsum(0) - ordered < settings.plan_top_p
     ordered = torch.where(keep, ordered, 0.0)
     return int(order[torch.multinomial(ordered / ordered.sum(), 1, generator=generator)])
 
@@ -60,8 +48,8 @@ def sample_events(model: NotePlanner, conditions: np.ndarray, text: np.ndarray, 
     """A part on the grid of the conditions' B beats [B, FEATURES] for a prompt embedding [TEXT]."""
     model.eval()
     generator = torch.Generator().manual_seed(seed)
-    guide = _Guided(settings.guidance)
-    rows = 1 if settings.guidance == 1 else 2
+    guide = _Guided(settings.plan_guidance)
+    rows = 1 if settings.plan_guidance == 1 else 2
     mix_on = text_on = torch.tensor([True, False][:rows])
     caches: list[list] = [[] for _ in model.blocks]
     cond = torch.as_tensor(conditions, dtype=torch.float32)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -29,39 +29,14 @@ from torch.utils.data import Dataset
 from tqdm import tqdm
 
 from synthgen.errors import SynthGenError
-from synthgen.options import check_bounds, option
 from synthgen.planner.conditions import beat_conditions, transpose
 from synthgen.planner.grid import HIGHEST, LOWEST, Event, to_events, to_steps
 from synthgen.planner.model import IGNORE, NotePlanner, PlannerConfig
+from synthgen.training.planner_config import PlannerTrainConfig
 
 DATA_FILE = "planner-data.npz"
 WINDOW_BEATS, HOP_BEATS = 32, 8
 TRANSPOSE = (-5, 6)
-
-
-@dataclass
-class PlannerTrainConfig:
-    data: tuple[str, ...] = option("data folders (SynthStems, MUSDB18, the seed's layout, your own stems)")
-    out: str = option("run folder (checkpoint, logs, exported planner in RUN/model)")
-    width: int = option("model width", PlannerConfig.width, at_least=16)
-    layers: int = option("transformer layers", PlannerConfig.layers, at_least=1, at_most=24)
-    steps: int = option("optimizer steps in total", 3000, at_least=1)
-    batch_size: int = option("windows per process per micro-batch", 32, at_least=1)
-    grad_accum: int = option("micro-batches per optimizer step", 1, at_least=1)
-    lr: float = option("peak learning rate", 1e-3, above=0, at_most=1)
-    weight_decay: float = option("AdamW weight decay", 0.01, at_least=0)
-    warmup: int = option("linear warm-up steps before the cosine decay", 200, at_least=0)
-    clip: float = option("gradient norm clipping (0: off)", 1.0, at_least=0)
-    eval_every: int = option("steps between validations", 250, at_least=1)
-    eval_windows: int = option("validation windows per validation", 256, at_least=1)
-    save_every: int = option("steps between checkpoints", 250, at_least=1)
-    mixed_precision: str = option("mixed precision", "no", choices=["no", "fp16", "bf16"])
-    seed: int = option("seed of the initialisation, the data order and the transpositions", 0, at_least=0)
-    num_threads: int | None = option("torch CPU threads", None, at_least=1)
-    workers: int = option("processes reading the tracks' mixes", 2, at_least=1)
-
-    def __post_init__(self):
-        check_bounds(self)
 
 
 # ----- reading the tracks -----
@@ -189,7 +164,8 @@ def train_planner(config: PlannerTrainConfig, resume: bool = False) -> Path:
     if not resume and checkpoints(out / "checkpoint"):
         raise SynthGenError(f"{out}: already holds a run; pass --resume to continue it or choose another --out")
     torch.manual_seed(config.seed)
-    model = NotePlanner(PlannerConfig(width=config.width, layers=config.layers))
+    sizes = {k: v for k, v in dict(width=config.width, layers=config.layers).items() if v is not None}
+    model = NotePlanner(PlannerConfig(**sizes))
     path = _data_file(config, out)
     train = PlanWindows(path, "train", model.config.context, config.seed)
     valid = PlanWindows(path, "valid", model.config.context, augment=False)

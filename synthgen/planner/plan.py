@@ -1,0 +1,44 @@
+"""A part's notes for a mix: the learned note planner, or the rule for the prompt's role when there is none.
+
+    planner = load_planner()                      # the shipped one (synthgen/weights/planner), or a folder
+    notes = plan_notes(analysis, prompt, planner, PlanSettings(), seed=0)   # [Note] in seconds
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from synthgen.analysis.mix import MixAnalysis
+from synthgen.notes import Note
+from synthgen.planner.grid import Event, to_notes
+from synthgen.planner.model import NotePlanner
+from synthgen.planner.rules import rule_plan
+from synthgen.planner.sampling import sample_events
+from synthgen.planner.settings import PlanSettings
+
+SHIPPED = Path(__file__).resolve().parent.parent / "weights" / "planner"
+
+
+def load_planner(path: str | Path | None = None) -> NotePlanner:
+    """A note planner from its folder (a run folder's model/ is found too); the shipped one by default."""
+    path = Path(path) if path is not None else SHIPPED
+    if (path / "model" / "config.json").is_file():
+        path = path / "model"
+    return NotePlanner.from_pretrained(path)
+
+
+def plan_events(analysis: MixAnalysis, prompt: str, planner: NotePlanner | None = None,
+                settings: PlanSettings = PlanSettings(), seed: int = 0) -> list[Event]:
+    """The part's events on the analysis's beat grid (the prompt's rule plan without a planner)."""
+    if planner is None or not len(analysis.beats):
+        return rule_plan(analysis, prompt) if len(analysis.beats) else []
+    from synthgen.planner.conditions import beat_conditions
+    from synthgen.planner.prompt import prompt_embeddings
+
+    return sample_events(planner, beat_conditions(analysis), prompt_embeddings([prompt])[0], settings, seed)
+
+
+def plan_notes(analysis: MixAnalysis, prompt: str, planner: NotePlanner | None = None,
+               settings: PlanSettings = PlanSettings(), seed: int = 0) -> list[Note]:
+    """The part's notes in seconds, within the analysed mix's length."""
+    return to_notes(plan_events(analysis, prompt, planner, settings, seed), analysis.beats, analysis.seconds)
