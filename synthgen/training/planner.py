@@ -7,7 +7,7 @@ What it learns from, per track of each data folder (any layout `data.sources` re
 - the mix without the target, read by the same analysis inference runs (`analysis.analyze`), never the true
   chords: the conditions of every beat (`planner.conditions`);
 - the part's notes: a SynthStems track's true score (meta.json's notes, as in score.mid's synth track); any other
-  track's target stem transcribed (`transcribe`), the pseudo-labels `bench/pseudo_labels.py` measures;
+  track's target stem transcribed (`transcribe`), the pseudo-labels `bench/transcribe.py` measures;
 - its description, as a MiniLM sentence embedding.
 That reading is done once (DATA_FILE in the run folder, reused on resume), two tracks at a time.
 
@@ -66,14 +66,19 @@ def _read_all(tracks: list, workers: int) -> list[dict]:
 
 
 def build_data(folders: tuple[str, ...], path: Path, workers: int) -> None:
-    """Read every track of the data folders and save what training needs in `path` (npz)."""
+    """Read every train and valid track of the data folders and save what training needs in `path`."""
     from synthgen.data.sources import list_tracks
-    from synthgen.planner.prompt import prompt_embeddings
 
     tracks = [t for folder in folders for t in list_tracks(folder) if t.split in ("train", "valid")]
     if not tracks:
         raise SynthGenError(f"{', '.join(folders)}: no train or valid tracks")
-    read = _read_all(tracks, workers)
+    save_data(_read_all(tracks, workers), folders, path)
+
+
+def save_data(read: list[dict], folders: tuple[str, ...], path: Path) -> None:
+    """Tracks as `read_track` gives them, with their descriptions' embeddings, in one npz file at `path`."""
+    from synthgen.planner.prompt import prompt_embeddings
+
     descriptions = [r["description"] for r in read]
     unique = sorted(set(descriptions))
     embeddings = np.concatenate([prompt_embeddings(unique[i : i + 256]) for i in range(0, len(unique), 256)])
