@@ -37,7 +37,7 @@ IGNORE = -100
 
 @dataclass
 class PlannerConfig:
-    width: int = 192
+    width: int = 128
     layers: int = 4
     heads: int = 4
     dropout: float = 0.1

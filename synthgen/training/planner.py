@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+from functools import lru_cache
 from dataclasses import asdict
 from pathlib import Path
 
@@ -57,22 +58,31 @@ def read_track(track) -> dict:
                 description=track.description, split=track.split, transcribed=true_notes is None)
 
 
-def _read_all(tracks: list, workers: int) -> list[dict]:
-    torch.set_num_threads(1)
-    if workers == 1:
-        return [read_track(t) for t in tqdm(tracks, desc="reading mixes", unit="track")]
-    with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        return list(tqdm(pool.imap(read_track, tracks, chunksize=4), total=len(tracks), desc="reading mixes", unit="track"))
+@lru_cache(maxsize=None)
+def _tracks(folder: str) -> list:
+    from synthgen.data.sources import list_tracks
+
+    return [t for t in list_tracks(folder) if t.split in ("train", "valid")]
+
+
+def _read_one(where: tuple[str, int]) -> dict:
+    """The track at (folder, index) of `_tracks` (tracks do not pickle; each process lists a folder once)."""
+    return read_track(_tracks(where[0])[where[1]])
 
 
 def build_data(folders: tuple[str, ...], path: Path, workers: int) -> None:
     """Read every train and valid track of the data folders and save what training needs in `path`."""
-    from synthgen.data.sources import list_tracks
-
-    tracks = [t for folder in folders for t in list_tracks(folder) if t.split in ("train", "valid")]
-    if not tracks:
+    torch.set_num_threads(1)
+    where = [(folder, i) for folder in folders for i in range(len(_tracks(folder)))]
+    if not where:
         raise SynthGenError(f"{', '.join(folders)}: no train or valid tracks")
-    save_data(_read_all(tracks, workers), folders, path)
+    progress = dict(total=len(where), desc="reading mixes", unit="track")
+    if workers == 1:
+        read = [_read_one(w) for w in tqdm(where, **progress)]
+    else:
+        with multiprocessing.get_context("spawn").Pool(workers) as pool:
+            read = list(tqdm(pool.imap(_read_one, where, chunksize=4), **progress))
+    save_data(read, folders, path)
 
 
 def save_data(read: list[dict], folders: tuple[str, ...], path: Path) -> None:
@@ -97,7 +107,8 @@ class PlanWindows(Dataset):
     """Windows of one split's tracks as model steps; training windows are transposed per epoch."""
 
     def __init__(self, path: Path, split: str, context: int, seed: int = 0, augment: bool = True):
-        data = np.load(path)
+        with np.load(path) as stored:
+            data = {name: stored[name] for name in stored.files}
         self.text, self.seed, self.augment, self.epoch = data["text"], seed, augment, 0
         beat_ends, note_ends = np.cumsum(data["beats"]), np.cumsum(data["notes"])
         self.tracks = []  # (conditions [B, F], events, description index)
