@@ -68,7 +68,7 @@ def piano_rolls(parts: dict, chords: list[tuple[float, float, str, tuple[int, ..
             chord = chords[max(int(np.searchsorted(starts, note.start, side="right")) - 1, 0)] if chords else None
             fits = chord is not None and note.pitch % 12 in chord[3]
             ax.add_patch(plt.Rectangle((note.start, note.pitch - 0.4), max(note.end - note.start, 0.02), 0.8,
-                                       color="#2a6f97" if fits else "#e07a1f"))
+                                       facecolor="#2a6f97" if fits else "#e07a1f", edgecolor="white", linewidth=0.6))
         pitches = [n.pitch for n in notes] or [60]
         ax.set_ylim(min(pitches) - 3, max(pitches) + 3)
         ax.set_ylabel(name, rotation=0, ha="right", va="center")

@@ -17,8 +17,8 @@ from synthgen.planner.rules import RULES
 from synthgen.planner.sampling import sample_events
 from synthgen.planner.settings import PlanSettings
 from synthgen.training.planner import PlanWindows, collate_steps, save_data
+from tests.helpers.factories import PROGRESSION_SR as SR, progression, progression_truth
 
-SR = 16000
 
 
 def test_a_score_survives_the_trip_through_tokens():
@@ -64,39 +64,6 @@ def test_compound_and_triple_notes_land_on_exact_ticks_and_the_true_grid(meter, 
     assert np.allclose(grid_times(np.array([1.5]), truth.beats), 1.5 * beat)
 
 
-def _note(midi: int, seconds: float) -> np.ndarray:
-    t = np.arange(int(seconds * SR)) / SR
-    f = 440.0 * 2 ** ((midi - 69) / 12)
-    return sum(np.sin(2 * np.pi * f * k * t) / k for k in range(1, 5)) * np.exp(-t * 1.0)
-
-
-PROGRESSION = [(0, (0, 4, 7)), (9, (0, 3, 7)), (5, (0, 4, 7)), (7, (0, 4, 7))]  # I vi IV V, a bar each
-
-
-def progression(tonic: int, bpm: float = 120.0, bars: int = 8) -> np.ndarray:
-    """The progression in a key as a backing: the chord's triad and its root in the bass, a kick on each beat."""
-    beat = 60 / bpm
-    out = []
-    for bar in range(bars):
-        root, intervals = PROGRESSION[bar % 4]
-        chord = sum(_note(48 + (tonic + root + i) % 12, 4 * beat) for i in intervals) + _note(36 + (tonic + root) % 12, 4 * beat)
-        kick = np.zeros_like(chord)
-        for b in range(4):
-            start = int(b * beat * SR)
-            kick[start : start + 600] += np.sin(2 * np.pi * 60 * np.arange(600) / SR) * np.exp(-np.arange(600) / 150) * 3
-        out.append(chord + kick)
-    return (0.05 * np.concatenate(out)).astype(np.float32)
-
-
-def truth_of(tonic: int, bpm: float = 120.0, bars: int = 8) -> SongTruth:
-    bar = 4 * 60 / bpm
-    chords = [dict(start=b * bar, end=(b + 1) * bar, root=(tonic + PROGRESSION[b % 4][0]) % 12,
-                   pitch_classes=[(tonic + PROGRESSION[b % 4][0] + i) % 12 for i in PROGRESSION[b % 4][1]])
-              for b in range(bars)]
-    return SongTruth.of(dict(meter="4/4", step_seconds=60 / bpm / 4, seconds=bars * bar, key_tonic=tonic, mode="major",
-                             chords=chords))
-
-
 def test_a_tiny_planner_trained_on_a_progression_plays_its_chords(tmp_path):
     torch.manual_seed(0)
     read = []
@@ -121,7 +88,7 @@ def test_a_tiny_planner_trained_on_a_progression_plays_its_chords(tmp_path):
         optimizer.step()
     # a key it never heard: the part must follow that song's chords
     analysis = analyze(progression(4), SR)
-    truth = truth_of(4)
+    truth = progression_truth(4)
     text = np.load(tmp_path / "data.npz")["text"][0]  # the prompt's embedding
     events = sample_events(model, beat_conditions(analysis), text, PlanSettings(plan_guidance=1.5, plan_temperature=0.5))
     notes = to_notes(events, analysis.beats, analysis.seconds)
@@ -172,3 +139,33 @@ def test_the_role_is_recognised_from_the_notes():
     assert [role_from_notes(part, beat) for part in (pad, stabs, bass, arpeggio, melody)] == \
         ["pad", "stabs", "bass", "arpeggio", "lead"]
     assert role_from_notes([], beat) is None
+
+
+def test_train_planner_and_eval_notes_run_end_to_end(tmp_path):
+    """A tiny run from a SynthStems folder through the command line: the exported planner plans the test songs and
+    eval-notes writes its tables and piano rolls."""
+    import json
+    import subprocess
+    import sys
+
+    from synthgen.data.synthstems.generator import SynthStemsConfig, generate_dataset
+
+    data = tmp_path / "data"
+    generate_dataset(data, 6, SynthStemsConfig(seconds=6.0, seed=5), (0.5, 0.17, 0.33), progress=False)
+    run = [sys.executable, "-m", "synthgen"]
+    train = subprocess.run(run + ["train-planner", "--data", str(data), "--out", str(tmp_path / "run"), "--width", "32",
+                                  "--layers", "1", "--steps", "4", "--batch-size", "4", "--eval-every", "2",
+                                  "--save-every", "2", "--workers", "1"], capture_output=True, text=True)
+    assert train.returncode == 0, train.stderr
+    again = subprocess.run(run + ["train-planner", "--data", str(data), "--out", str(tmp_path / "run")],
+                           capture_output=True, text=True)
+    assert again.returncode != 0 and "--resume" in again.stderr.strip().splitlines()[-1]
+    out = tmp_path / "notes"
+    evaluated = subprocess.run(run + ["eval-notes", "--data", str(data), "--planner", str(tmp_path / "run"), "--out",
+                                      str(out)], capture_output=True, text=True)
+    assert evaluated.returncode == 0, evaluated.stderr
+    report = json.loads((out / "notes.json").read_text())
+    rows = report["sets"]["data"]["rows"]
+    assert rows["truth"]["density_fit"] == 1.0 and rows["truth"]["on_grid"] > 0.8
+    assert {"rules by role", "planner (guidance 2)", "planner, no guidance"} <= rows.keys()
+    assert "| truth |" in (out / "notes.md").read_text() and any((out / "rolls").glob("*.png"))

@@ -137,3 +137,42 @@ def make_tiny_model_dir(directory: Path) -> Path:
     model.config.chroma_length = 16
     SynthGen(model, codec).save_pretrained(directory)
     return directory
+
+
+PROGRESSION_SR = 16000
+PROGRESSION = [(0, (0, 4, 7)), (9, (0, 3, 7)), (5, (0, 4, 7)), (7, (0, 4, 7))]  # I vi IV V, a bar each
+
+
+def _decaying_note(midi: int, seconds: float) -> np.ndarray:
+    t = np.arange(int(seconds * PROGRESSION_SR)) / PROGRESSION_SR
+    f = 440.0 * 2 ** ((midi - 69) / 12)
+    return sum(np.sin(2 * np.pi * f * k * t) / k for k in range(1, 5)) * np.exp(-t * 1.0)
+
+
+def progression(tonic: int, bpm: float = 120.0, bars: int = 8) -> np.ndarray:
+    """The progression in a key as a backing: the chord's triad and its root in the bass, a kick on each beat."""
+    beat = 60 / bpm
+    out = []
+    for bar in range(bars):
+        root, intervals = PROGRESSION[bar % 4]
+        chord = sum(_decaying_note(48 + (tonic + root + i) % 12, 4 * beat) for i in intervals)
+        chord = chord + _decaying_note(36 + (tonic + root) % 12, 4 * beat)
+        kick = np.zeros_like(chord)
+        for b in range(4):
+            start = int(b * beat * PROGRESSION_SR)
+            thump = np.arange(600)
+            kick[start : start + 600] += np.sin(2 * np.pi * 60 * thump / PROGRESSION_SR) * np.exp(-thump / 150) * 3
+        out.append(chord + kick)
+    return (0.05 * np.concatenate(out)).astype(np.float32)
+
+
+def progression_truth(tonic: int, bpm: float = 120.0, bars: int = 8):
+    """`progression`'s true beats and chords, as a SynthStems track's meta.json gives them."""
+    from synthgen.data.synthstems.truth import SongTruth
+
+    bar = 4 * 60 / bpm
+    chords = [dict(start=b * bar, end=(b + 1) * bar, root=(tonic + PROGRESSION[b % 4][0]) % 12,
+                   pitch_classes=[(tonic + PROGRESSION[b % 4][0] + i) % 12 for i in PROGRESSION[b % 4][1]])
+              for b in range(bars)]
+    return SongTruth.of(dict(meter="4/4", step_seconds=60 / bpm / 4, seconds=bars * bar, key_tonic=tonic, mode="major",
+                             chords=chords))
