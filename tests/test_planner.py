@@ -169,3 +169,17 @@ def test_train_planner_and_eval_notes_run_end_to_end(tmp_path):
     assert rows["truth"]["density_fit"] == 1.0 and rows["truth"]["on_grid"] > 0.8
     assert {"rules by role", "planner (guidance 2)", "planner, no guidance"} <= rows.keys()
     assert "| truth |" in (out / "notes.md").read_text() and any((out / "rolls").glob("*.png"))
+
+
+@pytest.mark.parametrize("prompt, role", [("a soft warm pad holding the chords", "pad"),
+                                          ("a punchy synth bass driving the groove down low", "bass"),
+                                          ("a bright plucky arpeggio cycling through the chords", "arpeggio")])
+def test_the_shipped_planner_plays_a_new_progression_in_the_role_asked(prompt, role):
+    from synthgen.planner.plan import load_planner, plan_notes
+
+    analysis = analyze(progression(9, bpm=100.0), SR)  # A major, a tempo and key of its own
+    notes = plan_notes(analysis, prompt, load_planner(), seed=0)
+    measured = measure_part(notes, progression_truth(9, bpm=100.0), analysis.seconds)
+    assert measured["role_heard"] == role
+    assert measured["chord_tone"] >= 0.7
+    assert measured["on_grid"] >= 0.9

@@ -150,17 +150,14 @@ def eval_codec(args: argparse.Namespace) -> int:
 
 
 def eval_notes(args: argparse.Namespace) -> int:
-    import shlex
-    import sys
-
     from synthgen.eval.notes import evaluate_notes, markdown_table, write_report
     from synthgen.planner.plan import load_planner
 
     planner = None if args.no_planner else load_planner(args.planner)
     settings = config_from(PlanSettings, args)
     out = Path(args.out)
-    report = dict(command="synthgen " + shlex.join(sys.argv[1:]), planner=None if args.no_planner else str(args.planner or "shipped"),
-                  settings=vars(settings), sets={})
+    report = dict(planner=None if args.no_planner else Path(args.planner).name if args.planner else "shipped",
+                  settings=dict(vars(settings), split=args.split, tracks=args.tracks, seed=args.seed), sets={})
     for folder in args.data:
         result = evaluate_notes(folder, planner, settings, args.split, args.tracks, args.seed, out / "rolls")
         report["sets"][Path(folder).name] = result

@@ -163,7 +163,8 @@ def write_report(report: dict, path: Path) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(path, json.dumps(report, indent=1))
-    text = ["# Notes evaluation\n", "Command: `" + report["command"] + "`\n"]
+    settings = ", ".join(f"{k} {v}" for k, v in report["settings"].items())
+    text = ["# Notes evaluation\n", f"Planner: {report['planner']}; {settings}.\n"]
     for name, result in report["sets"].items():
         text += [f"## {name} ({result['tracks']} tracks)\n", markdown_table(result["rows"]),
                  "\nPer role (density in notes/s, mean duration in s):\n", role_table(result["rows"])]

@@ -99,14 +99,23 @@ class NotePlanner(nn.Module):
         classes, octaves = (self.out_pitch_class, self.out_octave) if out else (self.pitch_class, self.octave)
         return classes(pitch % 12) + octaves((pitch - LOWEST) // 12 + 1)
 
+    def step_inputs(self, kind: torch.Tensor, tick: torch.Tensor, pitch: torch.Tensor, duration: torch.Tensor) -> torch.Tensor:
+        """The steps' own embeddings [..., W] from their fields [...] (long)."""
+        x = self.kind(kind) + self.tick(tick)
+        return x + (kind == NOTE).unsqueeze(-1) * (self.pitch_embedding(pitch.clamp(min=LOWEST)) + self.duration(duration))
+
+    def condition_inputs(self, conditions: torch.Tensor, text: torch.Tensor, mix_on: torch.Tensor,
+                         text_on: torch.Tensor) -> torch.Tensor:
+        """What the conditions add to each step [N, S, W]: conditions [N, S, FEATURES], text [N, TEXT]; mix_on,
+        text_on [N] bool (False: that condition's null vector)."""
+        mix = torch.where(mix_on[:, None, None], self.mix(conditions), self.null_mix)
+        text = torch.where(text_on[:, None], self.text(text), self.null_text)
+        return mix + text[:, None, :]
+
     def embed(self, batch: dict, mix_on: torch.Tensor, text_on: torch.Tensor) -> torch.Tensor:
-        """The steps' inputs [N, S, W]; mix_on, text_on [N] bool (False: that condition's null vector)."""
-        is_note = (batch["kind"] == NOTE).unsqueeze(-1)
-        x = self.kind(batch["kind"]) + self.tick(batch["tick"])
-        x = x + is_note * (self.pitch_embedding(batch["pitch"].clamp(min=LOWEST)) + self.duration(batch["duration"]))
-        mix = torch.where(mix_on[:, None, None], self.mix(batch["conditions"]), self.null_mix)
-        text = torch.where(text_on[:, None], self.text(batch["text"]), self.null_text)
-        return x + mix + text[:, None, :]
+        """The steps' inputs [N, S, W]."""
+        return (self.step_inputs(batch["kind"], batch["tick"], batch["pitch"], batch["duration"])
+                + self.condition_inputs(batch["conditions"], batch["text"], mix_on, text_on))
 
     def states(self, x: torch.Tensor, caches: list | None = None) -> torch.Tensor:
         for i, block in enumerate(self.blocks):

@@ -52,15 +52,15 @@ def sample_events(model: NotePlanner, conditions: np.ndarray, text: np.ndarray, 
     rows = 1 if settings.plan_guidance == 1 else 2
     mix_on = text_on = torch.tensor([True, False][:rows])
     caches: list[list] = [[] for _ in model.blocks]
-    cond = torch.as_tensor(conditions, dtype=torch.float32)
+    cond = torch.as_tensor(conditions, dtype=torch.float32).expand(rows, -1, -1)
     text_row = torch.as_tensor(text, dtype=torch.float32).expand(rows, -1)
+    beat_inputs = model.condition_inputs(cond, text_row, mix_on, text_on)  # [rows, B, W]
     events: list[Event] = []
 
     def step(kind: int, tick: int, pitch: int, duration: int, beat: int) -> torch.Tensor:
-        batch = dict(kind=torch.full((rows, 1), kind), tick=torch.full((rows, 1), tick),
-                     pitch=torch.full((rows, 1), pitch), duration=torch.full((rows, 1), duration),
-                     conditions=cond[beat].expand(rows, 1, -1), text=text_row)
-        return model.states(model.embed(batch, mix_on, text_on), caches)[:, -1]
+        fields = (torch.tensor([[kind]]), torch.tensor([[tick]]), torch.tensor([[pitch]]), torch.tensor([[duration]]))
+        x = model.step_inputs(*fields) + beat_inputs[:, beat : beat + 1]
+        return model.states(x, caches)[:, -1]
 
     for beat in range(len(conditions)):
         h = step(BEAT, 0, 0, 0, beat)
