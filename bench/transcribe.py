@@ -41,7 +41,8 @@ def main() -> None:
     tracks = sorted((args.data / "test").iterdir())[: args.tracks]
     for track in tqdm(tracks, desc="transcribe", unit="track"):
         meta = json.loads((track / "meta.json").read_text())
-        synth, sr = sf.read(track / "synth.wav", dtype="float32")
+        synth, sr = sf.read(track / "synth.wav", dtype="float32", always_2d=True)
+        synth = synth.mean(axis=1)  # SynthStems 2 stems are stereo
         truth = [(a, min(b, meta["seconds"]), p) for a, b, p, _ in meta["notes"]]
         found = [(n.start, n.end, n.pitch) for n in transcribe(synth, sr)]
         scores[meta["role"]].append(note_f1(truth, found))
