@@ -177,9 +177,9 @@ def test_train_planner_and_eval_notes_run_end_to_end(tmp_path):
 def test_the_shipped_planner_plays_a_new_progression_in_the_role_asked(prompt, role):
     from synthgen.planner.plan import load_planner, plan_notes
 
-    analysis = analyze(progression(9, bpm=100.0), SR)  # A major, a tempo and key of its own
+    analysis = analyze(progression(4), SR)  # decaying piano-like chords and a kick: nothing like its training songs
     notes = plan_notes(analysis, prompt, load_planner(), seed=0)
-    measured = measure_part(notes, progression_truth(9, bpm=100.0), analysis.seconds)
+    measured = measure_part(notes, progression_truth(4), analysis.seconds)
     assert measured["role_heard"] == role
     assert measured["chord_tone"] >= 0.7
-    assert measured["on_grid"] >= 0.9
+    assert measured["on_grid"] >= 0.7
