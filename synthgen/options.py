@@ -81,6 +81,25 @@ def check_bounds(config) -> None:
             raise SynthGenError(f"--{field.name.replace('_', '-')} {problem}, got {value}")
 
 
+def type_problem(cls, name: str, value) -> str | None:
+    """Why `value` is not of field `name`'s type in config class `cls` (a whole number where an int is asked, true
+    or false for a switch, a number for a float), or None; None is allowed where the field may be None."""
+    hint = typing.get_type_hints(cls)[name]
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if value is None:
+        return None if type(None) in typing.get_args(hint) else "must be given"
+    hint = args[0] if args else hint
+    if hint is bool and not isinstance(value, bool):
+        return "must be True or False"
+    if hint is int and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
+        return "must be a whole number"
+    if hint is float and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
+        return "must be a number"
+    if hint is str and not isinstance(value, str):
+        return "must be text"
+    return None
+
+
 def _argument(hint, bounds: Bounds = Bounds()) -> dict:
     """argparse keywords for a field's type hint: bool -> a flag, tuple[int, ...] -> nargs, X | None -> X,
     numbers -> `bounded`."""

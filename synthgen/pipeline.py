@@ -28,6 +28,7 @@ from synthgen.hub import resolve
 from synthgen.job import Job
 from synthgen.model import CodecLM
 from synthgen.model.pretrained import from_musicgen_melody, is_musicgen_melody
+from synthgen.options import type_problem
 from synthgen.placement import StemPlacement
 from synthgen.streaming import Written, generate_file
 
@@ -69,10 +70,19 @@ class SynthGen:
         """A synth stem for a mix: audio [C, N] or [N], numpy or torch, channels first -> (stem, sample_rate), the
         stem in the input's type, layout, length, rate and channels; [variations, ...] with variations > 1.
         Settings are GenerationSettings' fields (seed, temperature, level_db, mono, ...). A sample rate that is not
-        a whole number of Hz in audio.SAMPLE_RATE_RANGE, or audio with NaN or infinite samples, is refused."""
+        a whole number of Hz in audio.SAMPLE_RATE_RANGE, audio with NaN or infinite samples, an empty prompt and a
+        setting of the wrong type (2.5 for an int, "no" for a bool) are refused as the command line refuses them;
+        integer PCM is scaled to ±1 and a half-precision tensor widened (`_channels_first`)."""
         problem = sample_rate_problem(sample_rate)
         if problem:
             raise SynthGenError(problem)
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise SynthGenError(f"prompt {prompt!r}: describe the synth you want in a non-empty string")
+        for name, value in settings.items():
+            if name not in GenerationSettings.__dataclass_fields__:
+                raise SynthGenError(f"unknown setting {name!r} (settings: {', '.join(GenerationSettings.__dataclass_fields__)})")
+            if problem := type_problem(GenerationSettings, name, value):
+                raise SynthGenError(f"{name} {problem}, got {value!r}")
         mix = _channels_first(audio)
         if not np.isfinite(mix).all():
             raise SynthGenError("audio with NaN or infinite samples")
@@ -81,7 +91,8 @@ class SynthGen:
             placed = placed[:, 0]
         stems = placed[0] if len(placed) == 1 else placed
         if isinstance(audio, torch.Tensor):
-            stems = torch.from_numpy(stems).to(audio.device)
+            dtype = audio.dtype if audio.dtype.is_floating_point else torch.float32
+            stems = torch.from_numpy(stems).to(audio.device, dtype)
         return stems, sample_rate
 
     def generate_stems(self, mix: np.ndarray, sample_rate: int, prompt: str, settings: GenerationSettings | None = None,
@@ -101,8 +112,20 @@ class SynthGen:
 
 
 def _channels_first(audio) -> np.ndarray:
-    """A mix as numpy [C, N]: [N] becomes one channel; [N, C] (soundfile's layout) is refused, not guessed."""
-    array = audio.detach().cpu().numpy() if isinstance(audio, torch.Tensor) else np.asarray(audio)
+    """A mix as numpy float32 [C, N]: [N] becomes one channel; [N, C] (soundfile's layout) is refused, not guessed.
+    Integer samples are scaled to ±1 as audio files store them (int16 by 32768, uint8 around 128); half-precision
+    tensors are widened; booleans and other kinds are refused."""
+    if isinstance(audio, torch.Tensor):
+        audio = audio.detach().cpu()
+        audio = audio.float() if audio.dtype.is_floating_point else audio
+    array = np.asarray(audio)
+    if array.dtype.kind == "i":
+        array = array / float(2 ** (8 * array.dtype.itemsize - 1))
+    elif array.dtype.kind == "u":
+        half = float(2 ** (8 * array.dtype.itemsize - 1))
+        array = (array - half) / half
+    elif array.dtype.kind != "f":
+        raise SynthGenError(f"audio of {array.dtype} samples: pass floating-point samples in ±1 or integer PCM")
     if array.ndim not in (1, 2) or array.size == 0:
         raise SynthGenError(f"audio of shape {tuple(array.shape)}: pass [samples] or [channels, samples]")
     if array.ndim == 2 and (array.shape[0] > MAX_CHANNELS or array.shape[0] > array.shape[1]):

@@ -205,6 +205,45 @@ def test_the_python_api_refuses_nan_samples(model_dir):
         SynthGen.from_pretrained(model_dir).generate(audio, 32000, "a pad")
 
 
+@pytest.mark.parametrize("prompt", ["", "   ", None, 3])
+def test_the_python_api_refuses_a_prompt_that_is_not_text(prompt, model_dir):
+    from synthgen.errors import SynthGenError
+
+    with pytest.raises(SynthGenError, match="non-empty string"):
+        SynthGen.from_pretrained(model_dir).generate(tone(1.0, 32000, 1), 32000, prompt)
+
+
+@pytest.mark.parametrize("setting, value, problem", [("top_k", 2.5, "top_k must be a whole number"),
+                                                     ("variations", 2.0, "variations must be a whole number"),
+                                                     ("seed", True, "seed must be a whole number"),
+                                                     ("mono", "no", "mono must be True or False"),
+                                                     ("temperature", "hot", "temperature must be a number"),
+                                                     ("tempreature", 1.0, "unknown setting 'tempreature'")])
+def test_the_python_api_checks_each_setting_as_the_command_line_does(setting, value, problem, model_dir):
+    from synthgen.errors import SynthGenError
+
+    with pytest.raises(SynthGenError, match=problem):
+        SynthGen.from_pretrained(model_dir).generate(tone(1.0, 32000, 1), 32000, "a pad", **{setting: value})
+
+
+def test_the_python_api_scales_integer_pcm_and_widens_half_precision(model_dir):
+    import torch
+
+    pipeline = SynthGen.from_pretrained(model_dir)
+    audio = tone(2.0, 32000, 1)
+    rms_db = lambda x: 10 * np.log10(np.mean(np.asarray(x, dtype=np.float64) ** 2))  # noqa: E731
+    reference, _ = pipeline.generate(audio, 32000, "a pad")
+    for pcm in (np.round(audio * 32767).astype(np.int16), np.round(audio * 2**31 * 0.999).astype(np.int32),
+                np.round(audio * 127 + 128).astype(np.uint8)):
+        stem, _ = pipeline.generate(pcm, 32000, "a pad")
+        assert stem.dtype == np.float32 and stem.shape == audio.shape
+        assert abs(rms_db(stem) - rms_db(reference)) < 1.5  # placed against the mix's level, so the mix was read at ±1
+    half, _ = pipeline.generate(torch.from_numpy(audio).to(torch.bfloat16), 32000, "a pad")
+    assert half.dtype == torch.bfloat16 and half.shape == audio.shape and torch.isfinite(half.float()).all()
+    with pytest.raises(Exception, match="bool samples"):
+        pipeline.generate(audio > 0, 32000, "a pad")
+
+
 @pytest.mark.parametrize("stop", ["SIGTERM", "SIGHUP"])
 def test_a_stopped_generate_leaves_nothing_behind(stop, tmp_path, model_dir):
     import os
