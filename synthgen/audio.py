@@ -7,6 +7,7 @@ Audio arrays are float32 numpy arrays shaped [C, N] (channels first), like the t
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import numpy as np
 import soundfile as sf
 
 from synthgen.errors import AudioError
+from synthgen.files import sweep_stale
 from synthgen.resampling import resample
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")  # what SynthGen reads
@@ -182,7 +184,8 @@ class AudioWriter:
         self.path = Path(path)
         file_format, default_subtype = output_format(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        sweep_stale(self.path.parent, rf"\.{re.escape(self.path.name)}\.(\d+)\.\w+\.tmp")
+        fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.name}.{os.getpid()}.", suffix=".tmp", dir=self.path.parent)
         os.close(fd)
         try:
             self.file = sf.SoundFile(self.tmp, "w", sample_rate, channels, subtype or default_subtype, format=file_format)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +16,33 @@ from synthgen.errors import SynthGenError
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "weights" / "default"  # the model shipped in the package
 CODEC_FOLDER = "codec"  # a model folder's codec, beside the language model's files
+STALE_SECONDS = 24 * 3600  # a temporary entry of a run older than this is left over, whoever made it
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def sweep_stale(folder: Path, pattern: str) -> list[Path]:
+    """Remove the temporary files and folders a killed run left in `folder`: entries matching `pattern` (a regular
+    expression with a group for the process id their names carry) whose process is gone, or that are older than
+    STALE_SECONDS. Returns what was removed; what cannot be removed is left."""
+    removed, now = [], time.time()
+    for path in Path(folder).iterdir() if Path(folder).is_dir() else []:
+        match = re.fullmatch(pattern, path.name)
+        try:
+            if match and (not _alive(int(match.group(1))) or now - path.lstat().st_mtime > STALE_SECONDS):
+                shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+                removed.append(path)
+        except OSError:
+            continue
+    return removed
 
 
 def write_atomic(path: Path, write: Callable[[Path], None]) -> None:

@@ -18,6 +18,7 @@ into memory.
 from __future__ import annotations
 
 import contextlib
+import os
 import tempfile
 import time
 from collections.abc import Iterator
@@ -34,6 +35,7 @@ from synthgen.analysis.mix import MixAnalysis, analyze_features
 from synthgen.audio import SOUNDFILE_ERRORS, AudioWriter, read_blocks, unreadable
 from synthgen.codec import Codec
 from synthgen.errors import AudioError
+from synthgen.files import sweep_stale
 from synthgen.generate import stem_stream
 from synthgen.generation_settings import GenerationSettings
 from synthgen.job import Job
@@ -44,6 +46,7 @@ from synthgen.resampling import stream_resampler
 
 BLOCK_SECONDS = 10
 SILENT_PEAK = 1e-5  # -100 dBFS: a mix with no sample above it is silent
+SCRATCH_PATTERN = r"synthgen-(\d+)-\w+"  # a run's working folder in the temporary folder, named by its process
 
 
 @dataclass(frozen=True)
@@ -168,7 +171,8 @@ def generate_file(model: CodecLM, codec: Codec, job: Job, progress: bool = False
     job.mix_gain_db into job.previews and its notes into job.midis (the same order)."""
     start = time.perf_counter()
     mix = _MixFile(Path(job.mix))
-    with tempfile.TemporaryDirectory(prefix="synthgen-") as tmp:
+    sweep_stale(Path(tempfile.gettempdir()), SCRATCH_PATTERN)
+    with tempfile.TemporaryDirectory(prefix=f"synthgen-{os.getpid()}-") as tmp:
         mono = RawFile(Path(tmp) / "mix.f32")
         mix.measure(mono, codec.sample_rate)
         raws = _generate(model, codec, mono, job.prompt, job.settings, mix.sample_rate, Path(tmp), progress)

@@ -239,7 +239,10 @@ def build_app(pipeline, workdir: Path, max_seconds: float):
 def serve(model_dir: str | None, host: str, port: int, max_upload_mb: float, max_seconds: float,
           concurrency: int, auth: tuple[str, str] | None = None) -> None:
     """Load the model, then serve the page (behind a sign-in with `auth` = (user, password)) until interrupted."""
-    workdir = Path(tempfile.mkdtemp(prefix="synthgen-ui-"))
+    from synthgen.files import sweep_stale
+
+    sweep_stale(Path(tempfile.gettempdir()), r"synthgen-ui-(\d+)-\w+")  # the folders of pages that were killed
+    workdir = Path(tempfile.mkdtemp(prefix=f"synthgen-ui-{os.getpid()}-"))
     os.environ["GRADIO_TEMP_DIR"] = str(workdir / "uploads")  # uploads land in the app's own folder too
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from synthgen.pipeline import SynthGen

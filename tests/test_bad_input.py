@@ -267,3 +267,23 @@ def test_a_stopped_generate_leaves_nothing_behind(stop, tmp_path, model_dir):
     _, errors = process.communicate(timeout=60)
     assert process.returncode != 0 and b"interrupted" in errors and b"Traceback" not in errors
     assert list(temp.iterdir()) == [] and list(out.iterdir()) == []
+
+
+def test_generate_sweeps_what_a_killed_run_left(tmp_path, model_dir):
+    import os
+    import subprocess
+    import sys
+
+    temp, out = tmp_path / "temp", tmp_path / "out"
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = int(gone.stdout)
+    (temp / f"synthgen-{dead}-k1ll3d").mkdir(parents=True)  # as kill -9 leaves them
+    (temp / f"synthgen-{dead}-k1ll3d" / "mix.f32").write_bytes(b"\0" * 1024)
+    out.mkdir()
+    (out / f".synth.wav.{dead}.a1b2.tmp").write_bytes(b"half a file")
+    mix = write(tmp_path / "song.wav", tone(2.0, 32000, 1), 32000)
+    done = subprocess.run([sys.executable, "-m", "synthgen", "generate", str(mix), "--prompt", "a pad", "--model",
+                           str(model_dir), "--out", str(out / "synth.wav")], env={**os.environ, "TMPDIR": str(temp)},
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert list(temp.iterdir()) == [] and [p.name for p in out.iterdir()] == ["synth.wav"]

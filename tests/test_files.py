@@ -42,3 +42,27 @@ def test_write_atomic_leaves_the_old_file_and_no_temporary_on_a_failed_write(tmp
         write_atomic(path, fails)
     assert path.read_bytes() == b"step 1"
     assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]
+
+
+def test_stale_temporary_entries_of_dead_or_old_runs_are_swept(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from synthgen.files import STALE_SECONDS, sweep_stale
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = int(gone.stdout)
+    (tmp_path / f"synthgen-{dead}-abc").mkdir()
+    (tmp_path / f"synthgen-{dead}-abc" / "stem_0.f32").write_bytes(b"\0" * 64)
+    (tmp_path / f"synthgen-{os.getpid()}-live").mkdir()  # a run still going: kept
+    old = tmp_path / f"synthgen-{os.getpid()}-old"
+    old.mkdir()
+    os.utime(old, (time.time() - STALE_SECONDS - 60,) * 2)  # older than a day: gone, whoever owns it
+    (tmp_path / f".synth.wav.{dead}.x1.tmp").write_bytes(b"half")
+    (tmp_path / "synthgen-notes").mkdir()  # not a run's folder: kept
+    removed = sweep_stale(tmp_path, r"synthgen-(\d+)-\w+")
+    assert sorted(p.name for p in removed) == sorted([f"synthgen-{dead}-abc", old.name])
+    assert sweep_stale(tmp_path, r"\.synth\.wav\.(\d+)\.\w+\.tmp") == [tmp_path / f".synth.wav.{dead}.x1.tmp"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f"synthgen-{os.getpid()}-live", "synthgen-notes"])
