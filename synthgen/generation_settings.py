@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from synthgen.errors import SynthGenError
-from synthgen.options import check_bounds, option
+from synthgen.options import check_bounds, check_types, option
 
 MAX_VARIATIONS = 16  # each variation is sampled as one more row of a batch: memory grows with them
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -40,6 +40,7 @@ class GenerationSettings:
     def __post_init__(self):
         """Refuse settings that cannot be sampled with, naming the option (the command line, the Python API and
         the studio page all build their settings here)."""
+        check_types(self)
         check_bounds(self)
         if self.overlap_seconds >= self.window_seconds:
             raise SynthGenError(f"--overlap-seconds must be less than --window-seconds ({self.window_seconds}), "

@@ -81,13 +81,21 @@ def check_bounds(config) -> None:
             raise SynthGenError(f"--{field.name.replace('_', '-')} {problem}, got {value}")
 
 
-def type_problem(cls, name: str, value) -> str | None:
-    """Why `value` is not of field `name`'s type in config class `cls` (a whole number where an int is asked, true
-    or false for a switch, a number for a float), or None; None is allowed where the field may be None."""
-    hint = typing.get_type_hints(cls)[name]
-    args = [a for a in typing.get_args(hint) if a is not type(None)]
+def check_types(config) -> None:
+    """Refuse a config whose values are not of their fields' types (2.5 where a whole number is asked, "no" for a
+    switch, text for a number), naming the field (SynthGenError): what a Python caller can pass and argparse cannot."""
+    hints = typing.get_type_hints(type(config))
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        if (problem := _type_problem(hints[field.name], value)) is not None:
+            raise SynthGenError(f"{field.name} {problem}, got {value!r}")
+
+
+def _type_problem(hint, value) -> str | None:
+    """Why `value` is not of type `hint` (bool, int, float, str, or one of them | None), or None."""
     if value is None:
         return None if type(None) in typing.get_args(hint) else "must be given"
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
     hint = args[0] if args else hint
     if hint is bool and not isinstance(value, bool):
         return "must be True or False"

@@ -28,7 +28,6 @@ from synthgen.hub import resolve
 from synthgen.job import Job
 from synthgen.model import CodecLM
 from synthgen.model.pretrained import from_musicgen_melody, is_musicgen_melody
-from synthgen.options import type_problem
 from synthgen.placement import StemPlacement
 from synthgen.streaming import Written, generate_file
 
@@ -78,15 +77,15 @@ class SynthGen:
             raise SynthGenError(problem)
         if not isinstance(prompt, str) or not prompt.strip():
             raise SynthGenError(f"prompt {prompt!r}: describe the synth you want in a non-empty string")
-        for name, value in settings.items():
-            if name not in GenerationSettings.__dataclass_fields__:
-                raise SynthGenError(f"unknown setting {name!r} (settings: {', '.join(GenerationSettings.__dataclass_fields__)})")
-            if problem := type_problem(GenerationSettings, name, value):
-                raise SynthGenError(f"{name} {problem}, got {value!r}")
+        unknown = settings.keys() - GenerationSettings.__dataclass_fields__.keys()
+        if unknown:
+            raise SynthGenError(f"unknown setting {sorted(unknown)[0]!r} (settings: "
+                                f"{', '.join(GenerationSettings.__dataclass_fields__)})")
+        checked = GenerationSettings(**settings)  # types and bounds, as for the command line
         mix = _channels_first(audio)
         if not np.isfinite(mix).all():
             raise SynthGenError("audio with NaN or infinite samples")
-        placed = np.stack(self.generate_stems(mix, sample_rate, prompt, GenerationSettings(**settings)))  # [V, C, N]
+        placed = np.stack(self.generate_stems(mix, sample_rate, prompt, checked))  # [V, C, N]
         if np.ndim(audio) == 1:
             placed = placed[:, 0]
         stems = placed[0] if len(placed) == 1 else placed

@@ -114,8 +114,9 @@ def measure_part(notes: list[Note], truth: SongTruth, seconds: float) -> dict:
                 register=float(np.median([n.pitch for n in notes])), polyphony=polyphony(notes))
 
 
-def summarize(parts: list[dict], truth_rows: list[dict] | None = None) -> dict:
-    """A row from its parts' measures (each with "role_asked"); density_fit against the truth's parts."""
+def summarize(parts: list[dict], reference: dict | None = None) -> dict:
+    """A row from its parts' measures (each with "role_asked"); density_fit against `reference`, the truth row's
+    "by_role" (None: the row is the truth)."""
     mean = lambda key: float(np.nanmean([p[key] for p in parts])) if parts else float("nan")  # noqa: E731
     row = {key: mean(key) for key in ("chord_tone", "change", "on_grid", "density", "duration", "register", "polyphony")}
     row["role"] = float(np.mean([p["role_heard"] == p["role_asked"] for p in parts]))
@@ -126,7 +127,7 @@ def summarize(parts: list[dict], truth_rows: list[dict] | None = None) -> dict:
             by_role[role] = dict(tracks=len(mine), density=float(np.mean([p["density"] for p in mine])),
                                  duration=float(np.mean([p["duration"] for p in mine])))
     row["by_role"] = by_role
-    reference = summarize(truth_rows)["by_role"] if truth_rows is not None else by_role
+    reference = by_role if reference is None else reference
     fits = [abs(by_role[r]["density"] / reference[r]["density"] - 1) <= DENSITY_TOLERANCE
             for r in by_role if reference.get(r, {}).get("density")]
     row["density_fit"] = float(np.mean(fits)) if fits else float("nan")
@@ -172,14 +173,12 @@ def write_report(report: dict, path: Path) -> None:
 
 
 # ----- a set's report -----
-ROLLED_ROLES = ("pad", "bass", "arpeggio", "lead", "stabs")  # a piano roll of the first track asking for each
-
-
-def _track_folders(folder: Path, split: str, tracks: int | None) -> list[Path]:
+def _tracks(folder: Path, split: str, tracks: int | None) -> list[tuple[Path, dict]]:
+    """The split's track folders with their meta.json, those with true notes, at most `tracks`."""
     from synthgen.errors import SynthGenError
 
     found = sorted(p for p in (folder / split).glob("*") if (p / "meta.json").is_file())
-    usable = [p for p in found if "notes" in json.loads((p / "meta.json").read_text())]
+    usable = [(p, meta) for p in found if "notes" in (meta := json.loads((p / "meta.json").read_text()))]
     if not usable:
         raise SynthGenError(f"{folder}: no {split} tracks with true notes (a SynthStems folder from `synthgen data`)")
     return usable[:tracks]
@@ -216,8 +215,7 @@ def evaluate_notes(folder: str | Path, planner=None, settings=None, split: str =
     folder = Path(folder)
     measured: dict[str, list[dict]] = {}
     rolled = set()
-    for i, track in enumerate(tqdm(_track_folders(folder, split, tracks), desc=f"notes of {folder.name}", unit="track")):
-        meta = json.loads((track / "meta.json").read_text())
+    for i, (track, meta) in enumerate(tqdm(_tracks(folder, split, tracks), desc=f"notes of {folder.name}", unit="track")):
         audio, sample_rate, truth = backing(track)
         seconds = len(audio) / sample_rate
         analysis = analyze(audio, sample_rate)
@@ -226,12 +224,13 @@ def evaluate_notes(folder: str | Path, planner=None, settings=None, split: str =
         asked = prompt_role(meta["description"])
         for name, notes in parts.items():
             measured.setdefault(name, []).append(dict(measure_part(notes, truth, seconds), role_asked=asked))
-        if rolls is not None and asked in ROLLED_ROLES and asked not in rolled:
+        if rolls is not None and asked not in rolled:  # a piano roll of the first track asking for each role
             rolled.add(asked)
             rolls.mkdir(parents=True, exist_ok=True)
             shown = {k: v for k, v in parts.items() if k == "truth" or not k.startswith("rule:")}
             chart = [(s, e, c.name, c.pitch_classes) for s, e, c in analysis.chord_segments()]
             piano_rolls(shown, chart, seconds, rolls / f"{folder.name}-{asked}-{track.name}.png",
                         f"{folder.name}/{track.name}: \"{meta['description']}\" (chords as analysed from the mix)")
-    truth_parts = measured["truth"]
-    return dict(tracks=len(truth_parts), rows={name: summarize(parts, truth_parts) for name, parts in measured.items()})
+    truth = summarize(measured["truth"])
+    rows = {name: truth if name == "truth" else summarize(parts, truth["by_role"]) for name, parts in measured.items()}
+    return dict(tracks=len(measured["truth"]), rows=rows)

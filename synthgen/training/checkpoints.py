@@ -44,6 +44,12 @@ def checkpoints(path: Path) -> list[Path]:
     return [p for p in (path, previous_path(path)) if p.exists()]
 
 
+def refuse_a_started_run(out: Path, path: Path, resume: bool, what: str = "a run") -> None:
+    """Refuse to start a new run in `out` over the checkpoint at `path` unless resuming (SynthGenError)."""
+    if not resume and checkpoints(path):
+        raise SynthGenError(f"{out}: already holds {what}; pass --resume to continue it or choose another --out")
+
+
 def save_checkpoint(path: Path, write: Callable[[Path], None]) -> None:
     """`write(tmp)` fills a temporary file or folder beside `path`, which then becomes the checkpoint."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")

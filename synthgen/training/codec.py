@@ -36,7 +36,7 @@ from synthgen.errors import SynthGenError
 from synthgen.eval.codec import evaluate_codec
 from synthgen.eval.distances import mel_l1, multi_resolution_stft_loss
 from synthgen.files import append_jsonl, atomic_directory, truncate_jsonl
-from synthgen.training.checkpoints import checkpoints, load_checkpoint, save_checkpoint
+from synthgen.training.checkpoints import checkpoints, load_checkpoint, refuse_a_started_run, save_checkpoint
 from synthgen.training.codec_config import CodecTrainConfig, EncodecTrainConfig, SpectralTrainConfig
 from synthgen.training.discriminator import MultiScaleSTFTDiscriminator, discriminator_loss, generator_losses
 
@@ -251,8 +251,7 @@ def train_codec(config: CodecTrainConfig, resume: bool = False, progress: bool =
         torch.set_num_threads(config.num_threads)
     out = Path(config.out)
     checkpoint_path = out / "checkpoint.pt"
-    if checkpoints(checkpoint_path) and not resume:
-        raise SynthGenError(f"{out}: already holds a codec run; pass --resume to continue it or choose another --out")
+    refuse_a_started_run(out, checkpoint_path, resume, "a codec run")
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     trainer = TRAINERS[config.kind](config, device)
     out.mkdir(parents=True, exist_ok=True)

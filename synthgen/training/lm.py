@@ -45,7 +45,7 @@ from synthgen.files import append_jsonl, truncate_jsonl
 from synthgen.model import CodecLM, build_model
 from synthgen.model.pretrained import from_musicgen_melody
 from synthgen.pipeline import SynthGen
-from synthgen.training.checkpoints import checkpoints, install_checkpoint, load_checkpoint
+from synthgen.training.checkpoints import checkpoints, install_checkpoint, load_checkpoint, refuse_a_started_run
 from synthgen.training.lm_config import TrainConfig
 
 
@@ -142,8 +142,7 @@ class Trainer:
         self.out = Path(config.out)
         self.progress = progress
         self.checkpoint = self.out / "checkpoint"
-        if not resume and checkpoints(self.checkpoint):
-            raise SynthGenError(f"{self.out}: already holds a run; pass --resume to continue it or choose another --out")
+        refuse_a_started_run(self.out, self.checkpoint, resume)
         torch.manual_seed(config.seed)
         self.accelerator = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision=config.mixed_precision,
                                        gradient_accumulation_steps=config.grad_accum)

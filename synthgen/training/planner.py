@@ -171,14 +171,13 @@ def _data_file(config: PlannerTrainConfig, out: Path) -> Path:
 
 def train_planner(config: PlannerTrainConfig, resume: bool = False) -> Path:
     """Train (or resume) a note planner; returns the folder of the exported model."""
-    from synthgen.training.checkpoints import checkpoints
+    from synthgen.training.checkpoints import refuse_a_started_run
     from synthgen.training.lm import Trainer
 
     out = Path(config.out)
     if out.exists() and not out.is_dir():
         raise SynthGenError(f"{out}: --out is a file; give a folder for the run")
-    if not resume and checkpoints(out / "checkpoint"):
-        raise SynthGenError(f"{out}: already holds a run; pass --resume to continue it or choose another --out")
+    refuse_a_started_run(out, out / "checkpoint", resume)  # before minutes of reading the data
     torch.manual_seed(config.seed)
     sizes = {k: v for k, v in dict(width=config.width, layers=config.layers).items() if v is not None}
     model = NotePlanner(PlannerConfig(**sizes))
