@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 from functools import partial
-from multiprocessing import Pool
+import multiprocessing
 from pathlib import Path
 
 import numpy as np
@@ -89,7 +89,8 @@ def generate_dataset(out: str | Path, tracks: int, config: SynthStemsConfig,
     work = partial(_make_and_write, config=config)
     with tqdm(total=tracks, initial=tracks - len(jobs), desc="synthstems", unit="track", disable=not progress) as bar:
         if workers > 1 and len(jobs) > 1:
-            with Pool(workers) as pool:
+            # spawn, not fork: a forked worker can inherit a lock held by FluidSynth's or torch's threads and hang
+            with multiprocessing.get_context("spawn").Pool(workers) as pool:
                 for _ in pool.imap_unordered(work, jobs):
                     bar.update()
         else:
