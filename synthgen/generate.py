@@ -5,9 +5,11 @@ the model writes the synth's codes for it, starting from the last `overlap_secon
 for the previous window (MusicGen-style continuation), so the part carries across windows in bounded
 memory. The codes are decoded in the same windows and the seams crossfaded over the overlap.
 
+A renderer (a model with the notes condition) is also given the part's notes, as each window's piano roll.
+
 Guidance (classifier-free, one batched forward for all rows):
-    logits = full + (g_text - 1) * (full - no_text) + (g_mix - 1) * (full - no_mix)
-where `no_text` drops the prompt and `no_mix` drops the mix (its codes and chroma). A scale of 1
+    logits = full + (g_text - 1) * (full - no_text) + (g_mix - 1) * (full - no_mix) + (g_notes - 1) * (full - no_notes)
+where `no_text` drops the prompt, `no_mix` the mix (its codes and chroma) and `no_notes` the notes. A scale of 1
 drops that row, so guidance 1 is exactly no guidance.
 """
 
@@ -26,8 +28,10 @@ from synthgen.errors import SynthGenError
 from synthgen.generation_settings import GenerationSettings
 from synthgen.model.cached_decoder import CachedDecoder, fast_dtype
 from synthgen.model.delay import apply_delay, decoder_inputs, undo_delay
-from synthgen.model.lm import CodecLM
+from synthgen.model.lm import CONDITIONS, CodecLM
+from synthgen.notes import Note
 from synthgen.resampling import resample
+from synthgen.roll import piano_roll
 
 
 def sample_next(logits: torch.Tensor, temperature: float, top_k: int, top_p: float,
@@ -56,20 +60,18 @@ def sample_next(logits: torch.Tensor, temperature: float, top_k: int, top_p: flo
     return (choice if candidates is None else candidates.gather(-1, choice))[:, 0]
 
 
-def _guidance_rows(settings: GenerationSettings) -> list[tuple[str, float, float]]:
-    """(name, keep_text, keep_mix) of each row block, full first."""
-    rows = [("full", 1.0, 1.0)]
-    if settings.guidance_text != 1:
-        rows.append(("no_text", 0.0, 1.0))
-    if settings.guidance_mix != 1:
-        rows.append(("no_mix", 1.0, 0.0))
-    return rows
+def _guidance_rows(settings: GenerationSettings, notes: bool = False) -> list[tuple[str, float, float, float]]:
+    """(name, keep_text, keep_mix, keep_notes) of each row block, full first (notes: the model renders notes)."""
+    scales = {"no_text": settings.guidance_text, "no_mix": settings.guidance_mix,
+              "no_notes": settings.guidance_notes if notes else 1}
+    return [(name, *map(float, CONDITIONS[name])) for name in ("full", *scales) if scales.get(name) != 1]
 
 
 def _guidance_weights(rows: list, settings: GenerationSettings) -> list[float]:
     """Each row block's weight in the guided logits (the module docstring's sum, regrouped by row), full first."""
-    scales = {"no_text": settings.guidance_text - 1, "no_mix": settings.guidance_mix - 1}
-    weights = [-scales.get(name, 0.0) for name, _, _ in rows]
+    scales = {"no_text": settings.guidance_text - 1, "no_mix": settings.guidance_mix - 1,
+              "no_notes": settings.guidance_notes - 1}
+    weights = [-scales.get(row[0], 0.0) for row in rows]
     weights[0] = 1 - sum(weights[1:])
     return weights
 
@@ -86,43 +88,45 @@ def _start_codes(model: CodecLM, n: int, steps: int, previous_codes: torch.Tenso
     return torch.where(forced, known, delayed), forced
 
 
-def _conditions(model: CodecLM, prompt: str, mix_codes: torch.Tensor, chroma: torch.Tensor | None, keep_text: torch.Tensor,
-                keep_mix: torch.Tensor, steps: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-    """The R guidance rows' conditions: the prefix [R, P, D] and its mask [R, P], and the mix's states added to
-    each decoder step [R, steps, D] (None for a model without them)."""
+def _conditions(model: CodecLM, prompt: str, mix_codes: torch.Tensor, chroma: torch.Tensor | None,
+                notes: torch.Tensor | None, keeps: torch.Tensor, steps: int
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """The R guidance rows' conditions (keeps [3, R]: keep text, mix, notes): the prefix [R, P, D] and its mask
+    [R, P], and the mix's and notes' states added to each decoder step [R, steps, D] (None for a model without)."""
+    keep_text, keep_mix, keep_notes = keeps
     r = len(keep_text)
     chroma = None if chroma is None else chroma.expand(r, -1, -1)
+    notes = None if notes is None else notes.expand(r, -1, -1)
     prefix, prefix_mask = model.prefix([prompt] * r, chroma, keep_text, keep_mix)
-    if not model.config.use_mix_codes:
-        return prefix, prefix_mask, None
-    return prefix, prefix_mask, model.mix_states(mix_codes.expand(r, -1, -1), chroma, keep_mix, 0, steps)
+    return prefix, prefix_mask, model.frame_states(mix_codes.expand(r, -1, -1), chroma, notes, keep_mix, keep_notes, 0, steps)
 
 
-def _step_states(decoder: CachedDecoder, inputs: torch.Tensor, copies: int, mix_states: torch.Tensor | None,
+def _step_states(decoder: CachedDecoder, inputs: torch.Tensor, copies: int, frame_states: torch.Tensor | None,
                  start: int) -> torch.Tensor:
     """The decoder's input for the L steps from `start`: their input codes [N, K, L] (the codes of the step
-    before each) embedded for every guidance row, plus the mix's states. Returns [N * copies, L, D]."""
+    before each) embedded for every guidance row, plus the mix's and notes' states. Returns [N * copies, L, D]."""
     states = decoder.embed(inputs.repeat(copies, 1, 1))
-    return states if mix_states is None else states + mix_states[:, start : start + inputs.shape[-1]]
+    return states if frame_states is None else states + frame_states[:, start : start + inputs.shape[-1]]
 
 
 @torch.inference_mode()
 def sample_window(model: CodecLM, prompt: str, mix_codes: torch.Tensor, chroma: torch.Tensor | None,
                   settings: GenerationSettings, generator: torch.Generator, previous_codes: torch.Tensor | None = None,
-                  keep_logits: bool = False, on_step=None) -> tuple[torch.Tensor, torch.Tensor | None]:
+                  keep_logits: bool = False, on_step=None, notes: torch.Tensor | None = None
+                  ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Write the synth's codes for one window.
 
     mix_codes [1, K, T], chroma [1, F, 12] or None, previous_codes [N, K, Tp] (the previous window's last codes,
-    which this window must start with) or None. Returns codes [N, K, T] with N = settings.variations, and, with
+    which this window must start with) or None, notes: the part's piano roll [1, T, R] (`synthgen.roll`) for a
+    model that renders notes. Returns codes [N, K, T] with N = settings.variations, and, with
     keep_logits, the full-condition logits of every step [N, K, S, V] (for testing the cache).
     """
     n, k, t = settings.variations, model.num_codebooks, mix_codes.shape[-1]
     steps = t + k - 1
-    rows = _guidance_rows(settings)
+    rows = _guidance_rows(settings, model.config.notes)
     r = len(rows) * n
-    keep_text = torch.tensor([kt for _, kt, _ in rows for _ in range(n)], device=model.device)
-    keep_mix = torch.tensor([km for _, _, km in rows for _ in range(n)], device=model.device)
-    prefix, prefix_mask, mix_states = _conditions(model, prompt, mix_codes, chroma, keep_text, keep_mix, steps)
+    keeps = torch.tensor([row[1:] for row in rows for _ in range(n)], device=model.device).T  # [3, R]
+    prefix, prefix_mask, frame_states = _conditions(model, prompt, mix_codes, chroma, notes, keeps, steps)
     delayed, forced = _start_codes(model, n, steps, previous_codes)
     frame = torch.arange(steps, device=model.device)[None, :] - torch.arange(k, device=model.device)[:, None]
     real = (frame >= 0) & (frame < t)  # [K, S]: where a code of this window sits
@@ -133,7 +137,7 @@ def sample_window(model: CodecLM, prompt: str, mix_codes: torch.Tensor, chroma: 
     dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}.get(settings.precision) or fast_dtype(model.device)
     decoder = CachedDecoder(model, r, prefix.shape[1] + steps, dtype)
     inputs = decoder_inputs(delayed, model.pad_id)[:, :, : first + 1]
-    states = _step_states(decoder, inputs, len(rows), mix_states, 0)
+    states = _step_states(decoder, inputs, len(rows), frame_states, 0)
     logits = decoder(torch.cat([prefix, states], dim=1), torch.cat([prefix_mask.bool(), prefix_mask.new_ones(r, first + 1).bool()], dim=1))
     logits = logits[:, :, prefix.shape[1] :]
     kept = [logits[:n]] if keep_logits else None
@@ -146,7 +150,7 @@ def sample_window(model: CodecLM, prompt: str, mix_codes: torch.Tensor, chroma: 
             on_step()
         if s + 1 == steps:
             break
-        logits = decoder(_step_states(decoder, delayed[:, :, s : s + 1], len(rows), mix_states, s + 1))
+        logits = decoder(_step_states(decoder, delayed[:, :, s : s + 1], len(rows), frame_states, s + 1))
         if keep_logits:
             kept.append(logits[:n])
     return undo_delay(delayed), (torch.cat(kept, dim=2) if keep_logits else None)
@@ -185,10 +189,11 @@ class Crossfader:
 
 @torch.inference_mode()
 def stem_stream(model: CodecLM, codec: Codec, read_mix, total: int, prompt: str, settings: GenerationSettings,
-                progress: bool = False):
+                progress: bool = False, notes: list[Note] | None = None):
     """Write a synth stem window by window, in bounded memory. read_mix(start, end) -> the mono mix [1, end - start]
-    at the codec's rate (torch; may be short at the end) of `total` samples. Yields the finished stem audio
-    [variations, n] (numpy, codec rate) in order; the pieces add up to `total` samples."""
+    at the codec's rate (torch; may be short at the end) of `total` samples; notes: the part to render, in seconds
+    (for a model with the notes condition). Yields the finished stem audio [variations, n] (numpy, codec rate) in
+    order; the pieces add up to `total` samples."""
     hop = codec.hop_length
     total_frames = max(1, math.ceil(total / hop))
     window = max(1, round(settings.window_seconds * codec.frame_rate))
@@ -205,21 +210,25 @@ def stem_stream(model: CodecLM, codec: Codec, read_mix, total: int, prompt: str,
             mix_codes = codec.encode(segment[None])
             chroma = chroma_features(segment, codec.sample_rate) if model.config.use_chroma else None
             previous_codes = None if previous is None else previous[:, :, -overlap:] if overlap else None
+            roll = None
+            if model.config.notes:
+                roll = torch.from_numpy(piano_roll(notes or [], start / codec.frame_rate, end - start, codec.frame_rate))
             codes, _ = sample_window(model, prompt, mix_codes, chroma, settings, generator, previous_codes,
-                                     on_step=bar.update)
+                                     on_step=bar.update, notes=None if roll is None else roll[None].to(model.device))
             piece = codec.decode(codes).squeeze(1).float().cpu().numpy()[:, : total - start * hop]  # [N, L]
             yield crossfader.add(piece, last=i == len(plan) - 1)
             previous = codes
 
 
 def generate_stem(model: CodecLM, codec: Codec, audio: np.ndarray, sample_rate: int, prompt: str,
-                  settings: GenerationSettings | None = None, progress: bool = False) -> np.ndarray:
-    """Write a synth stem for a mix with a model and the codec of its codes. audio [C, N] (or [N]) at
-    sample_rate -> stems [variations, N] at the codec's rate resampled back to sample_rate (mono; callers
-    place it in their channels)."""
+                  settings: GenerationSettings | None = None, progress: bool = False,
+                  notes: list[Note] | None = None) -> np.ndarray:
+    """Write a synth stem for a mix with a model and the codec of its codes (and the notes it renders). audio
+    [C, N] (or [N]) at sample_rate -> stems [variations, N] at the codec's rate resampled back to sample_rate (mono;
+    callers place it in their channels)."""
     settings = settings or GenerationSettings()
     audio = np.atleast_2d(np.asarray(audio, dtype=np.float32))
     mix = torch.from_numpy(resample(set_channels(audio, 1), sample_rate, codec.sample_rate))  # [1, M]
-    pieces = stem_stream(model, codec, lambda a, b: mix[:, a:b], mix.shape[-1], prompt, settings, progress)
+    pieces = stem_stream(model, codec, lambda a, b: mix[:, a:b], mix.shape[-1], prompt, settings, progress, notes)
     stems = np.concatenate(list(pieces), axis=1)
     return resample(stems, codec.sample_rate, sample_rate)[:, : audio.shape[-1]] if sample_rate != codec.sample_rate else stems

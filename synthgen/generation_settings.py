@@ -21,6 +21,8 @@ class GenerationSettings:
     guidance_text: float = option("classifier-free guidance on the prompt (1: off)", 3.0, at_least=0, at_most=20)
     guidance_mix: float = option("guidance on the mix (1: off; the shipped model fits the mix's harmony best near 5, "
                                  "MODEL_CARD.md)", 5.0, at_least=0, at_most=20, old_names=("guidance_context",))
+    guidance_notes: float = option("guidance on the part's notes, for a model that renders them (1: off)", 3.0,
+                                   at_least=0, at_most=20)
     seed: int = option("seed: the same seed, input and settings give the same stem bit for bit", 0,
                      at_least=0, at_most=2**63 - 1)
     variations: int = option("stems to write per input (OUT_1.wav, OUT_2.wav, ...)", 1, at_least=1,
@@ -49,4 +51,4 @@ class GenerationSettings:
             raise SynthGenError(f"--precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
 
 
-SAMPLING_OPTIONS = ("temperature", "top_k", "top_p", "guidance_text", "guidance_mix", "seed")
+SAMPLING_OPTIONS = ("temperature", "top_k", "top_p", "guidance_text", "guidance_mix", "guidance_notes", "seed")

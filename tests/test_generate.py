@@ -67,7 +67,8 @@ def test_guidance_scale_one_is_no_guidance(model, monkeypatch):
     plain = GenerationSettings(guidance_text=1.0, guidance_mix=1.0)
     codes, _ = sample_window(model, "a bright lead", mix_codes, chroma, plain, torch.Generator().manual_seed(0))
     # the same with every guidance row computed in the batch, weighted by (scale - 1) = 0
-    monkeypatch.setattr(generation, "_guidance_rows", lambda s: [("full", 1.0, 1.0), ("no_text", 0.0, 1.0), ("no_mix", 1.0, 0.0)])
+    monkeypatch.setattr(generation, "_guidance_rows",
+                        lambda s, notes: [("full", 1.0, 1.0, 1.0), ("no_text", 0.0, 1.0, 1.0), ("no_mix", 1.0, 0.0, 1.0)])
     guided, _ = sample_window(model, "a bright lead", mix_codes, chroma, plain, torch.Generator().manual_seed(0))
     assert torch.equal(codes, guided)
     strong = GenerationSettings(guidance_text=3.0, guidance_mix=2.0)

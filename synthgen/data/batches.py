@@ -1,6 +1,7 @@
 """Batches of cached windows for the language model: `collate`, and `Paraphrased` prompts for training.
 
-A batch: target, mix_codes [B, K, T] codes, chroma [B, F, 12], valid_frames [B], prompt (B strings).
+A batch: target, mix_codes [B, K, T] codes, chroma [B, F, 12], valid_frames [B], prompt (B strings), and notes
+[B, T, R] (the target's piano roll) when every window's notes are known.
 """
 
 from __future__ import annotations
@@ -37,9 +38,11 @@ class Paraphrased(Dataset):
 
 
 def collate(dataset: Dataset, indices: list[int], device: torch.device) -> dict:
-    """A batch of cached windows: target, mix_codes [B, K, T], chroma [B, F, 12], valid_frames [B], prompt."""
+    """A batch of cached windows: target, mix_codes [B, K, T], chroma [B, F, 12], valid_frames [B], prompt, and
+    notes [B, T, R] where every window has them."""
     items = [dataset[i] for i in indices]
-    batch = {name: torch.stack([it[name] for it in items]).to(device) for name in ("target", "mix_codes", "chroma")}
+    names = ("target", "mix_codes", "chroma") + (("notes",) if all("notes" in it for it in items) else ())
+    batch = {name: torch.stack([it[name] for it in items]).to(device) for name in names}
     batch["valid_frames"] = torch.tensor([it["valid_frames"] for it in items], device=device)
     batch["prompt"] = [it["prompt"] for it in items]
     return batch

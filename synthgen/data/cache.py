@@ -6,7 +6,8 @@ Layout of a cache folder:
     context.npy          the mix's codes [W, K, T] int16 (W windows, K codebooks, T frames per window)
     target.npy           codes [W, K, T] int16
     chroma.npy           the mix's chroma [W, F, 12] float16 (synthgen.chroma, 7.8 frames/s)
-    track.json           name, split, description, attributes, and each window's start and valid frames
+    track.json           name, split, description, attributes (a SynthStems track's true notes among them), and
+                         each window's start and valid frames
 
 A track folder appears only once complete (written under a temporary name, then renamed), so a
 killed `prepare` resumes where it stopped, and a cache reads as complete only when every track of
@@ -34,6 +35,8 @@ from synthgen.data.window_settings import WindowSettings
 from synthgen.data.windows import cut, window_starts
 from synthgen.errors import SynthGenError
 from synthgen.files import write_text_atomic
+from synthgen.notes import Note
+from synthgen.roll import piano_roll
 
 CACHE_FORMAT = 1
 
@@ -140,7 +143,8 @@ class CodeCache(Dataset):
     """A finished token cache as a torch Dataset of windows, read by memory map.
 
     Item: dict(mix_codes [K, T] int64, target [K, T] int64, chroma [F, 12] float32, valid_frames int,
-    prompt str (the track's description), index int).
+    prompt str (the track's description), index int; for a track whose attributes hold its notes, also
+    notes [T, R] float32, the target's piano roll (`synthgen.roll`)).
     """
 
     def __init__(self, root: str | Path, split: str | None = None):
@@ -161,6 +165,7 @@ class CodeCache(Dataset):
         self.meta = [json.loads((self.root / "tracks" / t["key"] / "track.json").read_text()) for t in self.tracks]
         self.index = [(ti, wi) for ti, meta in enumerate(self.meta) for wi in range(len(meta["windows"]))]
         self._arrays: dict[int, dict[str, np.ndarray]] = {}
+        self._notes: dict[int, list[Note] | None] = {}
 
     @property
     def codec(self) -> dict:
@@ -193,4 +198,17 @@ class CodeCache(Dataset):
             valid_frames=self.meta[ti]["windows"][wi]["valid_frames"],
             prompt=self.meta[ti]["description"],
             index=i,
+            **self._roll(ti, wi),
         )
+
+    def _roll(self, track_index: int, window_index: int) -> dict:
+        """{"notes": the window's piano roll [T, R]} for a track whose notes are known, else {}."""
+        if track_index not in self._notes:
+            rows = self.meta[track_index]["attributes"].get("notes")
+            self._notes[track_index] = None if rows is None else [Note(*row) for row in rows]
+        notes = self._notes[track_index]
+        if notes is None:
+            return {}
+        start = self.meta[track_index]["windows"][window_index]["start_seconds"]
+        frames = self.settings["frames_per_window"]
+        return {"notes": torch.from_numpy(piano_roll(notes, start, frames, self.codec["frame_rate"]))}

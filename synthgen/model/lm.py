@@ -1,10 +1,11 @@
 """CodecLM: a MusicGen-Melody decoder that writes a synth's codes, conditioned on the prompt's text, on the mix's
 chroma (a prefix, as in MusicGen-Melody) and on the mix's own codes, summed in at the same frame; with
 `frame_chroma`, also on the mix's full 12-class chroma summed in at the same frame (the harmony of that moment,
-where the prefix keeps only each chroma frame's strongest class).
+where the prefix keeps only each chroma frame's strongest class); with `notes` (the renderer of model v3), also on
+the part's notes, a piano roll (`synthgen.roll`) through a narrow projection summed in at the same frame.
 
 Shapes: B batch, K codebooks, T frames, S = T + K - 1 delayed steps, V code cardinality, H hidden size,
-P prefix length (chroma frames + text tokens).
+P prefix length (chroma frames + text tokens), R = roll.ROLL_FEATURES.
 """
 
 from __future__ import annotations
@@ -24,12 +25,15 @@ from synthgen.chroma import dominant_pitch_class
 from synthgen.codec.base import HOP_LENGTH
 from synthgen.errors import SynthGenError
 from synthgen.files import atomic_directory, model_directory, read_json
+from synthgen.roll import ROLL_FEATURES
 from synthgen.model.decoder import DecoderConfig, MusicGenDecoder
 from synthgen.model.delay import apply_delay, code_mask, decoder_inputs
 from synthgen.model.text import TextEncoder
 
 CONFIG_NAME = "config.json"
-CONDITIONS = {"full": (1, 1), "no_text": (0, 1), "no_mix": (1, 0), "none": (0, 0)}  # (keep text, keep mix)
+# (keep text, keep mix, keep notes) of each named condition
+CONDITIONS = {"full": (1, 1, 1), "no_text": (0, 1, 1), "no_mix": (1, 0, 1), "no_notes": (1, 1, 0), "none": (0, 0, 0)}
+NOTES_WIDTH = 32  # the notes condition's bottleneck (JASCO feeds chords through 16 dimensions)
 WEIGHTS_NAME = "model.safetensors"
 # What older model folders hold, read as today's: settings in config.json and tensor name prefixes in
 # model.safetensors (and training checkpoints) under old names; the pooler of a trainable MiniLM saved when it was
@@ -50,6 +54,8 @@ class CodecLMConfig:
     text_dropout: float = 0.1  # probability of training a row without its text
     mix_dropout: float = 0.1  # ... without the mix (its codes and its chroma)
     frame_chroma: bool = False  # the mix's chroma summed into every frame too (see the module docstring)
+    notes: bool = False  # the part's piano roll summed into every frame (the renderer of model v3)
+    notes_dropout: float = 0.2  # probability of training a row without its notes
     preset: str = ""
     extra: dict = field(default_factory=dict)  # free-form notes (e.g. where a pretrained model came from)
 
@@ -75,6 +81,8 @@ class CodecLM(nn.Module):
             nn.init.zeros_(self.mix_proj.bias)
         if config.frame_chroma:
             self.add_frame_chroma()
+        if config.notes:
+            self.add_notes()
         self.register_load_state_dict_pre_hook(_read_old_weights)
 
     # ----- sizes -----
@@ -131,6 +139,33 @@ class CodecLM(nn.Module):
         nn.init.zeros_(self.frame_chroma_proj.weight)
         nn.init.zeros_(self.frame_chroma_proj.bias)
 
+    def add_notes(self) -> None:
+        """Start conditioning on the part's notes: roll -> NOTES_WIDTH -> hidden, the last layer zero at first, so
+        that a trained model fine-tuned with it starts out unchanged."""
+        self.config.notes = True
+        hidden = self.decoder.config.hidden_size
+        self.notes_proj = nn.Sequential(nn.Linear(ROLL_FEATURES, NOTES_WIDTH, bias=False),
+                                        nn.Linear(NOTES_WIDTH, hidden)).to(self.device, self.dtype)
+        nn.init.zeros_(self.notes_proj[1].weight)
+        nn.init.zeros_(self.notes_proj[1].bias)
+
+    def frame_states(self, mix_codes: torch.Tensor | None, chroma: torch.Tensor | None, notes: torch.Tensor | None,
+                     keep_mix: torch.Tensor, keep_notes: torch.Tensor, start: int, steps: int) -> torch.Tensor | None:
+        """What is summed into decoder steps [start, start + steps) beside the codes: the mix's states
+        (`mix_states`) and the notes' (roll [B, T, R] projected, zero for rows whose keep_notes is 0) -> [B, steps, H],
+        or None for a model with neither."""
+        states = None
+        if self.config.use_mix_codes:
+            states = self.mix_states(mix_codes, chroma, keep_mix, start, steps)
+        if self.config.notes:
+            if notes is None:
+                raise SynthGenError("this model renders notes: give it the part's piano roll")
+            roll = notes[:, start : start + steps].to(self.dtype)
+            played = self.notes_proj(roll) * keep_notes[:, None, None].to(self.dtype)
+            played = F.pad(played, (0, 0, 0, steps - played.shape[1]))
+            states = played if states is None else states + played
+        return states
+
     def mix_states(self, mix_codes: torch.Tensor, chroma: torch.Tensor | None, keep_mix: torch.Tensor, start: int,
                    steps: int) -> torch.Tensor:
         """The mix's codes (and, with frame_chroma, its chroma) embedded for decoder steps [start, start + steps):
@@ -160,31 +195,33 @@ class CodecLM(nn.Module):
         return self.decoder(states, prefix, prefix_mask)
 
     def logits_for(self, target: torch.Tensor, mix_codes: torch.Tensor | None, chroma: torch.Tensor | None,
-                   prompts: list[str], keep_text: torch.Tensor, keep_mix: torch.Tensor) -> torch.Tensor:
-        """Teacher-forced logits [B, K, S, V] for the delayed target codes [B, K, T]."""
+                   prompts: list[str], keep_text: torch.Tensor, keep_mix: torch.Tensor, notes: torch.Tensor | None = None,
+                   keep_notes: torch.Tensor | None = None) -> torch.Tensor:
+        """Teacher-forced logits [B, K, S, V] for the delayed target codes [B, K, T] (notes: their roll [B, T, R])."""
         delayed = apply_delay(target, self.pad_id)
         prefix, prefix_mask = self.prefix(prompts, chroma, keep_text, keep_mix)
-        mix_states = None
-        if self.config.use_mix_codes:
-            mix_states = self.mix_states(mix_codes, chroma, keep_mix, 0, delayed.shape[-1])
-        return self(decoder_inputs(delayed, self.pad_id), prefix, prefix_mask, mix_states)
+        keep_notes = torch.ones_like(keep_mix) if keep_notes is None else keep_notes
+        frames = self.frame_states(mix_codes, chroma, notes, keep_mix, keep_notes, 0, delayed.shape[-1])
+        return self(decoder_inputs(delayed, self.pad_id), prefix, prefix_mask, frames)
 
     def code_losses(self, batch: dict, condition: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
         """Summed cross-entropy per codebook [K] and the number of codes counted [K] for a batch.
 
-        condition: "train" (conditioning dropout at the configured rates), "full" (all conditions),
-        "no_text" or "no_mix" (one dropped) or "none" (text and mix dropped: the unconditioned reference).
+        condition: "train" (conditioning dropout at the configured rates), "full" (all conditions), "no_text",
+        "no_mix" or "no_notes" (one dropped) or "none" (all dropped: the unconditioned reference).
         """
         target = batch["target"]
         b = target.shape[0]
         if condition == "train":
-            keep_text = (torch.rand(b, device=target.device) >= self.config.text_dropout).float()
-            keep_mix = (torch.rand(b, device=target.device) >= self.config.mix_dropout).float()
+            rates = (self.config.text_dropout, self.config.mix_dropout, self.config.notes_dropout)
+            keep_text, keep_mix, keep_notes = ((torch.rand(b, device=target.device) >= rate).float() for rate in rates)
         elif condition in CONDITIONS:
-            keep_text, keep_mix = (torch.full((b,), float(keep), device=target.device) for keep in CONDITIONS[condition])
+            keep_text, keep_mix, keep_notes = (torch.full((b,), float(keep), device=target.device)
+                                               for keep in CONDITIONS[condition])
         else:
             raise ValueError(f"unknown condition {condition}")
-        logits = self.logits_for(target, batch.get("mix_codes"), batch.get("chroma"), batch["prompt"], keep_text, keep_mix)
+        logits = self.logits_for(target, batch.get("mix_codes"), batch.get("chroma"), batch["prompt"], keep_text, keep_mix,
+                                 batch.get("notes"), keep_notes)
         delayed = apply_delay(target, self.pad_id)
         mask = code_mask(self.num_codebooks, batch["valid_frames"], target.shape[-1])
         ce = F.cross_entropy(logits.float().permute(0, 3, 1, 2), delayed.clamp(max=self.cardinality - 1), reduction="none")

@@ -90,6 +90,10 @@ def build_for_cache(config: TrainConfig, cache: CodeCache) -> tuple[CodecLM, Cod
     model, codec = _model_for_cache(config, cache)
     if config.frame_chroma and not model.config.frame_chroma:
         model.add_frame_chroma()
+    if config.notes and not model.config.notes:
+        if len(cache) and "notes" not in cache[0]:
+            raise SynthGenError(f"{cache.root}: its tracks' notes are not known (--notes trains on SynthStems' true notes)")
+        model.add_notes()
     return model, codec
 
 

@@ -21,6 +21,8 @@ class TrainConfig:
     lora: bool = option("train LoRA adapters instead of the whole decoder", False)
     frame_chroma: bool = option("condition on the mix's full chroma at every frame too (fine-tuning a model without "
                                 "it adds a projection that starts at zero)", False)
+    notes: bool = option("render notes: condition on the target's piano roll (SynthStems' true notes) at every frame, the "
+                         "renderer of model v3 (fine-tuning a model without it adds a projection that starts at zero)", False)
     steps: int = option("optimizer steps in total", 2000, at_least=1)
     batch_size: int = option("windows per process per micro-batch", 16, at_least=1)
     grad_accum: int = option("micro-batches per optimizer step", 1, at_least=1)
