@@ -96,7 +96,7 @@ def _conditions(model: CodecLM, prompt: str, mix_codes: torch.Tensor, chroma: to
     keep_text, keep_mix, keep_notes = keeps
     r = len(keep_text)
     chroma = None if chroma is None else chroma.expand(r, -1, -1)
-    notes = None if notes is None else notes.expand(r, -1, -1)
+    notes = None if notes is None else notes.repeat(r // notes.shape[0], 1, 1)  # each guidance row's block of N
     prefix, prefix_mask = model.prefix([prompt] * r, chroma, keep_text, keep_mix)
     return prefix, prefix_mask, model.frame_states(mix_codes.expand(r, -1, -1), chroma, notes, keep_mix, keep_notes, 0, steps)
 
@@ -117,8 +117,8 @@ def sample_window(model: CodecLM, prompt: str, mix_codes: torch.Tensor, chroma: 
     """Write the synth's codes for one window.
 
     mix_codes [1, K, T], chroma [1, F, 12] or None, previous_codes [N, K, Tp] (the previous window's last codes,
-    which this window must start with) or None, notes: the part's piano roll [1, T, R] (`synthgen.roll`) for a
-    model that renders notes. Returns codes [N, K, T] with N = settings.variations, and, with
+    which this window must start with) or None, notes: the part's piano roll [N or 1, T, R] (`synthgen.roll`) for
+    a model that renders notes. Returns codes [N, K, T] with N = settings.variations, and, with
     keep_logits, the full-condition logits of every step [N, K, S, V] (for testing the cache).
     """
     n, k, t = settings.variations, model.num_codebooks, mix_codes.shape[-1]
@@ -189,10 +189,10 @@ class Crossfader:
 
 @torch.inference_mode()
 def stem_stream(model: CodecLM, codec: Codec, read_mix, total: int, prompt: str, settings: GenerationSettings,
-                progress: bool = False, notes: list[Note] | None = None):
+                progress: bool = False, parts: list[list[Note]] | None = None):
     """Write a synth stem window by window, in bounded memory. read_mix(start, end) -> the mono mix [1, end - start]
-    at the codec's rate (torch; may be short at the end) of `total` samples; notes: the part to render, in seconds
-    (for a model with the notes condition). Yields the finished stem audio [variations, n] (numpy, codec rate) in
+    at the codec's rate (torch; may be short at the end) of `total` samples; parts: each variation's notes to
+    render, in seconds (for a model with the notes condition). Yields the finished stem audio [variations, n] (numpy, codec rate) in
     order; the pieces add up to `total` samples."""
     hop = codec.hop_length
     total_frames = max(1, math.ceil(total / hop))
@@ -212,9 +212,10 @@ def stem_stream(model: CodecLM, codec: Codec, read_mix, total: int, prompt: str,
             previous_codes = None if previous is None else previous[:, :, -overlap:] if overlap else None
             roll = None
             if model.config.notes:
-                roll = torch.from_numpy(piano_roll(notes or [], start / codec.frame_rate, end - start, codec.frame_rate))
+                rolls = [piano_roll(part, start / codec.frame_rate, end - start, codec.frame_rate) for part in parts or [[]]]
+                roll = torch.from_numpy(np.stack(rolls)).to(model.device)
             codes, _ = sample_window(model, prompt, mix_codes, chroma, settings, generator, previous_codes,
-                                     on_step=bar.update, notes=None if roll is None else roll[None].to(model.device))
+                                     on_step=bar.update, notes=roll)
             piece = codec.decode(codes).squeeze(1).float().cpu().numpy()[:, : total - start * hop]  # [N, L]
             yield crossfader.add(piece, last=i == len(plan) - 1)
             previous = codes
@@ -222,13 +223,14 @@ def stem_stream(model: CodecLM, codec: Codec, read_mix, total: int, prompt: str,
 
 def generate_stem(model: CodecLM, codec: Codec, audio: np.ndarray, sample_rate: int, prompt: str,
                   settings: GenerationSettings | None = None, progress: bool = False,
-                  notes: list[Note] | None = None) -> np.ndarray:
-    """Write a synth stem for a mix with a model and the codec of its codes (and the notes it renders). audio
+                  parts: list[list[Note]] | None = None) -> np.ndarray:
+    """Write a synth stem for a mix with a model and the codec of its codes (and each variation's notes to render,
+    for a model with the notes condition). audio
     [C, N] (or [N]) at sample_rate -> stems [variations, N] at the codec's rate resampled back to sample_rate (mono;
     callers place it in their channels)."""
     settings = settings or GenerationSettings()
     audio = np.atleast_2d(np.asarray(audio, dtype=np.float32))
     mix = torch.from_numpy(resample(set_channels(audio, 1), sample_rate, codec.sample_rate))  # [1, M]
-    pieces = stem_stream(model, codec, lambda a, b: mix[:, a:b], mix.shape[-1], prompt, settings, progress, notes)
+    pieces = stem_stream(model, codec, lambda a, b: mix[:, a:b], mix.shape[-1], prompt, settings, progress, parts)
     stems = np.concatenate(list(pieces), axis=1)
     return resample(stems, codec.sample_rate, sample_rate)[:, : audio.shape[-1]] if sample_rate != codec.sample_rate else stems

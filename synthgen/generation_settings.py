@@ -10,6 +10,7 @@ from synthgen.options import check_bounds, check_types, option
 
 MAX_VARIATIONS = 16  # each variation is sampled as one more row of a batch: memory grows with them
 PRECISIONS = ("auto", "fp32", "bf16")
+RENDERERS = ("neural", "synth")  # the model's codec LM (with the notes condition: model v3), or synth.renderer
 
 
 @dataclass
@@ -36,6 +37,9 @@ class GenerationSettings:
     loudness: float | None = option("stem loudness in LUFS, instead of --level-db", None, at_least=-70, at_most=0,
                                     metavar="LUFS")
     mono: bool = option("a stereo mix gets the stem in the centre instead of a mono-compatible stereo spread", False)
+    renderer: str = option("what plays the part: the model's codec language model (neural) or the project's own "
+                           "synthesizer (synth: the plan in a voice chosen from the prompt, codec-free)", "neural",
+                           choices=RENDERERS)
     precision: str = option("decoder weights while sampling: auto (bf16 on a GPU, fp32 on a CPU, where each is fastest)",
                             "auto", choices=PRECISIONS)
 
@@ -47,6 +51,8 @@ class GenerationSettings:
         if self.overlap_seconds >= self.window_seconds:
             raise SynthGenError(f"--overlap-seconds must be less than --window-seconds ({self.window_seconds}), "
                                 f"got {self.overlap_seconds}")
+        if self.renderer not in RENDERERS:
+            raise SynthGenError(f"--renderer must be one of {', '.join(RENDERERS)}, got {self.renderer!r}")
         if self.precision not in PRECISIONS:
             raise SynthGenError(f"--precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
 

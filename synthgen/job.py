@@ -21,6 +21,10 @@ class Job:
     settings: GenerationSettings = field(default_factory=GenerationSettings)
     previews: tuple[Path, ...] = ()  # the mix with each stem added (--mix-out)
     midis: tuple[Path, ...] = ()  # each stem's notes (--midi)
+    notes: Path | None = option("a MIDI file of the part to render instead of planning one (its notes, all tracks but "
+                                "drums)", None, metavar="PART.mid")
+    notes_tempo: str = option("--notes timing: bars laid on the mix's beat grid (grid) or the MIDI file's own tempo map "
+                              "(midi)", "grid", choices=["grid", "midi"])
     mix_gain_db: float = option("gain of the synth in --mix-out", 0.0, at_least=-60, at_most=24)
     max_seconds: float | None = option("refuse longer mixes (seconds)", 600.0, above=0)  # None: no limit
     # the producer's key, tempo, meter and chords (analysis.corrections.Corrections; None: all read), not imported

@@ -66,6 +66,10 @@ def check_jobs(jobs: list[Job]) -> list[str]:
     or any output cannot be written. Returns warnings about inputs that can be used but may not be what the user
     thinks (a WAV file cut short)."""
     seconds = {job.mix: probe_audio(job.mix, job.max_seconds) for job in jobs}
+    for part in {job.notes for job in jobs if job.notes is not None}:
+        from synthgen.planner.midi_part import read_midi
+
+        read_midi(Path(part))  # a part that cannot be read is refused before any work
     warnings = [f"{job.mix}: the file is cut short ({missing} bytes of audio its header promises are missing); "
                 "using the part that is there" for job in jobs if (missing := wav_missing_bytes(job.mix))]
     inputs = {job.mix.resolve() for job in jobs}

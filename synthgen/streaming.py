@@ -5,11 +5,14 @@
 The mix is read BLOCK_SECONDS at a time and every output is written the same way; what has to wait (the mix at
 the codec's rate, the raw stems) waits in float32 files in a temporary folder. The passes:
 1. read the mix: its loudness (for the placement rule), its peak, the analysis's features (beats, chords, key:
-   `analysis`), and a mono copy at the codec's rate;
-2. generate window by window (`stem_stream`) and resample back to the mix's rate, into the raw stem files;
+   `analysis`), and a mono copy at the codec's rate; then the analysis, and the part's notes for each variation
+   (`parts`: the producer's MIDI part, or the note planner's plan, for a renderer that plays notes);
+2. render: the codec LM window by window (`stem_stream`, given the notes' piano roll when it renders notes),
+   resampled back to the mix's rate, or the synth renderer at the mix's rate, into the raw stem files;
 3. spread each stem in the mix's channels and measure it: its gain (`placement.StemPlacement`);
 4. write the stems and measure each preview's peak (the mix plus the stem);
-5. write the previews, scaled to stay under the ceiling; then each stem's MIDI.
+5. write the previews, scaled to stay under the ceiling; then each stem's MIDI: its notes (the plan, on the mix's
+   tempo map) or, for a model that plays no plan, the stem transcribed.
 The files hold what `SynthGen.generate_stems` returns for the whole arrays. Every audio output is written to a
 temporary file beside it and renamed only when all of them are complete. MIDI export reads its whole stem (mono)
 into memory.
@@ -41,6 +44,8 @@ from synthgen.generation_settings import GenerationSettings
 from synthgen.job import Job
 from synthgen.loudness import LoudnessMeter
 from synthgen.model.lm import CodecLM
+from synthgen.notes import Note
+from synthgen.planner.settings import PlanSettings
 from synthgen.placement import StemPlacement, ceiling_gain, with_stem
 from synthgen.resampling import stream_resampler
 
@@ -129,13 +134,40 @@ class _MixFile:
             yield raw.read(start, min(start + self.block, self.frames))
 
 
+def part_notes(model: CodecLM, planner, analysis: MixAnalysis, prompt: str, settings: GenerationSettings,
+               notes: Path | list[Note] | None = None, notes_tempo: str = "grid") -> list[list[Note]] | None:
+    """Each variation's notes: the given part (a MIDI file laid on the mix by `notes_tempo`, or notes in seconds), or
+    the planner's plans for a renderer that plays notes (the synth, or a model with the notes condition); None for a
+    model that writes its own part."""
+    if isinstance(notes, (str, Path)):
+        from synthgen.planner.midi_part import midi_part
+
+        notes = midi_part(Path(notes), analysis, notes_tempo)
+    if notes is not None:
+        return [list(notes)] * settings.variations
+    if settings.renderer == "synth" or model.config.notes:
+        from synthgen.planner.plan import plan_parts
+
+        return plan_parts(analysis, prompt, planner, PlanSettings(), settings.seed, settings.variations)
+    return None
+
+
 def _generate(model: CodecLM, codec: Codec, mono: RawFile, prompt: str, settings: GenerationSettings,
-              sample_rate: int, folder: Path, progress: bool) -> list[RawFile]:
-    """Pass 2: the raw stems (`stem_stream`), resampled to the mix's rate, one file per variation."""
+              sample_rate: int, folder: Path, progress: bool, notes: list[list[Note]] | None) -> list[RawFile]:
+    """Pass 2: the raw stems at the mix's rate, one file per variation: the synth renderer's (`synth_stream`), or
+    the codec LM's (`stem_stream`) resampled."""
     raws = [RawFile(folder / f"stem_{i}.f32") for i in range(settings.variations)]
+    if settings.renderer == "synth":
+        from synthgen.synth.renderer import synth_parts
+
+        total = round(mono.length * sample_rate / codec.sample_rate)
+        for raw, pieces in zip(raws, synth_parts(notes, total, sample_rate, prompt, settings.seed)):
+            for piece in pieces:
+                raw.append(piece)
+        return raws
     from_codec = stream_resampler(codec.sample_rate, sample_rate, len(raws))
     read_mix = lambda start, end: torch.from_numpy(mono.read(start, end))[None]  # noqa: E731
-    for piece in stem_stream(model, codec, read_mix, mono.length, prompt, settings, progress):
+    for piece in stem_stream(model, codec, read_mix, mono.length, prompt, settings, progress, notes):
         for raw, samples in zip(raws, from_codec(piece.T).T):
             raw.append(samples)
     for raw, samples in zip(raws, from_codec(np.zeros((0, len(raws))), last=True).T):
@@ -166,22 +198,40 @@ def _write(mix: _MixFile, raws: list[RawFile], placement: StemPlacement, job: Jo
     return gains
 
 
-def generate_file(model: CodecLM, codec: Codec, job: Job, progress: bool = False) -> Written:
+def _write_midis(raws: list[RawFile], gains: list[float], notes: list[list[Note]] | None, analysis: MixAnalysis,
+                 job: Job, mix: _MixFile) -> None:
+    """Each stem's MIDI file: its notes, in a track named by the prompt's role with that role's General MIDI program;
+    without notes, the placed stem transcribed."""
+    if notes is not None:
+        from synthgen.analysis.export import write_part
+        from synthgen.planner.plan import PROGRAMS
+        from synthgen.planner.prompt import prompt_role
+
+        role = prompt_role(job.prompt)
+        for part, midi in zip(notes, job.midis):
+            write_part(part, analysis, midi, PROGRAMS[role], f"synthgen {role}")
+        return
+    from synthgen.transcribe import write_part_midi  # with scipy.ndimage: imported only when asked for
+
+    for raw, gain, midi in zip(raws, gains, job.midis):
+        write_part_midi(raw.read(0, mix.frames)[None] * gain, mix.sample_rate, midi, analysis)
+
+
+def generate_file(model: CodecLM, codec: Codec, job: Job, progress: bool = False, planner=None) -> Written:
     """Write a stem for each of job.settings.variations into job.stems, and where given the mix with it at
-    job.mix_gain_db into job.previews and its notes into job.midis (the same order)."""
+    job.mix_gain_db into job.previews and its notes into job.midis (the same order). planner: the note planner
+    (`planner.plan`; None: the prompt's rule) for renderers that play notes."""
     start = time.perf_counter()
     mix = _MixFile(Path(job.mix))
     sweep_stale(Path(tempfile.gettempdir()), SCRATCH_PATTERN)
     with tempfile.TemporaryDirectory(prefix=f"synthgen-{os.getpid()}-") as tmp:
         mono = RawFile(Path(tmp) / "mix.f32")
         mix.measure(mono, codec.sample_rate)
-        raws = _generate(model, codec, mono, job.prompt, job.settings, mix.sample_rate, Path(tmp), progress)
-        gains = _write(mix, raws, StemPlacement(mix.channels, mix.sample_rate, mix.loudness, job.settings), job)
         analysis = analyze_features(mix.features, job.corrections or Corrections())
+        notes = part_notes(model, planner, analysis, job.prompt, job.settings, job.notes, job.notes_tempo)
+        raws = _generate(model, codec, mono, job.prompt, job.settings, mix.sample_rate, Path(tmp), progress, notes)
+        gains = _write(mix, raws, StemPlacement(mix.channels, mix.sample_rate, mix.loudness, job.settings), job)
         if job.midis:
-            from synthgen.transcribe import write_part_midi  # with scipy.ndimage: imported only when asked for
-
-        for raw, gain, midi in zip(raws, gains, job.midis):
-            write_part_midi(raw.read(0, mix.frames)[None] * gain, mix.sample_rate, midi, analysis)
+            _write_midis(raws, gains, notes, analysis, job, mix)
     return Written(job, mix.frames / mix.sample_rate, mix.sample_rate, mix.channels, mix.peak < SILENT_PEAK, analysis,
                    time.perf_counter() - start)

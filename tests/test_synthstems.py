@@ -20,7 +20,7 @@ from synthgen.data.synthstems.sf3 import decompressed
 from synthgen.data.synthstems.soundfont import SoundFontPlayer
 from synthgen.data.synthstems.describe import PRESET_NAMES
 from synthgen.data.synthstems.presets import PRESETS, render_preset
-from synthgen.data.synthstems.synth import Motion, Patch, render_event, render_line
+from synthgen.synth.engine import Motion, Patch, render_event, render_line
 from synthgen.data.synthstems.voice import sing
 from synthgen.errors import SynthGenError
 from synthgen.dsp import pitch_class_profile

@@ -9,6 +9,7 @@ from synthgen.cli.common import (add_device_option, add_mode_option, add_samplin
                                  generation_settings)
 from synthgen.data.window_settings import WindowSettings
 from synthgen.errors import SynthGenError
+from synthgen.generation_settings import GenerationSettings
 from synthgen.options import add_options, bounded, config_from
 from synthgen.planner.settings import PlanSettings
 
@@ -55,6 +56,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                         "for the Fréchet distance (default: the codec's latents)")
     parser.add_argument("--plots", type=bounded(int, at_least=0), default=3, help="windows to plot and keep audio of")
     add_sampling_options(parser)
+    add_options(parser, GenerationSettings, only=("renderer",))
+    parser.add_argument("--true-notes", action="store_true", help="the models play each window's true part (SynthStems' "
+                        "score) instead of a plan: the renderer measured apart from the planner")
     parser.set_defaults(run=eval_audio)
 
     parser = commands.add_parser("eval-notes", help="plan parts for held-out SynthStems songs and measure how they play "
@@ -92,7 +96,7 @@ def eval_audio(args: argparse.Namespace) -> int:
 
     settings = generation_settings(args)
     user_embedding = load_embedding(args.embedding) if args.embedding else None  # a bad name stops before any work
-    generators = [load_generator(spec, settings, device(args.device)) for spec in (args.model or [None])]
+    generators = [load_generator(spec, settings, device(args.device), args.true_notes) for spec in (args.model or [None])]
     if len({g.name for g in generators}) < len(generators):
         raise SynthGenError("--model: two models have the same folder name; the report could not tell them apart")
     sample_rate = SAMPLE_RATE

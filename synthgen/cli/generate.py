@@ -32,8 +32,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                         "files when MIX is a folder)")
     add_model_option(parser)
     parser.add_argument("--mix-out", default=None, help="also write the mix with the synth added (file or folder)")
-    parser.add_argument("--midi", default=None, help="also write the generated part as MIDI notes at the mix's tempo "
-                        "(a .mid file, or a folder when MIX is a folder)")
+    parser.add_argument("--midi", default=None, help="also write the part's notes as MIDI on the mix's tempo map: the "
+                        "plan the stem plays (a model without a plan: the stem transcribed); a .mid file, or a folder "
+                        "when MIX is a folder")
+    add_options(parser, Job, only=("notes", "notes_tempo"))
     add_options(parser, Job, only=("mix_gain_db",))
     add_sampling_options(parser)
     add_options(parser, GenerationSettings, skip=SAMPLING_OPTIONS)
@@ -64,7 +66,8 @@ def generate(args: argparse.Namespace) -> int:
     if not args.prompt.strip():
         raise SynthGenError("--prompt is empty: describe the synth you want")
     jobs = plan_jobs(args.mix, args.out, args.prompt, generation_settings(args), args.mix_out, args.midi,
-                     mix_gain_db=args.mix_gain_db, max_seconds=args.max_seconds, corrections=corrections(args))
+                     mix_gain_db=args.mix_gain_db, max_seconds=args.max_seconds, corrections=corrections(args),
+                     notes=args.notes, notes_tempo=args.notes_tempo)
     for warning in check_jobs(jobs):
         print(f"synthgen: warning: {warning}", file=sys.stderr)
     rank, world, local_world = process_share()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from synthgen.data.synthstems.synth import midi_to_hz
+from synthgen.synth.engine import midi_to_hz
 
 
 def harmonic_notes(midi_notes, sample_rate: int, seconds: float = 1.0, partials: int = 8) -> torch.Tensor:

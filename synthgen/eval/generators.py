@@ -6,29 +6,31 @@ from __future__ import annotations
 import numpy as np
 
 from synthgen.files import model_directory
-from synthgen.generate import generate_stem
+from synthgen.notes import Note
 from synthgen.generation_settings import GenerationSettings
 from synthgen.pipeline import SynthGen
 
 
 class SynthGenGenerator:
-    """A SynthGen pipeline sampling one stem per mix (the first of `settings.variations`), as generated: mono,
-    not yet placed or limited like a written file."""
+    """A SynthGen pipeline sampling one stem per mix (the first of `settings.variations`), as rendered: mono,
+    not yet placed or limited like a written file. With true_notes, it plays each window's true part instead of
+    a plan (the suite passes it)."""
 
     uses_text = True
 
-    def __init__(self, pipeline: SynthGen, settings: GenerationSettings, name: str):
-        self.pipeline, self.settings, self.name = pipeline, settings, name
+    def __init__(self, pipeline: SynthGen, settings: GenerationSettings, name: str, true_notes: bool = False):
+        self.pipeline, self.settings, self.name, self.true_notes = pipeline, settings, name, true_notes
         self.codec = pipeline.codec
 
-    def generate(self, mix: np.ndarray, sample_rate: int, prompt: str) -> np.ndarray:
-        """mix [N] -> stem [N]."""
-        return generate_stem(self.pipeline.model, self.codec, mix, sample_rate, prompt, self.settings)[0]
+    def generate(self, mix: np.ndarray, sample_rate: int, prompt: str, notes: list[Note] | None = None) -> np.ndarray:
+        """mix [N] -> stem [N] (notes: the part to play, in seconds from the mix's start)."""
+        return self.pipeline.render(mix[None], sample_rate, prompt, self.settings, notes=notes)[0][0]
 
 
-def load_generator(spec: str | None, settings: GenerationSettings, device: str = "cpu"):
+def load_generator(spec: str | None, settings: GenerationSettings, device: str = "cpu", true_notes: bool = False):
     """A generator for a model directory or run folder, SynthGen or baseline (None: the shipped default
-    model), named after its folder (a run's, for RUN/model)."""
+    model), named after its folder (a run's, for RUN/model) and, for SynthGen, how it plays (the synth renderer,
+    the true notes)."""
     from synthgen.baselines import is_baseline_dir, load_baseline
 
     name = "default"
@@ -39,4 +41,8 @@ def load_generator(spec: str | None, settings: GenerationSettings, device: str =
         baseline = load_baseline(spec).to(device)
         baseline.name = name
         return baseline
-    return SynthGenGenerator(SynthGen.from_pretrained(spec).to(device), settings, name)
+    if settings.renderer == "synth":
+        name += " (synth)"
+    if true_notes:
+        name += " (true notes)"
+    return SynthGenGenerator(SynthGen.from_pretrained(spec).to(device), settings, name, true_notes)

@@ -54,6 +54,51 @@ def rhythmic_fit(stem: np.ndarray, mix: np.ndarray, sr: int) -> float:
     return float(mir_eval.onset.f_measure(reference, estimate, window=ONSET_WINDOW)[1])
 
 
+FOLLOW_SHIFTS = (-9, -7, -5, -3, 3, 5, 7, 9)  # beats: the mix elsewhere in the song, never a bar's multiple
+SOUNDING_BEAT = 1e-3  # a beat where the stem's energy is above this share of its loudest beat's: it sounds there
+
+
+def beat_chroma(x: np.ndarray, sr: int, beats: np.ndarray) -> np.ndarray:
+    """Chroma energy of each beat span [beats[i], beats[i + 1]) (the last to the end) -> [B, 12] (librosa's STFT
+    chroma without normalisation, 4096-point frames, 1024 apart, summed over the frames that start in the span)."""
+    import librosa
+
+    chroma = librosa.feature.chroma_stft(y=np.asarray(x, dtype=np.float32), sr=sr, n_fft=4096, hop_length=1024,
+                                         norm=None, tuning=0.0)  # [12, F]
+    frame = np.clip(np.searchsorted(beats, np.arange(chroma.shape[1]) * 1024 / sr, side="right") - 1, 0, None)
+    out = np.zeros((len(beats), 12))
+    np.add.at(out, frame, chroma.T)
+    return out
+
+
+def follow(stem: np.ndarray, mix: np.ndarray, sr: int, beats: np.ndarray) -> float:
+    """How much the stem follows the mix's harmony beat by beat, about 0 for a drone in the key: per beat, the
+    cosine of the stem's chroma with the mix's at the same beat minus its mean cosine with the mix's at the beats
+    FOLLOW_SHIFTS away, averaged over the beats where the stem sounds (nan with none, or under 10 beats)."""
+    if len(beats) < 10:
+        return float("nan")
+    a, b = beat_chroma(stem, sr, beats), beat_chroma(mix, sr, beats)
+    energy = a.sum(axis=1)
+    a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+    b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
+    scores = []
+    for i in np.flatnonzero(energy > SOUNDING_BEAT * energy.max(initial=0.0)):
+        others = [i + s for s in FOLLOW_SHIFTS if 0 <= i + s < len(beats)]
+        if others:
+            scores.append(a[i] @ b[i] - np.mean(b[others] @ a[i]))
+    return float(np.mean(scores)) if scores else float("nan")
+
+
+def on_grid(stem: np.ndarray, sr: int, beats: np.ndarray) -> float:
+    """The share of the stem's onsets within ONSET_WINDOW of the mix's eighth-note grid (its beats and the points
+    halfway between them); nan without onsets or beats."""
+    found = onsets(stem, sr)
+    if not len(found) or len(beats) < 2:
+        return float("nan")
+    grid = np.sort(np.concatenate([beats, (beats[1:] + beats[:-1]) / 2]))
+    return float(np.mean(np.min(np.abs(found[:, None] - grid[None]), axis=1) <= ONSET_WINDOW))
+
+
 def mix_copy(stem: np.ndarray, mix: np.ndarray, sr: int, bands: int = 40) -> float:
     """How much the stem copies the mix, in [-1, 1]: per mel band, the correlation over time of the
     two log energies, averaged over bands weighted by the stem's energy in each. A filtered or quieter

@@ -9,6 +9,10 @@ decoded by it (`truth-codec`): the best a model writing that codec's codes could
 
 Rows of the report (means over windows):
   harmony     frame-wise chroma agreement between stem and mix          (higher fits better)
+  follow      per beat of the mix, the stem's chroma cosine with the mix's at that beat minus its mean cosine with
+              the mix's 3, 5, 7 and 9 beats away, over beats where the stem sounds (`metrics.follow`: a drone in
+              the key scores about 0; higher follows the chord changes better)
+  on_grid     share of the stem's onsets on the mix's eighth-note grid (within 50 ms)
   rhythm      share of the stem's onsets on one of the mix's onsets      (higher fits better)
   in_key      share of the stem's pitched energy on the scale of the mix's estimated key
               (`synthgen.analysis`; random pitches score 7/12 = 0.58, higher fits better)
@@ -37,7 +41,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from synthgen.analysis import Key, analyze, in_key_share
+from synthgen.analysis import Key, MixAnalysis, analyze, in_key_share
 from synthgen.codec import Codec
 from synthgen.data.sources import list_tracks, load_pair
 from synthgen.data.synthstems.describe import describe
@@ -46,8 +50,9 @@ from synthgen.data.windows import window_starts
 from synthgen.errors import SynthGenError
 from synthgen.eval.distances import mel_l1, multi_resolution_stft_loss, si_sdr
 from synthgen.eval.metrics import (AttributeClassifier, Embedding, attack_time, attribute_probes, frechet_distance,
-                                   harmonic_fit, mix_copy, onsets, rhythmic_fit, spectral_centroid)
+                                   follow, harmonic_fit, mix_copy, on_grid, onsets, rhythmic_fit, spectral_centroid)
 from synthgen.files import write_text_atomic
+from synthgen.notes import Note
 
 ATTRIBUTES = ("brightness", "attack", "register", "role")
 CODEC_REFERENCE = "truth-codec"
@@ -61,13 +66,24 @@ class EvalWindow:
     truth: np.ndarray  # [N]
     prompt: str  # the track's description
     attributes: dict = field(default_factory=dict)
-    _keys: dict = field(default_factory=dict, repr=False)  # the mix's estimated key, by sample rate
+    _analyses: dict = field(default_factory=dict, repr=False)  # the mix's analysis, by sample rate
+
+    def analysis(self, sample_rate: int) -> MixAnalysis:
+        """The mix's beats, chords and key (`synthgen.analysis.analyze`), read once."""
+        if sample_rate not in self._analyses:
+            self._analyses[sample_rate] = analyze(self.mix, sample_rate)
+        return self._analyses[sample_rate]
 
     def key(self, sample_rate: int) -> Key | None:
-        """The mix's key (`synthgen.analysis.analyze`), read once."""
-        if sample_rate not in self._keys:
-            self._keys[sample_rate] = analyze(self.mix, sample_rate).key
-        return self._keys[sample_rate]
+        """The mix's estimated key (`analysis`)."""
+        return self.analysis(sample_rate).key
+
+    def notes(self) -> list[Note] | None:
+        """The true part's notes within the window, in seconds from its start (None when they are not known)."""
+        rows = self.attributes.get("notes")
+        if rows is None:
+            return None
+        return [Note(a - self.start, b - self.start, p, v) for a, b, p, v in rows if b > self.start]
 
 
 class StemGenerator(Protocol):
@@ -129,8 +145,9 @@ def _closeness(stem: np.ndarray, truth: np.ndarray, sample_rate: int, mode: str)
 
 def stem_measures(stem: np.ndarray, window: EvalWindow, sample_rate: int, mode: str) -> dict:
     """Everything measured on one stem of one window (before class adherence, which needs all windows)."""
-    key = window.key(sample_rate)
+    key, beats = window.key(sample_rate), window.analysis(sample_rate).beats
     return dict(harmony=harmonic_fit(stem, window.mix, sample_rate), rhythm=rhythmic_fit(stem, window.mix, sample_rate),
+                follow=follow(stem, window.mix, sample_rate, beats), on_grid=on_grid(stem, sample_rate, beats),
                 in_key=in_key_share(stem, sample_rate, key) if key else float("nan"),
                 copy=mix_copy(stem, window.mix, sample_rate), probes=attribute_probes(stem, sample_rate),
                 **_closeness(stem, window.truth, sample_rate, mode))
@@ -172,7 +189,8 @@ def _generate_all(generator: StemGenerator, windows: list[EvalWindow], sample_ra
     stems, measures, seconds, steer = [], [], 0.0, []
     for i, window in enumerate(tqdm(windows, desc=generator.name, disable=not progress)):
         began = time.perf_counter()
-        stems.append(generator.generate(window.mix, sample_rate, window.prompt))
+        played = {"notes": window.notes()} if getattr(generator, "true_notes", False) else {}
+        stems.append(generator.generate(window.mix, sample_rate, window.prompt, **played))
         seconds += time.perf_counter() - began
         measures.append(stem_measures(stems[-1], window, sample_rate, mode))
         if steering and generator.uses_text and window.attributes:
@@ -241,7 +259,7 @@ def run_suite(generators: list[StemGenerator], windows: list[EvalWindow], sample
 
 
 # ----- the report -----
-COLUMNS = ("harmony", "rhythm", "in_key", "copy", "brightness", "attack", "register", "role", "mrstft", "mel_l1", "si_sdr_db", "frechet",
+COLUMNS = ("harmony", "follow", "rhythm", "on_grid", "in_key", "copy", "brightness", "attack", "register", "role", "mrstft", "mel_l1", "si_sdr_db", "frechet",
            "rtf", "bright_brighter", "pad_slower")
 
 

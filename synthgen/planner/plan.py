@@ -1,7 +1,8 @@
 """A part's notes for a mix: the learned note planner, or the rule for the prompt's role when there is none.
 
-    planner = load_planner()                      # the shipped one (synthgen/weights/planner), or a folder
+    planner = load_planner()                      # the shipped one (synthgen/weights/default/planner), or a folder
     notes = plan_notes(analysis, prompt, planner, PlanSettings(), seed=0)   # [Note] in seconds
+    parts = plan_parts(analysis, prompt, planner, PlanSettings(), seed=0, variations=2)   # one plan per variation
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ from synthgen.planner.rules import rule_plan
 from synthgen.planner.sampling import sample_events
 from synthgen.planner.settings import PlanSettings
 
-SHIPPED = Path(__file__).resolve().parent.parent / "weights" / "planner"
+SHIPPED = Path(__file__).resolve().parent.parent / "weights" / "default" / "planner"
+MONOPHONIC = ("bass", "lead")  # roles played one note at a time
+# General MIDI programs (0-based, as MIDI files store them) of each role's part
+PROGRAMS = {"lead": 81, "arpeggio": 80, "pad": 89, "stabs": 62, "bass": 38}  # saw lead, square lead, warm pad,
+                                                                                # synth brass, synth bass
 
 
 def load_planner(path: str | Path | None = None) -> NotePlanner:
@@ -42,3 +47,22 @@ def plan_notes(analysis: MixAnalysis, prompt: str, planner: NotePlanner | None =
                settings: PlanSettings = PlanSettings(), seed: int = 0) -> list[Note]:
     """The part's notes in seconds, within the analysed mix's length."""
     return to_notes(plan_events(analysis, prompt, planner, settings, seed), analysis.beats, analysis.seconds)
+
+
+def monophonic(notes: list[Note]) -> list[Note]:
+    """One note at a time: of notes starting together the highest is kept, and each note ends where the next starts."""
+    by_start: dict[float, Note] = {}
+    for note in notes:
+        if note.start not in by_start or note.pitch > by_start[note.start].pitch:
+            by_start[note.start] = note
+    line = [by_start[start] for start in sorted(by_start)]
+    return [Note(n.start, min(n.end, after.start), n.pitch, n.velocity) for n, after in zip(line, line[1:])] + line[-1:]
+
+
+def plan_parts(analysis: MixAnalysis, prompt: str, planner: NotePlanner | None, settings: PlanSettings, seed: int,
+               variations: int) -> list[list[Note]]:
+    """One plan per variation (seeds seed, seed + 1, ...); bass and lead lines monophonic."""
+    from synthgen.planner.prompt import prompt_role
+
+    parts = [plan_notes(analysis, prompt, planner, settings, seed + i) for i in range(variations)]
+    return [monophonic(part) for part in parts] if prompt_role(prompt) in MONOPHONIC else parts

@@ -15,7 +15,7 @@ import pretty_midi
 from synthgen.data.synthstems.arrangement import GM_DRUMS, Arrangement
 from synthgen.data.synthstems.instruments import BACKING_INSTRUMENTS, backing_event, drum_kit, render_drums
 from synthgen.data.synthstems.soundfont import SoundFontPlayer
-from synthgen.data.synthstems.synth import Patch, render_event, render_part
+from synthgen.synth.engine import Patch, render_event, render_part
 from synthgen.notes import Note
 
 TRAINING_SOUNDFONT = Path("/usr/share/sounds/sf3/MuseScore_General_Lite.sf3")

@@ -10,11 +10,11 @@ import numpy as np
 from synthgen.data.synthstems import score as scores
 from synthgen.data.synthstems.config import SynthStemsConfig
 from synthgen.data.synthstems.describe import describe
-from synthgen.data.synthstems.effects import apply_effects
+from synthgen.synth.effects import apply_effects
 from synthgen.data.synthstems.instruments import BACKING_INSTRUMENTS, backing_event, drum_kit, render_drums
 from synthgen.data.synthstems.mixing import at_level
 from synthgen.data.synthstems.patches import SYNTH_PROGRAMS, choice, round_floats, sample_synth, uniform
-from synthgen.data.synthstems.synth import Patch, render_event, render_part
+from synthgen.synth.engine import Patch, render_event, render_part
 from synthgen.data.synthstems.theory import sample_key, sample_progression
 
 

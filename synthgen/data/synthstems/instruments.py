@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import butter, lfilter
 
-from synthgen.data.synthstems.synth import adsr, midi_to_hz
+from synthgen.synth.engine import adsr, midi_to_hz
 
 # name: (General MIDI program, partial amplitudes, decay time in s (None = held), attack in s)
 BACKING_INSTRUMENTS = {

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from synthgen.data.synthstems import score as scores
-from synthgen.data.synthstems.synth import WAVEFORMS, Patch
+from synthgen.synth.engine import WAVEFORMS, Patch
 
 ROLE_REGISTERS = {"lead": ["mid", "high"], "arpeggio": ["mid", "high"], "pad": ["mid", "mid", "high"],
                   "stabs": ["mid", "high"], "bass": ["low"]}

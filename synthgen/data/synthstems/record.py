@@ -19,12 +19,12 @@ from synthgen.data.synthstems.arrangement import GM_DRUMS, Arrangement, arrange,
 from synthgen.data.synthstems.band import TRAINING_SOUNDFONT, render_band, sample_band, to_instrument
 from synthgen.data.synthstems.config import SynthStemsConfig
 from synthgen.data.synthstems.describe import describe
-from synthgen.data.synthstems.effects import apply_effects
+from synthgen.synth.effects import apply_effects
 from synthgen.data.synthstems.mixing import mix_record
 from synthgen.data.synthstems.patches import SYNTH_PROGRAMS, choice, round_floats, sample_synth, uniform
 from synthgen.data.synthstems.presets import Preset, render_preset, sample_preset
 from synthgen.data.synthstems.soundfont import DEFAULT_SOUNDFONT as HELD_OUT_SOUNDFONT
-from synthgen.data.synthstems.synth import Motion, Patch, render_event, render_line, render_part
+from synthgen.synth.engine import Motion, Patch, render_event, render_line, render_part
 from synthgen.data.synthstems.theory import sample_key
 from synthgen.data.synthstems.voice import VOICES, sing, vocal_part
 

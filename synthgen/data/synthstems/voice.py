@@ -14,7 +14,7 @@ from scipy.signal import lfilter
 
 from synthgen.data.synthstems.arrangement import Arrangement
 from synthgen.data.synthstems.score import chord_at
-from synthgen.data.synthstems.synth import adsr, midi_to_hz, oscillator
+from synthgen.synth.engine import adsr, midi_to_hz, oscillator
 from synthgen.data.synthstems.theory import Key
 from synthgen.notes import Note
 
