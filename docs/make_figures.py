@@ -3,7 +3,8 @@
     python docs/make_figures.py          # writes docs/example.png and docs/studio.png (about a minute)
 
 docs/example.png: `synthgen generate examples/backing.flac --prompt PROMPT` for each README prompt, drawn under
-the mix as waveforms and log-frequency spectrograms on one time axis. docs/studio.png: `synthgen ui` in Debian's
+the mix as waveforms and log-frequency spectrograms on one time axis, and below them each stem's notes (the plan it
+plays) as piano rolls under the chord chart the mix is read to have. docs/studio.png: `synthgen ui` in Debian's
 Chromium (Playwright) after generating for the example mix and prompt it opens with.
 """
 
@@ -11,12 +12,17 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+from PIL import Image
+
+from synthgen.analysis import analyze
 from synthgen.audio import read_audio, set_channels
 from synthgen.pipeline import SynthGen
-from synthgen.plots import waveforms_and_spectrograms
+from synthgen.plots import piano_rolls, waveforms_and_spectrograms
 
 DOCS = Path(__file__).resolve().parent
 EXAMPLE = DOCS.parent / "examples" / "backing.flac"
@@ -26,10 +32,20 @@ PROMPTS = ("a soft dark pad holding the chords", "a bright plucky arpeggio")
 def example_png() -> Path:
     pipeline = SynthGen.from_pretrained()
     mix, sr = read_audio(EXAMPLE)
-    tracks = {"mix": set_channels(mix, 1)[0]}
+    tracks, parts = {"mix": set_channels(mix, 1)[0]}, {}
     for prompt in PROMPTS:
-        tracks[prompt] = set_channels(pipeline.generate_stems(mix, sr, prompt)[0], 1)[0]
-    return waveforms_and_spectrograms(tracks, sr, DOCS / "example.png")
+        stems, notes = pipeline.generate_stems(mix, sr, prompt)
+        tracks[prompt], parts[prompt] = set_channels(stems[0], 1)[0], notes[0]
+    analysis = analyze(tracks["mix"], sr)
+    chords = [(start, end, chord.name, tuple(chord.pitch_classes)) for start, end, chord in analysis.chord_segments()]
+    with tempfile.TemporaryDirectory() as tmp:
+        pictures = [waveforms_and_spectrograms(tracks, sr, Path(tmp) / "audio.png"),
+                    piano_rolls(parts, chords, analysis.seconds, Path(tmp) / "notes.png", "the notes each stem plays")]
+        images = [Image.open(p).convert("RGB") for p in pictures]
+        width = max(i.width for i in images)
+        images = [i.resize((width, round(i.height * width / i.width))) for i in images]
+        Image.fromarray(np.concatenate([np.asarray(i) for i in images])).save(DOCS / "example.png", optimize=True)
+    return DOCS / "example.png"
 
 
 def studio_png() -> Path:

@@ -20,8 +20,9 @@ class GenerationSettings:
     top_p: float = option("sample among the likeliest codes that reach this probability (0: off)", 0.0, at_least=0,
                            at_most=1)
     guidance_text: float = option("classifier-free guidance on the prompt (1: off)", 3.0, at_least=0, at_most=20)
-    guidance_mix: float = option("guidance on the mix (1: off; the shipped model fits the mix's harmony best near 5, "
-                                 "MODEL_CARD.md)", 5.0, at_least=0, at_most=20, old_names=("guidance_context",))
+    guidance_mix: float = option("guidance on the mix (1: off; model v3 hears the mix through its plan, a model v2 folder "
+                                 "fits the mix's harmony best near 5: MODEL_CARD.md)", 1.0, at_least=0, at_most=20,
+                                 old_names=("guidance_context",))
     guidance_notes: float = option("guidance on the part's notes, for a model that renders them (1: off)", 3.0,
                                    at_least=0, at_most=20)
     seed: int = option("seed: the same seed, input and settings give the same stem bit for bit", 0,
@@ -37,9 +38,9 @@ class GenerationSettings:
     loudness: float | None = option("stem loudness in LUFS, instead of --level-db", None, at_least=-70, at_most=0,
                                     metavar="LUFS")
     mono: bool = option("a stereo mix gets the stem in the centre instead of a mono-compatible stereo spread", False)
-    renderer: str = option("what plays the part: the model's codec language model (neural) or the project's own "
-                           "synthesizer (synth: the plan in a voice chosen from the prompt, codec-free)", "neural",
-                           choices=RENDERERS)
+    renderer: str = option("what plays the part: the project's own synthesizer (synth: the plan in a voice chosen from "
+                           "the prompt, codec-free; measured the better, MODEL_CARD.md) or the model's codec language "
+                           "model (neural)", "synth", choices=RENDERERS)
     precision: str = option("decoder weights while sampling: auto (bf16 on a GPU, fp32 on a CPU, where each is fastest)",
                             "auto", choices=PRECISIONS)
 

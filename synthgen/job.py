@@ -27,6 +27,7 @@ class Job:
                               "(midi)", "grid", choices=["grid", "midi"])
     mix_gain_db: float = option("gain of the synth in --mix-out", 0.0, at_least=-60, at_most=24)
     max_seconds: float | None = option("refuse longer mixes (seconds)", 600.0, above=0)  # None: no limit
+    plan: object = None  # how the note planner samples (planner.settings.PlanSettings; None: its defaults)
     # the producer's key, tempo, meter and chords (analysis.corrections.Corrections; None: all read), not imported
     # here: the command line builds its options from this module before anything heavy loads
     corrections: object = None

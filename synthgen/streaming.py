@@ -135,7 +135,8 @@ class _MixFile:
 
 
 def part_notes(model: CodecLM, planner, analysis: MixAnalysis, prompt: str, settings: GenerationSettings,
-               notes: Path | list[Note] | None = None, notes_tempo: str = "grid") -> list[list[Note]] | None:
+               notes: Path | list[Note] | None = None, notes_tempo: str = "grid",
+               plan: PlanSettings | None = None) -> list[list[Note]] | None:
     """Each variation's notes: the given part (a MIDI file laid on the mix by `notes_tempo`, or notes in seconds), or
     the planner's plans for a renderer that plays notes (the synth, or a model with the notes condition); None for a
     model that writes its own part."""
@@ -148,7 +149,7 @@ def part_notes(model: CodecLM, planner, analysis: MixAnalysis, prompt: str, sett
     if settings.renderer == "synth" or model.config.notes:
         from synthgen.planner.plan import plan_parts
 
-        return plan_parts(analysis, prompt, planner, PlanSettings(), settings.seed, settings.variations)
+        return plan_parts(analysis, prompt, planner, plan or PlanSettings(), settings.seed, settings.variations)
     return None
 
 
@@ -228,7 +229,7 @@ def generate_file(model: CodecLM, codec: Codec, job: Job, progress: bool = False
         mono = RawFile(Path(tmp) / "mix.f32")
         mix.measure(mono, codec.sample_rate)
         analysis = analyze_features(mix.features, job.corrections or Corrections())
-        notes = part_notes(model, planner, analysis, job.prompt, job.settings, job.notes, job.notes_tempo)
+        notes = part_notes(model, planner, analysis, job.prompt, job.settings, job.notes, job.notes_tempo, job.plan)
         raws = _generate(model, codec, mono, job.prompt, job.settings, mix.sample_rate, Path(tmp), progress, notes)
         gains = _write(mix, raws, StemPlacement(mix.channels, mix.sample_rate, mix.loudness, job.settings), job)
         if job.midis:

@@ -236,7 +236,7 @@ def test_files_written_block_by_block_hold_what_the_arrays_hold(pipeline, tmp_pa
     settings = GenerationSettings(variations=2, mono=mono, **SETTINGS)
     stems, previews = [tmp_path / "a.wav", tmp_path / "b.flac"], [tmp_path / "pa.wav", tmp_path / "pb.wav"]
     written = pipeline.generate_file(Job(path, "a warm pad", tuple(stems), settings, tuple(previews), mix_gain_db=3.0))
-    expected = pipeline.generate_stems(mix, sr, "a warm pad", settings)
+    expected, _ = pipeline.generate_stems(mix, sr, "a warm pad", settings)
     assert (written.seconds, written.sample_rate, written.channels, written.silent) == (mix.shape[1] / sr, sr, channels, False)
     for stem, preview, placed in zip(stems, previews, expected):
         written = sf.read(str(stem), dtype="float32", always_2d=True)[0].T

@@ -11,7 +11,8 @@ from synthgen.cli.common import (add_correction_options, add_model_option, add_s
 from synthgen.errors import SynthGenError
 from synthgen.generation_settings import SAMPLING_OPTIONS, GenerationSettings
 from synthgen.job import Job
-from synthgen.options import add_options, bounded
+from synthgen.options import add_options, bounded, config_from
+from synthgen.planner.settings import PlanSettings
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -36,6 +37,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                         "plan the stem plays (a model without a plan: the stem transcribed); a .mid file, or a folder "
                         "when MIX is a folder")
     add_options(parser, Job, only=("notes", "notes_tempo"))
+    add_options(parser, PlanSettings)
     add_options(parser, Job, only=("mix_gain_db",))
     add_sampling_options(parser)
     add_options(parser, GenerationSettings, skip=SAMPLING_OPTIONS)
@@ -67,7 +69,7 @@ def generate(args: argparse.Namespace) -> int:
         raise SynthGenError("--prompt is empty: describe the synth you want")
     jobs = plan_jobs(args.mix, args.out, args.prompt, generation_settings(args), args.mix_out, args.midi,
                      mix_gain_db=args.mix_gain_db, max_seconds=args.max_seconds, corrections=corrections(args),
-                     notes=args.notes, notes_tempo=args.notes_tempo)
+                     notes=args.notes, notes_tempo=args.notes_tempo, plan=config_from(PlanSettings, args))
     for warning in check_jobs(jobs):
         print(f"synthgen: warning: {warning}", file=sys.stderr)
     rank, world, local_world = process_share()
