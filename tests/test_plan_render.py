@@ -155,7 +155,7 @@ def test_the_api_returns_the_notes_it_played(model_dir):
     given = [Note(0.5, 1.5, 64, 0.9)]
     _, _, played = pipeline.generate(mix, SR, "a pad", renderer="synth", notes=given, return_notes=True)
     assert played == given
-    _, _, none = pipeline.generate(mix, SR, "a pad", return_notes=True)  # a model that writes its own part
+    _, _, none = pipeline.generate(mix, SR, "a pad", renderer="neural", return_notes=True)  # writes its own part
     assert none is None
 
 

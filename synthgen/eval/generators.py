@@ -41,8 +41,8 @@ def load_generator(spec: str | None, settings: GenerationSettings, device: str =
         baseline = load_baseline(spec).to(device)
         baseline.name = name
         return baseline
-    if settings.renderer == "synth":
-        name += " (synth)"
+    if settings.renderer != GenerationSettings().renderer:
+        name += f" ({settings.renderer})"
     if true_notes:
         name += " (true notes)"
     return SynthGenGenerator(SynthGen.from_pretrained(spec).to(device), settings, name, true_notes)

@@ -169,9 +169,16 @@ def _steering(generator: StemGenerator, window: EvalWindow, sample_rate: int, se
                 pad_slower=float(np.nan_to_num(attack["pad"], nan=0.0) > np.nan_to_num(attack["pluck"], nan=0.0)))
 
 
+def _mean(values: list[float]) -> float:
+    """The mean of the values that are numbers; nan (without numpy's warning) when none is, e.g. `follow` on windows
+    with too few beats."""
+    values = np.asarray(values, dtype=float)
+    return float(values[~np.isnan(values)].mean()) if (~np.isnan(values)).any() else float("nan")
+
+
 def _summarise(measures: list[dict], truths: list[dict], windows: list[EvalWindow], embeddings: np.ndarray | None,
                truth_embeddings: np.ndarray | None) -> dict:
-    row = {key: float(np.nanmean([m[key] for m in measures])) for key in measures[0] if key != "probes"}
+    row = {key: _mean([m[key] for m in measures]) for key in measures[0] if key != "probes"}
     for attribute in ATTRIBUTES:
         labelled = [(t["probes"][attribute], m["probes"][attribute], w.attributes[attribute])
                     for t, m, w in zip(truths, measures, windows) if attribute in w.attributes]

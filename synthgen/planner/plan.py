@@ -34,13 +34,17 @@ def load_planner(path: str | Path | None = None) -> NotePlanner:
 
 def plan_events(analysis: MixAnalysis, prompt: str, planner: NotePlanner | None = None,
                 settings: PlanSettings = PlanSettings(), seed: int = 0) -> list[Event]:
-    """The part's events on the analysis's beat grid (the prompt's rule plan without a planner)."""
-    if planner is None or not len(analysis.beats):
-        return rule_plan(analysis, prompt) if len(analysis.beats) else []
+    """The part's events on the analysis's beat grid: the planner's, or the prompt's rule plan without a planner or
+    where the planner wrote no note at all (a part is asked for: silence is never the answer)."""
+    if not len(analysis.beats):
+        return []
+    if planner is None:
+        return rule_plan(analysis, prompt)
     from synthgen.planner.conditions import beat_conditions
     from synthgen.planner.prompt import prompt_embeddings
 
-    return sample_events(planner, beat_conditions(analysis), prompt_embeddings([prompt])[0], settings, seed)
+    events = sample_events(planner, beat_conditions(analysis), prompt_embeddings([prompt])[0], settings, seed)
+    return events or rule_plan(analysis, prompt)
 
 
 def plan_notes(analysis: MixAnalysis, prompt: str, planner: NotePlanner | None = None,
