@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import platform
 import re
 import subprocess
 import sys
@@ -42,10 +41,11 @@ from synthgen.audio import write_audio
 from synthgen.chroma import chroma, dominant_pitch_class
 from synthgen.codec import EncodecCodec
 from synthgen.generate import sample_window
-from synthgen.generation_settings import GenerationSettings
+from synthgen.generation_settings import RENDERERS, GenerationSettings
 from synthgen.job import Job
 from synthgen.model import CodecLM, CodecLMConfig, build_model
 from synthgen.model.minilm import minilm_directory
+from synthgen.model.precision import PRECISIONS, auto_dtype, machine_description, step_seconds
 from synthgen.model.text import TextEncoder
 from synthgen.pipeline import SynthGen
 
@@ -180,16 +180,21 @@ class Stages:
             setattr(owner, attr, self.originals[name])
 
 
-def pipeline(seconds: float, device: torch.device, repeats: int) -> dict:
-    """The shipped pipeline end to end on a stereo 44.1 kHz file (`SynthGen.generate_file`: read, encode, sample
-    with its default guidance, decode, place and write), with the time of each stage: the fastest of `repeats` runs."""
+def pipeline(seconds: float, device: torch.device, repeats: int, renderer: str) -> dict:
+    """The shipped pipeline end to end on a stereo 44.1 kHz file (`SynthGen.generate_file`: read, analyse, plan,
+    render with `renderer`: encode, sample with the default guidance and decode, or the synth; place and write),
+    with the time of each stage: the fastest of `repeats` runs."""
     import synthgen.generate as generation
     import synthgen.streaming as streaming
+    import synthgen.synth.renderer as synth_renderer
 
     pipe = SynthGen.from_pretrained().to(device)
-    stages = {"sampling": (generation, "sample_window"), "encode": (pipe.codec, "encode"),
-              "decode": (pipe.codec, "decode"), "chroma": (generation, "chroma_features"),
-              "analysis": (streaming, "analyze_features")}
+    stages = {"analysis": (streaming, "analyze_features"), "plan": (streaming, "part_notes")}
+    if renderer == "neural":
+        stages |= {"sampling": (generation, "sample_window"), "encode": (pipe.codec, "encode"),
+                   "decode": (pipe.codec, "decode"), "chroma": (generation, "chroma_features")}
+    else:
+        stages |= {"synth": (synth_renderer, "render_part")}
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "song.wav"
@@ -198,7 +203,8 @@ def pipeline(seconds: float, device: torch.device, repeats: int) -> dict:
         for _ in range(repeats):
             with Stages(stages, device) as timer:
                 start = time.perf_counter()
-                pipe.generate_file(Job(source, "a soft dark pad holding the chords", (Path(tmp) / "synth.wav",)))
+                pipe.generate_file(Job(source, "a soft dark pad holding the chords", (Path(tmp) / "synth.wav",),
+                                       GenerationSettings(renderer=renderer)))
                 elapsed = time.perf_counter() - start
             parts = dict(timer.seconds)
             parts["the rest (read, resample, loudness, place, write)"] = elapsed - sum(parts.values())
@@ -242,10 +248,10 @@ def startup(repeats: int) -> dict:
     return dict(help=min(helps), **min(runs, key=lambda r: r["overhead"]))
 
 
-def machine(device: torch.device, threads: int) -> str:
+def machine(device: torch.device) -> str:
     if device.type == "cuda":
         return f"{torch.cuda.get_device_name(device)}, torch {torch.__version__}"
-    return f"{platform.processor() or platform.machine()} CPU, {threads} threads, torch {torch.__version__}"
+    return machine_description()
 
 
 def main() -> None:
@@ -268,7 +274,7 @@ def main() -> None:
     logging.set_verbosity_error()
     logging.disable_progress_bar()
     bandwidth = copy_bandwidth(device)
-    lines = [f"{machine(device, args.threads)}; copy bandwidth {bandwidth / 1e9:.1f} GB/s; {args.seconds:.0f} s of audio "
+    lines = [f"{machine(device)}; copy bandwidth {bandwidth / 1e9:.1f} GB/s; {args.seconds:.0f} s of audio "
              f"({round(args.seconds * 50)} frames), guidance 3, top-k 250", "",
              "| preset | decoder | batch | precision | ours fr/s | generate() fr/s | speed-up | floor fr/s | ours / floor | ours RTF |",
              "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
@@ -278,6 +284,12 @@ def main() -> None:
         model.to(device)
         codec.to(device)
         params = sum(p.numel() for p in model.decoder.parameters())
+        if device.type == "cpu":
+            steps = {name: step_seconds(model, dtype) for name, dtype in PRECISIONS.items()}
+            line = (f"{preset}: `--precision auto` chooses {'bf16' if auto_dtype(model) == torch.bfloat16 else 'fp32'} "
+                    f"(cached probe; this run's probe: " + ", ".join(f"{k} {v * 1e3:.2f} ms a step" for k, v in steps.items()) + ")")
+            lines.insert(1, line)
+            print(line, flush=True)
         for batch in map(int, args.batch.split(",")):
             for precision in args.precision.split(","):
                 r = compare(model, codec, args.seconds, batch, precision, args.repeats, device)
@@ -288,12 +300,12 @@ def main() -> None:
                 lines.append(line)
                 print(line, flush=True)
         del model, codec
-    if args.pipeline_seconds > 0:
-        p = pipeline(args.pipeline_seconds, device, min(args.repeats, 3))
+    for renderer in RENDERERS if args.pipeline_seconds > 0 else ():
+        p = pipeline(args.pipeline_seconds, device, min(args.repeats, 3), renderer)
         rtf = p["seconds"] / p["elapsed"]
-        lines += ["", f"shipped pipeline (best of {min(args.repeats, 3)}): {p['seconds']:.0f} s stereo 44.1 kHz file -> stem in {p['elapsed']:.1f} s = "
-                      f"{rtf:.2f}x real time (goal >= 10x on 2 CPU cores): {'PASS' if rtf >= 10 else 'FAIL'}", "",
-                  "| stage | seconds | share |", "| --- | ---: | ---: |"]
+        lines += ["", f"shipped pipeline, `--renderer {renderer}` (best of {min(args.repeats, 3)}): {p['seconds']:.0f} s stereo 44.1 kHz "
+                      f"file -> stem in {p['elapsed']:.1f} s = {rtf:.2f}x real time (goal >= 10x on 2 CPU cores): "
+                      f"{'PASS' if rtf >= 10 else 'FAIL'}", "", "| stage | seconds | share |", "| --- | ---: | ---: |"]
         lines += [f"| {name} | {t:.2f} | {t / p['elapsed']:.0%} |" for name, t in p["parts"].items()]
         print("\n".join(lines[-len(p["parts"]) - 5 :]))
     if args.startup > 0:

@@ -71,6 +71,11 @@ def read_json(path: Path) -> dict:
     return value
 
 
+def user_cache(name: str) -> Path:
+    """A folder of SynthGen's in the user's cache folder ($XDG_CACHE_HOME, else ~/.cache): synthgen/<name>."""
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "synthgen" / name
+
+
 def write_text_atomic(path: Path, text: str) -> None:
     write_atomic(path, lambda tmp: tmp.write_text(text))
 

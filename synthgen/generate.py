@@ -26,7 +26,8 @@ from synthgen.chroma import chroma as chroma_features
 from synthgen.codec import Codec
 from synthgen.errors import SynthGenError
 from synthgen.generation_settings import GenerationSettings
-from synthgen.model.cached_decoder import CachedDecoder, fast_dtype
+from synthgen.model.cached_decoder import CachedDecoder
+from synthgen.model.precision import PRECISIONS, auto_dtype
 from synthgen.model.delay import apply_delay, decoder_inputs, undo_delay
 from synthgen.model.lm import CONDITIONS, CodecLM
 from synthgen.notes import Note
@@ -134,7 +135,7 @@ def sample_window(model: CodecLM, prompt: str, mix_codes: torch.Tensor, chroma: 
     weights = torch.tensor(_guidance_weights(rows, settings), dtype=torch.float32, device=model.device)
     write = real[None] & ~forced  # [N, K, S]: the codes this window samples
     first = 0 if previous_codes is None else previous_codes.shape[-1]  # the first step to sample (codebook 0 of frame Tp)
-    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}.get(settings.precision) or fast_dtype(model.device)
+    dtype = PRECISIONS.get(settings.precision) or auto_dtype(model)
     decoder = CachedDecoder(model, r, prefix.shape[1] + steps, dtype)
     inputs = decoder_inputs(delayed, model.pad_id)[:, :, : first + 1]
     states = _step_states(decoder, inputs, len(rows), frame_states, 0)

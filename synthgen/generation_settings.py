@@ -41,7 +41,8 @@ class GenerationSettings:
     renderer: str = option("what plays the part: the project's own synthesizer (synth: the plan in a voice chosen from "
                            "the prompt, codec-free; measured the better, MODEL_CARD.md) or the model's codec language "
                            "model (neural)", "synth", choices=RENDERERS)
-    precision: str = option("decoder weights while sampling: auto (bf16 on a GPU, fp32 on a CPU, where each is fastest)",
+    precision: str = option("decoder weights while sampling: auto (bf16 on a GPU; on a CPU the faster of the two, "
+                            "measured once on the machine: model/precision.py)",
                             "auto", choices=PRECISIONS)
 
     def __post_init__(self):

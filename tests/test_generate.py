@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from synthgen.generate import generate_stem, sample_window, window_plan
 from synthgen.generation_settings import GenerationSettings
 from synthgen.job import Job
 from synthgen.loudness import integrated_loudness
+from synthgen.model import build_model
 from synthgen.pipeline import SynthGen
 from synthgen.placement import mix_preview
 from tests.helpers.factories import make_tiny_model_dir, peak_dbfs, tone, write
@@ -293,3 +295,27 @@ def test_guidance_on_the_mix_is_still_read_under_its_old_option_name():
     assert parser.parse_args([*argv, "--guidance-context", "2.5"]).guidance_mix == 2.5
     generate_help = parser._subparsers._group_actions[0].choices["generate"].format_help()
     assert "--guidance-mix" in generate_help and "--guidance-context" not in generate_help
+
+
+def test_auto_precision_is_measured_once_per_machine_and_model_size(tmp_path, monkeypatch):
+    from synthgen.model import precision
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    measured = []
+    real = precision.step_seconds
+
+    def counting(model, dtype):
+        measured.append((model.decoder.config.hidden_size, dtype))
+        return real(model, dtype)
+
+    monkeypatch.setattr(precision, "step_seconds", counting)
+    small = build_model("tiny", 4, 64)
+    first = precision.auto_dtype(small)
+    assert first in (torch.float32, torch.bfloat16) and len(measured) == 2  # each precision timed once
+    cached = json.loads((tmp_path / "synthgen" / "precision" / "precision.json").read_text())
+    (entry,) = cached.values()
+    assert entry["choice"] == min(entry["step_seconds"], key=entry["step_seconds"].get)
+    assert precision.auto_dtype(build_model("tiny", 4, 64)) == first and len(measured) == 2  # the same size: reused
+    wider = build_model("tiny", 4, 128)  # another model size: measured again
+    precision.auto_dtype(wider)
+    assert len(measured) == 4 and len(json.loads((tmp_path / "synthgen" / "precision" / "precision.json").read_text())) == 2

@@ -3,10 +3,9 @@ cache and one fused step, without the per-call bookkeeping of the training-time 
 
 It computes exactly what `CodecLM.forward` computes (pre-norm MusicGen layers: self-attention without
 biases, the feed-forward's activation, sinusoidal positions over prefix + steps); tests compare the two in float32.
-A decoding step reads every weight once for a handful of rows. On a GPU its matrix products run in bfloat16;
-on a CPU in float32, which measured as fast or faster than bfloat16 at every size from 5 M to 692 M parameters
-on an AVX-512/AMX Xeon (README, Benchmarks: the few-row products gain nothing from bf16 and pay for the
-conversions). Everything else (norms, attention, the cache) stays in float32.
+A decoding step reads every weight once for a handful of rows. Its matrix products run in float32 or bfloat16
+(`precision.auto_dtype` picks the faster on the machine); everything else (norms, attention, the cache) stays in
+float32.
 Shapes: R rows (variations x guidance), D hidden, H heads, K codebooks, V cardinality.
 """
 
@@ -17,11 +16,6 @@ import torch.nn.functional as F
 
 from synthgen.model.decoder import ACTIVATIONS, sinusoids, visibility
 from synthgen.model.lm import CodecLM
-
-
-def fast_dtype(device: torch.device) -> torch.dtype:
-    """The matrix products' precision for `--precision auto`: bfloat16 on CUDA, float32 on a CPU (see above)."""
-    return torch.bfloat16 if device.type == "cuda" else torch.float32
 
 
 class CachedDecoder:

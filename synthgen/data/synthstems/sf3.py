@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
-import os
 import struct
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import numpy as np
 import soundfile as sf
 
 from synthgen.errors import SynthGenError
-from synthgen.files import write_atomic
+from synthgen.files import user_cache, write_atomic
 
 SAMPLE_HEADER = struct.Struct("<20sIIIIIBbHH")  # name, start, end, loop start, loop end, rate, pitch, correction, link, type
 VORBIS = 0x10  # sample type flag of a compressed sample
@@ -31,7 +30,7 @@ PADDING = 46  # zero samples after each sample (SF2 spec)
 
 
 def cache_folder() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "synthgen" / "soundfonts"
+    return user_cache("soundfonts")
 
 
 @functools.lru_cache(maxsize=8)
