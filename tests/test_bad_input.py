@@ -3,6 +3,7 @@ one line naming the problem, a non-zero exit, no traceback, nothing written and 
 
 import errno
 import hashlib
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -123,12 +124,22 @@ def _damage(model, how):
         weights.write_bytes(weights.read_bytes()[:1000])
     elif how == "codec config not JSON":
         (model / "codec" / "config.json").write_text("[1, 2")
+    elif how.startswith("decoder."):  # "decoder.FIELD=JSON VALUE"
+        field, value = how.removeprefix("decoder.").split("=")
+        settings = json.loads((model / "config.json").read_text())
+        settings["decoder"][field] = json.loads(value)
+        (model / "config.json").write_text(json.dumps(settings))
 
 
 @pytest.mark.parametrize("how, problem", [("config not JSON", "config.json: not valid JSON"),
                                           ("unknown setting", "config.json: not a SynthGen model's settings"),
                                           ("truncated weights", "model.safetensors: missing or damaged weights"),
-                                          ("codec config not JSON", "codec/config.json: not valid JSON")])
+                                          ("codec config not JSON", "codec/config.json: not valid JSON"),
+                                          ("decoder.hidden_size=1048576", "decoder.hidden_size is 1048576; a whole number"),
+                                          ('decoder.hidden_size="32"', "decoder.hidden_size is '32'; a whole number"),
+                                          ("decoder.vocab_size=274877906944", "decoder.vocab_size is 274877906944"),
+                                          ("decoder.num_hidden_layers=3", "num_hidden_layers is 3, model.safetensors holds 2"),
+                                          ("decoder.ffn_dim=128", "decoder.ffn_dim does not match model.safetensors")])
 def test_a_damaged_model_is_named_in_one_line(how, problem, model_dir, tmp_path, capsys):
     model = tmp_path / "model"
     shutil.copytree(model_dir, model)

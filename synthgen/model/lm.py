@@ -28,6 +28,7 @@ from synthgen.files import atomic_directory, model_directory, read_json
 from synthgen.roll import ROLL_FEATURES
 from synthgen.model.decoder import DecoderConfig, MusicGenDecoder
 from synthgen.model.delay import apply_delay, code_mask, decoder_inputs
+from synthgen.model.sizes import check_sizes
 from synthgen.model.text import TextEncoder
 
 CONFIG_NAME = "config.json"
@@ -265,9 +266,14 @@ class CodecLM(nn.Module):
         settings = {OLD_SETTINGS.get(k, k): v for k, v in read_json(directory / CONFIG_NAME).items()}
         try:
             config = CodecLMConfig(**settings)
+        except TypeError as err:  # unknown or missing settings
+            raise SynthGenError(f"{directory / CONFIG_NAME}: not a SynthGen model's settings "
+                                f"({str(err).splitlines()[0]})") from None
+        check_sizes(directory / CONFIG_NAME, settings, directory / WEIGHTS_NAME)  # before anything is allocated
+        try:
             model = cls(config, TextEncoder.load(config.text_encoder, directory / "text_encoder",
                                                  trainable=config.text_trainable))
-        except (TypeError, ValueError, KeyError) as err:  # unknown or missing settings, impossible sizes
+        except (TypeError, ValueError, KeyError) as err:  # settings the size checks do not cover (a text encoder's)
             raise SynthGenError(f"{directory / CONFIG_NAME}: not a SynthGen model's settings "
                                 f"({str(err).splitlines()[0]})") from None
         try:
