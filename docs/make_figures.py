@@ -12,17 +12,13 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
-
-import numpy as np
-from PIL import Image
 
 from synthgen.analysis import analyze
 from synthgen.audio import read_audio, set_channels
 from synthgen.pipeline import SynthGen
-from synthgen.plots import piano_rolls, waveforms_and_spectrograms
+from synthgen.plots import audio_and_notes
 
 DOCS = Path(__file__).resolve().parent
 EXAMPLE = DOCS.parent / "examples" / "backing.flac"
@@ -36,16 +32,7 @@ def example_png() -> Path:
     for prompt in PROMPTS:
         stems, notes = pipeline.generate_stems(mix, sr, prompt)
         tracks[prompt], parts[prompt] = set_channels(stems[0], 1)[0], notes[0]
-    analysis = analyze(tracks["mix"], sr)
-    chords = [(start, end, chord.name, tuple(chord.pitch_classes)) for start, end, chord in analysis.chord_segments()]
-    with tempfile.TemporaryDirectory() as tmp:
-        pictures = [waveforms_and_spectrograms(tracks, sr, Path(tmp) / "audio.png"),
-                    piano_rolls(parts, chords, analysis.seconds, Path(tmp) / "notes.png", "the notes each stem plays")]
-        images = [Image.open(p).convert("RGB") for p in pictures]
-        width = max(i.width for i in images)
-        images = [i.resize((width, round(i.height * width / i.width))) for i in images]
-        Image.fromarray(np.concatenate([np.asarray(i) for i in images])).save(DOCS / "example.png", optimize=True)
-    return DOCS / "example.png"
+    return audio_and_notes(tracks, sr, parts, analyze(tracks["mix"], sr), DOCS / "example.png")
 
 
 def studio_png() -> Path:

@@ -1,4 +1,5 @@
-"""Pictures people look at: waveforms and spectrograms on a shared time axis; piano rolls under a chord chart."""
+"""Pictures people look at: waveforms and spectrograms on a shared time axis; piano rolls under a chord chart; both
+in one picture (`audio_and_notes`)."""
 
 from __future__ import annotations
 
@@ -78,4 +79,24 @@ def piano_rolls(parts: dict, chords: list[tuple[float, float, str, tuple[int, ..
     path = Path(path)
     fig.savefig(path, dpi=80)
     plt.close(fig)
+    return path
+
+
+def audio_and_notes(tracks: dict[str, np.ndarray], sample_rate: int, parts: dict, analysis, path: str | Path) -> Path:
+    """`waveforms_and_spectrograms` of the tracks above `piano_rolls` of the parts' notes ({name: [Note]}) under the
+    analysis's chord chart (a MixAnalysis), in one PNG at `path`; without parts, the tracks alone."""
+    from PIL import Image
+
+    path = Path(path)
+    if not parts:
+        return waveforms_and_spectrograms(tracks, sample_rate, path)
+    chords = [(start, end, chord.name, tuple(chord.pitch_classes)) for start, end, chord in analysis.chord_segments()]
+    audio = waveforms_and_spectrograms(tracks, sample_rate, path.with_name(f".{path.stem}-audio.png"))
+    notes = piano_rolls(parts, chords, analysis.seconds, path.with_name(f".{path.stem}-notes.png"))
+    images = [Image.open(p).convert("RGB") for p in (audio, notes)]
+    width = max(image.width for image in images)
+    images = [image.resize((width, round(image.height * width / image.width))) for image in images]
+    Image.fromarray(np.concatenate([np.asarray(image) for image in images])).save(path, optimize=True)
+    audio.unlink()
+    notes.unlink()
     return path

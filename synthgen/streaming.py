@@ -65,6 +65,7 @@ class Written:
     silent: bool  # no sample of the mix above SILENT_PEAK
     analysis: MixAnalysis  # beats, bars, chords and key of the whole mix
     elapsed: float  # seconds from reading the mix to the last file written
+    notes: list[list[Note]] | None = None  # each stem's notes (None: a model that wrote its own part)
 
     @property
     def summary(self) -> str:
@@ -235,4 +236,4 @@ def generate_file(model: CodecLM, codec: Codec, job: Job, progress: bool = False
         if job.midis:
             _write_midis(raws, gains, notes, analysis, job, mix)
     return Written(job, mix.frames / mix.sample_rate, mix.sample_rate, mix.channels, mix.peak < SILENT_PEAK, analysis,
-                   time.perf_counter() - start)
+                   time.perf_counter() - start, notes)

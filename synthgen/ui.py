@@ -25,9 +25,10 @@ EXAMPLE_MIX = Path(__file__).resolve().parent.parent / "examples" / "backing.fla
 EXAMPLE_MIX_PROMPTS = ["a soft dark pad holding the chords", "a bright plucky arpeggio", "a deep sine bass holding down the low end"]
 ABOUT = """**What this model can do.** It writes a mono synth part (lead, arpeggio, pad, stabs or bass) for a mix of up
 to {minutes:g} minutes, following the mix's chords and the prompt's brightness and register, at the mix's
-sample rate and length, {level:g} LU under the mix and spread in stereo. **What it cannot (yet).** It was trained
-on SynthStems, the project's procedural songs, only: real records with vocals and sampled instruments are
-new to it, and its parts fit the chords less well than a player's would. The measured numbers are in
+sample rate and length, {level:g} LU under the mix and spread in stereo: it plans the part's notes on the mix's beats
+and chords (shown under the chord chart, and in the MIDI files), then plays them. **What it cannot (yet).** It was
+trained on SynthStems, the project's procedural songs, only: real records with vocals and sampled instruments are
+new to it, and it follows the chords it reads in the mix, mistakes included. The measured numbers are in
 MODEL_CARD.md."""
 
 EXAMPLE_PROMPTS = [
@@ -48,17 +49,19 @@ def _new_result(workdir: Path, variations: int) -> tuple[Path, list[Path], list[
 
 
 def _finish_result(folder: Path, written) -> tuple:
-    """Beside a generation's stems and MIDI: the mix (for previews) and a picture of it with the first stem.
+    """Beside a generation's stems and MIDI: the mix (for previews) and a picture of it with the first stem and, under
+    the chord chart, the notes it plays.
     Returns (stem and MIDI paths, picture path, the summary with key and tempo, the page's state)."""
     from synthgen.audio import read_audio, set_channels, write_audio
-    from synthgen.plots import waveforms_and_spectrograms
+    from synthgen.plots import audio_and_notes
 
     job = written.job
     audio, sr = read_audio(job.mix)
     write_audio(folder / "mix.wav", audio, sr)
     stem, _ = read_audio(job.stems[0])
-    picture = waveforms_and_spectrograms({"mix": set_channels(audio, 1)[0], "synth": set_channels(stem, 1)[0]}, sr,
-                                         folder / "picture.png")
+    parts = {"the synth's notes": written.notes[0]} if written.notes else {}
+    picture = audio_and_notes({"mix": set_channels(audio, 1)[0], "synth": set_channels(stem, 1)[0]}, sr, parts,
+                              written.analysis, folder / "picture.png")
     analysis = (f"**Mix**: {written.summary}. The MIDI files hold the synth's notes on the mix's tempo map.\n\n"
                 f"**Chords by bar**: `{written.analysis.chart()}`")
     files = [str(path) for path in job.stems + job.midis]
