@@ -129,7 +129,7 @@ def _generate_handler(pipelines: _Pipelines, workdir: Path, max_seconds: float):
     from synthgen.job import Job
 
     def generate(mix_path, prompt, temperature, top_k, top_p, guidance_text, guidance_mix, seed, variations,
-                 key, bpm, meter, downbeat, chords, gain_db, model_folder, previous,
+                 key, bpm, meter, downbeat, chords, renderer, notes, gain_db, model_folder, previous,
                  progress=gr.Progress(track_tqdm=True)):
         if not mix_path:
             raise gr.Error("Upload or record a mix first.")
@@ -138,18 +138,20 @@ def _generate_handler(pipelines: _Pipelines, workdir: Path, max_seconds: float):
         try:
             settings = GenerationSettings(temperature=temperature, top_k=_whole(top_k, "top-k"), top_p=top_p,
                                           guidance_text=guidance_text, guidance_mix=guidance_mix,
-                                          seed=_whole(seed, "seed"), variations=_whole(variations, "variations"))
+                                          seed=_whole(seed, "seed"), variations=_whole(variations, "variations"),
+                                          renderer=renderer)
             given = given_values(key, bpm or None, None if meter == READ else meter, downbeat, chords)
             folder, stems, midis = _new_result(workdir, settings.variations)
             job = Job(Path(mix_path), prompt.strip(), tuple(stems), settings, midis=tuple(midis), max_seconds=max_seconds,
-                      corrections=given)
+                      corrections=given, notes=Path(notes) if notes else None)
             try:
                 written = pipelines.get(model_folder).generate_file(job, progress=True)
             except BaseException:
                 shutil.rmtree(folder, ignore_errors=True)
                 raise
         except SynthGenError as err:
-            raise gr.Error(str(err).replace(str(mix_path), Path(mix_path).name)) from None
+            message = str(err).replace(str(mix_path), Path(mix_path).name)
+            raise gr.Error(message.replace(str(notes), Path(notes).name) if notes else message) from None
         for warning in written.warnings:
             gr.Warning(warning)
         _remove_result(previous)
@@ -160,8 +162,10 @@ def _generate_handler(pipelines: _Pipelines, workdir: Path, max_seconds: float):
 
 
 def _input_column(defaults) -> dict:
-    """The mix, the prompt, the examples, sampling and guidance, the model field and the buttons."""
+    """The mix, the prompt, the examples, sampling and guidance, the model field, a MIDI part and the buttons."""
     import gradio as gr
+
+    from synthgen.generation_settings import RENDERERS
 
     example = EXAMPLE_MIX.is_file()
     mix = gr.Audio(str(EXAMPLE_MIX) if example else None, sources=["upload", "microphone"], type="filepath",
@@ -179,6 +183,8 @@ def _input_column(defaults) -> dict:
             top_p=gr.Slider(0.0, 1.0, value=defaults.top_p, step=0.01, label="Top-p (0: off)"),
             guidance_text=gr.Slider(1.0, 6.0, value=defaults.guidance_text, step=0.1, label="Guidance on the prompt"),
             guidance_mix=gr.Slider(1.0, 6.0, value=defaults.guidance_mix, step=0.1, label="Guidance on the mix"),
+            renderer=gr.Dropdown(list(RENDERERS), value=defaults.renderer, elem_id="renderer",
+                                 label="Who plays the notes: the synthesizer, or the neural codec model"),
             seed=gr.Number(value=defaults.seed, precision=0, label="Seed"),
             variations=gr.Slider(1, 4, value=defaults.variations, step=1, label="Variations"),
             model_folder=gr.Textbox("", label="Model folder or run (empty: the one the server started with)",
@@ -190,7 +196,9 @@ def _input_column(defaults) -> dict:
             meter=gr.Dropdown([READ, "4/4", "3/4", "6/8"], value=READ, label="Meter", elem_id="meter"),
             downbeat=gr.Number(None, label="First bar line, seconds (empty: read)", elem_id="downbeat"),
             chords=gr.File(None, file_types=[".lab", ".json"], type="filepath", elem_id="chords",
-                           label="Chords (.lab as `synthgen analyze --out` writes, or .json)"))
+                           label="Chords (.lab as `synthgen analyze --out` writes, or .json)"),
+            notes=gr.File(None, file_types=[".mid", ".midi"], type="filepath", elem_id="notes",
+                          label="Your own part (MIDI): played in the described sound, on the mix's beats, instead of a plan"))
     with gr.Row():
         button = gr.Button("Generate", variant="primary", elem_id="generate")
         stop = gr.Button("Stop", variant="stop", elem_id="stop")
@@ -229,7 +237,7 @@ def build_app(pipeline, workdir: Path, max_seconds: float):
                 shown = _output_column()
         inputs = [given[name] for name in ("mix", "prompt", "temperature", "top_k", "top_p", "guidance_text",
                                            "guidance_mix", "seed", "variations", "key", "bpm", "meter", "downbeat",
-                                           "chords")]
+                                           "chords", "renderer", "notes")]
         running = given["button"].click(
             _generate_handler(_Pipelines(pipeline), workdir, max_seconds),
             [*inputs, shown["gain"], given["model_folder"], state],

@@ -123,17 +123,23 @@ def test_generate_in_the_browser(browser, studio, tmp_path):
 
     client = Client(url, verbose=False)
     with pytest.raises(Exception, match="greater than maximum value"):  # the sliders' own ranges
-        client.predict(handle_file(str(mix)), "a pad", 1e300, 250, 0.0, 3.0, 1.0, 0, 1, *NOTHING_KNOWN, 0.0,
+        client.predict(handle_file(str(mix)), "a pad", 1e300, 250, 0.0, 3.0, 1.0, 0, 1, *NOTHING_KNOWN, *PLANNED, 0.0,
                        api_name="/generate")
     with pytest.raises(Exception, match="--seed must be >= 0 and <= "):  # the seed box has none: SynthGen's
-        client.predict(handle_file(str(mix)), "a pad", 1.0, 250, 0.0, 3.0, 1.0, 1e30, 1, *NOTHING_KNOWN, 0.0,
+        client.predict(handle_file(str(mix)), "a pad", 1.0, 250, 0.0, 3.0, 1.0, 1e30, 1, *NOTHING_KNOWN, *PLANNED, 0.0,
                        api_name="/generate")
     with pytest.raises(Exception, match="'H minor': no such note name"):  # a key that is none
         client.predict(handle_file(str(mix)), "a pad", 1.0, 250, 0.0, 3.0, 1.0, 0, 1, "H minor", None, READ, None,
-                       None, 0.0, api_name="/generate")
+                       None, *PLANNED, 0.0, api_name="/generate")
+    part = tmp_path / "part.mid"
+    part.write_bytes(b"MThd but not really")
+    with pytest.raises(Exception, match="part.mid: not a readable MIDI file"):  # a bad MIDI part, named, not its path
+        client.predict(handle_file(str(mix)), "a pad", 1.0, 250, 0.0, 3.0, 1.0, 0, 1, *NOTHING_KNOWN, "synth",
+                       handle_file(str(part)), 0.0, api_name="/generate")
 
 
 NOTHING_KNOWN = ("", None, READ, None, None)  # key, tempo, meter, first downbeat, chords: all read from the mix
+PLANNED = ("synth", None)  # the renderer, and no MIDI part of the user's: the planner writes the part
 
 
 def test_the_page_needs_a_sign_in_beyond_this_machine(tmp_path, capsys):
