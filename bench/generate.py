@@ -186,7 +186,7 @@ def pipeline(seconds: float, device: torch.device, repeats: int, renderer: str) 
     with the time of each stage: the fastest of `repeats` runs."""
     import synthgen.generate as generation
     import synthgen.streaming as streaming
-    import synthgen.synth.renderer as synth_renderer
+    import synthgen.renderers.synth as synth_renderer
 
     pipe = SynthGen.from_pretrained().to(device)
     stages = {"analysis": (streaming, "analyze_features"), "plan": (streaming, "part_notes")}

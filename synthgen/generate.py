@@ -213,7 +213,9 @@ def stem_stream(model: CodecLM, codec: Codec, read_mix, total: int, prompt: str,
             previous_codes = None if previous is None else previous[:, :, -overlap:] if overlap else None
             roll = None
             if model.config.notes:
-                rolls = [piano_roll(part, start / codec.frame_rate, end - start, codec.frame_rate) for part in parts or [[]]]
+                if parts is None:
+                    raise SynthGenError("this model renders notes: give it each variation's part (the plan)")
+                rolls = [piano_roll(part, start / codec.frame_rate, end - start, codec.frame_rate) for part in parts]
                 roll = torch.from_numpy(np.stack(rolls)).to(model.device)
             codes, _ = sample_window(model, prompt, mix_codes, chroma, settings, generator, previous_codes,
                                      on_step=bar.update, notes=roll)

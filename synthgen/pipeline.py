@@ -15,6 +15,7 @@ codec beside it in codec/ and the note planner in planner/ (a folder without one
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -72,10 +73,13 @@ class SynthGen:
         return cls(model, load_codec(directory / CODEC_FOLDER), planner if planner.is_dir() else None)
 
     def save_pretrained(self, directory: str | Path) -> None:
-        """The model's folder with the codec in codec/, written into a temporary folder that replaces `directory`."""
+        """The model's folder with the codec in codec/ (and its own planner in planner/, where it has one), written into
+        a temporary folder that replaces `directory`."""
         with atomic_directory(directory) as tmp:
             self.model.write_files(tmp)
             self.codec.save_pretrained(tmp / CODEC_FOLDER)
+            if self.planner_folder is not None:
+                shutil.copytree(self.planner_folder, tmp / PLANNER_FOLDER)
 
     def to(self, device: torch.device | str) -> "SynthGen":
         self.model.to(device)
@@ -138,7 +142,7 @@ class SynthGen:
             analysis = analyze(mix.mean(axis=0), sample_rate)
             parts = part_notes(self.model, self._planner_for(settings, notes), analysis, prompt, settings, notes)
         if settings.renderer == "synth":
-            from synthgen.synth.renderer import synth_parts
+            from synthgen.renderers.synth import synth_parts
 
             pieces = synth_parts(parts, mix.shape[-1], sample_rate, prompt, settings.seed)
             stems = [np.concatenate(list(p)) for p in pieces]

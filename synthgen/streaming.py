@@ -37,7 +37,7 @@ from synthgen.analysis.features import FeatureExtractor
 from synthgen.analysis.mix import MixAnalysis, analyze_features
 from synthgen.audio import SOUNDFILE_ERRORS, AudioWriter, read_blocks, unreadable
 from synthgen.codec import Codec
-from synthgen.errors import AudioError
+from synthgen.errors import AudioError, SynthGenError
 from synthgen.files import sweep_stale
 from synthgen.generate import stem_stream
 from synthgen.generation_settings import GenerationSettings
@@ -141,6 +141,8 @@ def part_notes(model: CodecLM, planner, analysis: MixAnalysis, prompt: str, sett
     """Each variation's notes: the given part (a MIDI file laid on the mix by `notes_tempo`, or notes in seconds), or
     the planner's plans for a renderer that plays notes (the synth, or a model with the notes condition); None for a
     model that writes its own part."""
+    if notes is not None and settings.renderer == "neural" and not model.config.notes:
+        raise SynthGenError("this model writes its own part and cannot play a given one: use --renderer synth")
     if isinstance(notes, (str, Path)):
         from synthgen.planner.midi_part import midi_part
 
@@ -155,15 +157,15 @@ def part_notes(model: CodecLM, planner, analysis: MixAnalysis, prompt: str, sett
 
 
 def _generate(model: CodecLM, codec: Codec, mono: RawFile, prompt: str, settings: GenerationSettings,
-              sample_rate: int, folder: Path, progress: bool, notes: list[list[Note]] | None) -> list[RawFile]:
-    """Pass 2: the raw stems at the mix's rate, one file per variation: the synth renderer's (`synth_stream`), or
-    the codec LM's (`stem_stream`) resampled."""
+              sample_rate: int, frames: int, folder: Path, progress: bool, notes: list[list[Note]] | None
+              ) -> list[RawFile]:
+    """Pass 2: the raw stems at the mix's rate (`frames` long), one file per variation: the synth renderer's
+    (`synth_stream`), or the codec LM's (`stem_stream`) resampled."""
     raws = [RawFile(folder / f"stem_{i}.f32") for i in range(settings.variations)]
     if settings.renderer == "synth":
-        from synthgen.synth.renderer import synth_parts
+        from synthgen.renderers.synth import synth_parts
 
-        total = round(mono.length * sample_rate / codec.sample_rate)
-        for raw, pieces in zip(raws, synth_parts(notes, total, sample_rate, prompt, settings.seed)):
+        for raw, pieces in zip(raws, synth_parts(notes, frames, sample_rate, prompt, settings.seed)):
             for piece in pieces:
                 raw.append(piece)
         return raws
@@ -231,7 +233,8 @@ def generate_file(model: CodecLM, codec: Codec, job: Job, progress: bool = False
         mix.measure(mono, codec.sample_rate)
         analysis = analyze_features(mix.features, job.corrections or Corrections())
         notes = part_notes(model, planner, analysis, job.prompt, job.settings, job.notes, job.notes_tempo, job.plan)
-        raws = _generate(model, codec, mono, job.prompt, job.settings, mix.sample_rate, Path(tmp), progress, notes)
+        raws = _generate(model, codec, mono, job.prompt, job.settings, mix.sample_rate, mix.frames, Path(tmp), progress,
+                         notes)
         gains = _write(mix, raws, StemPlacement(mix.channels, mix.sample_rate, mix.loudness, job.settings), job)
         if job.midis:
             _write_midis(raws, gains, notes, analysis, job, mix)

@@ -309,12 +309,14 @@ def test_auto_precision_is_measured_once_per_machine_and_model_size(tmp_path, mo
         return real(model, dtype)
 
     monkeypatch.setattr(precision, "step_seconds", counting)
+    monkeypatch.setattr(precision, "_CHOSEN", {})  # as a new process starts
     small = build_model("tiny", 4, 64)
     first = precision.auto_dtype(small)
     assert first in (torch.float32, torch.bfloat16) and len(measured) == 2  # each precision timed once
     cached = json.loads((tmp_path / "synthgen" / "precision" / "precision.json").read_text())
     (entry,) = cached.values()
     assert entry["choice"] == min(entry["step_seconds"], key=entry["step_seconds"].get)
+    monkeypatch.setattr(precision, "_CHOSEN", {})  # another process: the choice comes from the cache file
     assert precision.auto_dtype(build_model("tiny", 4, 64)) == first and len(measured) == 2  # the same size: reused
     wider = build_model("tiny", 4, 128)  # another model size: measured again
     precision.auto_dtype(wider)

@@ -14,10 +14,10 @@ from synthgen.analysis import analyze
 from synthgen.dsp import pitch_class_profile
 from synthgen.notes import Note
 from synthgen.pipeline import SynthGen
-from synthgen.planner.plan import PROGRAMS, load_planner, plan_parts
+from synthgen.planner.plan import PROGRAMS, SHIPPED, load_planner, plan_parts
 from synthgen.planner.settings import PlanSettings
-from synthgen.synth.renderer import synth_stream
-from synthgen.synth.voices import named_attributes, voice_for
+from synthgen.renderers.synth import synth_stream
+from synthgen.renderers.voices import named_attributes, voice_for
 from tests.helpers.factories import PROGRESSION_SR as SR, make_tiny_model_dir, progression
 
 C_MAJOR, F_SHARP_MAJOR = {0, 2, 4, 5, 7, 9, 11}, {6, 8, 10, 11, 1, 3, 5}
@@ -168,3 +168,22 @@ def test_a_long_song_keeps_following_when_its_key_changes_halfway():
     assert len(first) >= 8 and len(second) >= 8
     assert np.mean([p in C_MAJOR for p in first]) >= 0.85
     assert np.mean([p in F_SHARP_MAJOR for p in second]) >= 0.85
+
+
+def test_notes_on_a_block_edge_or_begun_before_the_stream_are_played():
+    sr = 44100
+    voice = voice_for("a dark sine lead")
+    edge = Note(29.999988662131518, 30.5, 60, 0.8)  # rounds to the sample before its block when shifted twice
+    before = Note(-0.5, 1.0, 67, 0.8)  # held across the start (a window of a longer song)
+    audio = np.concatenate(list(synth_stream([before, edge], 31 * sr, sr, voice, block_seconds=10.0)))
+    assert len(audio) == 31 * sr
+    assert np.abs(audio[: int(0.5 * sr)]).max() > 0.05 and np.abs(audio[30 * sr + 2000 : 30 * sr + 9000]).max() > 0.05
+
+
+def test_a_given_part_needs_a_renderer_that_can_play_it(model_dir, tmp_path):
+    pipeline = SynthGen.from_pretrained(model_dir)  # a model without the notes condition
+    with pytest.raises(Exception, match="cannot play a given one: use --renderer synth"):
+        pipeline.generate(progression(0)[: 4 * SR], SR, "a pad", renderer="neural", notes=[Note(0.0, 1.0, 60, 0.8)])
+    SynthGen(pipeline.model, pipeline.codec, planner_folder=SHIPPED).save_pretrained(tmp_path / "saved")
+    assert (tmp_path / "saved" / "planner" / "config.json").is_file()  # a model folder keeps its planner
+    assert SynthGen.from_pretrained(tmp_path / "saved").planner_folder == tmp_path / "saved" / "planner"

@@ -89,7 +89,7 @@ def test_eval_reports_model_and_references(cache, tmp_path):
     proc = subprocess.run([*RUN, "eval", "--model", tmp_path / "run", "--data", cache], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads((tmp_path / "run" / "eval_test.json").read_text())
-    assert set(report["results"]) == {"model", "model, no text", "model, no mix", "model, no text and no mix", "unigram"}
+    assert set(report["results"]) == {"model", "model, no text", "model, no mix", "model, no conditions", "unigram"}
     assert report["windows"] == 4
     for row in report["results"].values():
         assert len(row["cross_entropy_codebooks"]) == 4

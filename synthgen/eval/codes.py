@@ -63,7 +63,7 @@ def evaluate_codes(model: CodecLM, codec: Codec, cache_dir: str | Path, split: s
         "model": model_cross_entropy(model, data, "full", batch_size, progress),
         "model, no text": model_cross_entropy(model, data, "no_text", batch_size, progress),
         "model, no mix": model_cross_entropy(model, data, "no_mix", batch_size, progress),
-        "model, no text and no mix": model_cross_entropy(model, data, "none", batch_size, progress),
+        "model, no conditions": model_cross_entropy(model, data, "none", batch_size, progress),
         "unigram": unigram_cross_entropy(train, data),
     }
     return dict(

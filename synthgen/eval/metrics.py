@@ -54,7 +54,7 @@ def rhythmic_fit(stem: np.ndarray, mix: np.ndarray, sr: int) -> float:
     return float(mir_eval.onset.f_measure(reference, estimate, window=ONSET_WINDOW)[1])
 
 
-FOLLOW_SHIFTS = (-9, -7, -5, -3, 3, 5, 7, 9)  # beats: the mix elsewhere in the song, never a bar's multiple
+FOLLOW_SHIFTS = (-9, -7, -5, -3, 3, 5, 7, 9)  # beats: the mix elsewhere in the song (never a 4/4 bar's multiple)
 SOUNDING_BEAT = 1e-3  # a beat where the stem's energy is above this share of its loudest beat's: it sounds there
 
 

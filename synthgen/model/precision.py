@@ -71,10 +71,22 @@ def step_seconds(model: CodecLM, dtype: torch.dtype) -> float:
 
 
 def auto_dtype(model: CodecLM) -> torch.dtype:
-    """bfloat16 on a GPU; on a CPU the precision whose step measured faster here (measured once, then cached)."""
+    """bfloat16 on a GPU; on a CPU the precision whose step measured faster here (measured once, then cached on disk
+    and in the process)."""
     if model.device.type == "cuda":
         return torch.bfloat16
-    path, key = user_cache("precision") / "precision.json", probe_key(model)
+    key = probe_key(model)
+    if key not in _CHOSEN:
+        _CHOSEN[key] = _choose(key, model)
+    return _CHOSEN[key]
+
+
+_CHOSEN: dict[str, torch.dtype] = {}  # this process's choices, by probe_key
+
+
+def _choose(key: str, model: CodecLM) -> torch.dtype:
+    """The cached choice for `key`, or a new probe's (written to the cache)."""
+    path = user_cache("precision") / "precision.json"
     try:
         known = json.loads(path.read_text())
     except (OSError, ValueError):

@@ -1,2 +1,2 @@
-"""The project's own synthesizer: the engine SynthStems renders its parts with (`engine`, `effects`), and the synth
-renderer that plays a plan with a voice chosen from the prompt (`voices`, `renderer`)."""
+"""The project's own synthesizer: the engine (`engine`, `effects`) SynthStems renders its parts with and the synth
+renderer (`synthgen/renderers/`) plays plans with. Numpy and scipy only: it sits below data generation."""

@@ -6,7 +6,7 @@ wording is nearest the prompt (MiniLM sentence embeddings, cosine).
     voice = voice_for("a soft dark pad holding the chords")     # Voice(patch, attributes, descriptions)
 
 The table ships as weights/voices/voices.npz (the embeddings) and voices.json (patches and words); rebuild both with
-`python -m synthgen.synth.voices` (deterministic: VOICES voices of seed SEED, DESCRIPTIONS wordings each).
+`python -m synthgen.renderers.voices` (deterministic: VOICES voices of seed SEED, DESCRIPTIONS wordings each).
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from synthgen.data.synthstems import describe as words
+from synthgen.data.synthstems.patches import sample_synth
+from synthgen.planner.prompt import ROLE_WORDS, prompt_embeddings, prompt_role
 from synthgen.synth.engine import Patch
 
 TABLE = Path(__file__).resolve().parent.parent / "weights" / "voices"
@@ -35,18 +38,14 @@ class Voice:
 def build_table(voices: int = VOICES, descriptions: int = DESCRIPTIONS, seed: int = SEED
                 ) -> tuple[list[Voice], np.ndarray]:
     """The voices and their descriptions' embeddings [voices, descriptions, TEXT] (float16)."""
-    from synthgen.data.synthstems.describe import describe
-    from synthgen.data.synthstems.patches import sample_synth
-    from synthgen.planner.prompt import prompt_embeddings
-
     table = []
     for i in range(voices):
         rng = np.random.default_rng([seed, i])
         role, register, brightness, waveform, attack, _, patch, effects = sample_synth(rng, beat=0.5)
         attributes = dict(role=role, register=register, brightness=brightness, waveform=waveform, attack=attack)
-        words = dict(attributes, unison=patch.unison, vibrato=patch.vibrato_cents > 0, effects=[], speed="steady",
-                     tempo=120, key="C major")
-        table.append(Voice(patch, attributes, tuple(describe(words, rng) for _ in range(descriptions))))
+        wording = dict(attributes, unison=patch.unison, vibrato=patch.vibrato_cents > 0, effects=[], speed="steady",
+                       tempo=120, key="C major")
+        table.append(Voice(patch, attributes, tuple(words.describe(wording, rng) for _ in range(descriptions))))
     texts = [text for voice in table for text in voice.descriptions]
     embeddings = np.concatenate([prompt_embeddings(texts[i : i + 256]) for i in range(0, len(texts), 256)])
     return table, embeddings.reshape(voices, descriptions, -1).astype(np.float16)
@@ -70,9 +69,6 @@ def load_table(folder: Path = TABLE) -> tuple[list[Voice], np.ndarray]:
 def named_attributes(prompt: str) -> dict:
     """The attributes a prompt names in the words SynthStems' descriptions use for them (`describe`'s tables), e.g.
     "a soft dark pad" -> {brightness: dark, attack: soft, role: pad}."""
-    from synthgen.data.synthstems import describe as words
-    from synthgen.planner.prompt import ROLE_WORDS, prompt_role
-
     text = f" {re.sub(r'[^a-z-]+', ' ', prompt.lower())} "
     tables = dict(brightness=words.BRIGHTNESS, waveform=words.WAVEFORM, register=words.REGISTER,
                   attack={k: words.ATTACK_WORD[k] + words.ATTACK_PHRASE[k] for k in words.ATTACK_WORD})
@@ -89,8 +85,6 @@ def named_attributes(prompt: str) -> dict:
 
 def voice_for(prompt: str) -> Voice:
     """The voice that fits the prompt best (the module docstring's rule)."""
-    from synthgen.planner.prompt import prompt_embeddings
-
     voices, embeddings = load_table()
     named = named_attributes(prompt)
     matches = np.array([sum(v.attributes[k] == value for k, value in named.items()) for v in voices])
