@@ -124,6 +124,15 @@ def _damage(model, how):
         weights.write_bytes(weights.read_bytes()[:1000])
     elif how == "codec config not JSON":
         (model / "codec" / "config.json").write_text("[1, 2")
+    elif how.startswith("codec."):  # "codec.FIELD=JSON VALUE" in a spectral codec's config
+        from synthgen.codec import codec_from_preset
+
+        shutil.rmtree(model / "codec")
+        codec_from_preset("spectral", "tiny").save_pretrained(model / "codec")
+        field, value = how.removeprefix("codec.").split("=")
+        settings = json.loads((model / "codec" / "config.json").read_text())
+        settings[field] = json.loads(value)
+        (model / "codec" / "config.json").write_text(json.dumps(settings))
     elif how.startswith("decoder."):  # "decoder.FIELD=JSON VALUE"
         field, value = how.removeprefix("decoder.").split("=")
         settings = json.loads((model / "config.json").read_text())
@@ -139,7 +148,9 @@ def _damage(model, how):
                                           ('decoder.hidden_size="32"', "decoder.hidden_size is '32'; a whole number"),
                                           ("decoder.vocab_size=274877906944", "decoder.vocab_size is 274877906944"),
                                           ("decoder.num_hidden_layers=3", "num_hidden_layers is 3, model.safetensors holds 2"),
-                                          ("decoder.ffn_dim=128", "decoder.ffn_dim does not match model.safetensors")])
+                                          ("decoder.ffn_dim=128", "decoder.ffn_dim does not match model.safetensors"),
+                                          ("codec.levels=[0, 0, 0, 0]", "each of levels is 0; a whole number from 2"),
+                                          ("codec.hidden=100000000", "hidden is 100000000; a whole number from 1 to 4096")])
 def test_a_damaged_model_is_named_in_one_line(how, problem, model_dir, tmp_path, capsys):
     model = tmp_path / "model"
     shutil.copytree(model_dir, model)

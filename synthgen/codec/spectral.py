@@ -39,6 +39,25 @@ class SpectralConfig:
     griffin_lim_iterations: int = 12  # from `peak_phase`: as close as 32 from a bin-centre start (bench/griffin_lim.py)
     griffin_lim_momentum: float = 0.99
 
+    def __post_init__(self):
+        """Refuse sizes no codec has, before anything is built from them (ValueError naming the field)."""
+        def whole(name, value, low, high):
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ValueError(f"{name} is {value!r}; a whole number from {low} to {high} was expected")
+
+        whole("n_fft", self.n_fft, 256, 16384)
+        if self.n_fft & (self.n_fft - 1):
+            raise ValueError(f"n_fft is {self.n_fft}; a power of two was expected")
+        whole("hidden", self.hidden, 1, 4096)
+        whole("griffin_lim_iterations", self.griffin_lim_iterations, 0, 1000)
+        for name, values, low, high in (("levels", self.levels, 2, 64), ("decoder_dilations", self.decoder_dilations, 1, 64)):
+            if not isinstance(values, tuple) or not 1 <= len(values) <= 8:
+                raise ValueError(f"{name} is {values!r}; a list of 1 to 8 whole numbers was expected")
+            for value in values:
+                whole(f"each of {name}", value, low, high)
+        if not isinstance(self.griffin_lim_momentum, (int, float)) or not 0 <= self.griffin_lim_momentum < 1:
+            raise ValueError(f"griffin_lim_momentum is {self.griffin_lim_momentum!r}; a number in [0, 1) was expected")
+
     @property
     def bins(self) -> int:
         return self.n_fft // 2 + 1
